@@ -1,0 +1,18 @@
+// Prints the plain closing line CI reads ("N passed, N failed") from vitest's JSON report,
+// and exits non-zero unless everything ran and passed.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '.vitest-results.json';
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch {
+  console.log('0 passed, 1 failed');
+  console.error(`no test report at ${file}: the test run crashed`);
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed === 0 && skipped === 0 && passed > 0 && report.success !== false ? 0 : 1);

@@ -1,0 +1,168 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { BattleService, type ArenaModels, type PairPicker } from './arena/battles.js';
+import { toFastChatBattle, toPreferencePair } from './arena/export.js';
+import { allPairs, pairKey } from './arena/cycle.js';
+import { defaultLeakWords } from './arena/leak.js';
+import { resolveBackends } from './bootstrap.js';
+import type { Config } from './config/schema.js';
+import { createHttpHandler, json } from './http/routes.js';
+import { createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { ModelRegistry } from './models/registry.js';
+import { LiveLeaderboard } from './rating/live.js';
+import { battleRoom, createRealtime, leaderboardRoom, type ArenaIo } from './realtime/socket.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+export type UiHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+export interface ArenaOptions {
+  logger?: Logger;
+  /** SvelteKit's adapter-node handler; without it only Arena's own endpoints answer. */
+  ui?: UiHandler;
+  /** Attach to an existing server (Vite dev) instead of creating one; its requests are not routed. */
+  httpServer?: HttpServer;
+  /** Token coalescing window (ms). */
+  coalesceMs?: number;
+  leaderboardDebounceMs?: number;
+}
+
+export interface Arena {
+  httpServer: HttpServer;
+  io: ArenaIo;
+  config: Config;
+  store: Store;
+  registry: ModelRegistry;
+  battles: BattleService;
+  metrics: Metrics;
+  logger: Logger;
+  /** Arena's HTTP endpoints as middleware (Vite dev mounts it). */
+  http: ReturnType<typeof createHttpHandler>;
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createArena(declared: Config, opts: ArenaOptions = {}): Promise<Arena> {
+  const logger = opts.logger ?? createLogger(declared.logLevel);
+  const { config, demo } = await resolveBackends(declared, logger);
+  const store = openStore(config, logger);
+  const registry = new ModelRegistry(config, logger);
+  await registry.refresh();
+  registry.start(config.discovery.intervalMs);
+  const metrics = createMetrics();
+  const httpServer = opts.httpServer ?? createServer();
+
+  // `io` is created below; these closures only run once clients are connected.
+  let io: ArenaIo;
+  const leaderboard = new LiveLeaderboard({
+    store,
+    logger,
+    debounceMs: opts.leaderboardDebounceMs ?? 250,
+    publish: (excludeTies, board) => io.to(leaderboardRoom(excludeTies)).emit('leaderboard:update', board),
+  });
+  const battles = new BattleService({
+    store,
+    logger,
+    metrics,
+    models: arenaModels(config, registry),
+    limits: config.arena,
+    pickPair: uniformPair,
+    coalesceMs: opts.coalesceMs,
+    broadcast: (battleId, events) => io.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
+    onVote: () => leaderboard.invalidate(),
+  });
+  io = createRealtime(httpServer, {
+    battles,
+    logger,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    leaderboard: (excludeTies) => leaderboard.get(excludeTies),
+  });
+
+  const http = createHttpHandler({
+    logger,
+    metricsRegistry: metrics.registry,
+    modelsReport: () => registry.report(),
+    readiness: async () => {
+      const storeOk = await store.ping();
+      const available = registry.availableModels().length;
+      const checks = {
+        store: { ok: storeOk, detail: store.kind },
+        models: { ok: available >= 2, detail: `${available} arena models available (need 2)` },
+      };
+      return { ready: Object.values(checks).every((c) => c.ok), checks };
+    },
+    exportLines: (kind) => exportLines(store, kind),
+  });
+  if (!opts.httpServer) {
+    httpServer.on('request', (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res))));
+  }
+
+  let closed: Promise<void> | null = null;
+  return {
+    httpServer,
+    io,
+    config,
+    store,
+    registry,
+    battles,
+    metrics,
+    logger,
+    http,
+    listen: (port = config.port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const { port: actual } = httpServer.address() as AddressInfo;
+          const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
+          logger.info({ url, store: store.kind, models: registry.availableModels().length }, 'arena listening');
+          resolve(url);
+        });
+      }),
+    close: () =>
+      (closed ??= (async () => {
+        await battles.shutdown();
+        leaderboard.close();
+        registry.stop();
+        if (opts.httpServer) io.disconnectSockets(true);
+        else await new Promise<void>((resolve) => io.close(() => resolve()));
+        await store.close();
+        await demo?.close();
+      })()),
+  };
+}
+
+function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
+  const declared = new Map(config.models.map((m) => [m.id, m]));
+  const demoBackends = new Set(config.backends.filter((b) => b.demo).map((b) => b.id));
+  return {
+    available: () => registry.availableModels().map((m) => m.id),
+    describe: (id) => {
+      const model = registry.availableModels().find((m) => m.id === id);
+      return {
+        label: declared.get(id)?.label ?? model?.label ?? id,
+        demo: Boolean(model?.deployments.some((d) => demoBackends.has(d.backend))),
+      };
+    },
+    leakWords: (id) => declared.get(id)?.leakWords ?? defaultLeakWords(id),
+    stream: (id, req) => registry.stream(id, req),
+  };
+}
+
+const uniformPair: PairPicker = (models, exclude) => {
+  const pairs = allPairs(models).filter(([a, b]) => !exclude.has(pairKey(a, b)));
+  return pairs.length ? pairs[Math.floor(Math.random() * pairs.length)] : null;
+};
+
+async function* exportLines(store: Store, kind: 'battles' | 'preferences'): AsyncIterable<string> {
+  for await (const battle of store.listVotedBattles()) {
+    const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
+    if (row) yield JSON.stringify(row);
+  }
+}
+
+function notFound(res: ServerResponse): void {
+  json(res, 404, { error: { code: 'not_found', message: 'not found' } });
+}

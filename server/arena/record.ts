@@ -1,0 +1,97 @@
+import type { BattleEvent, BattleView, Reveal, Side, SideReveal, TurnView } from '../../src/lib/shared/protocol.js';
+import type { BattleRecord, SideAnswer, Turn } from '../store/types.js';
+
+const emptyAnswer = (): SideAnswer => ({ text: '', reasoning: '', status: 'pending' });
+
+export function newTurn(prompt: string): Turn {
+  return { prompt, startedAt: Date.now(), answers: { left: emptyAnswer(), right: emptyAnswer() } };
+}
+
+/** The server-side reducer: the same events the clients apply, applied to the stored record. */
+export function applyEvent(record: BattleRecord, event: BattleEvent): void {
+  switch (event.t) {
+    case 'turn':
+      // A repeated turn index is a regenerate: the turn starts over.
+      record.turns[event.turn] = newTurn(event.prompt);
+      return;
+    case 'status': {
+      const answer = record.turns[event.turn]?.answers[event.side];
+      if (!answer) return;
+      if (event.status === 'resumed') answer.resumed = true;
+      else answer.status = event.status;
+      return;
+    }
+    case 'delta': {
+      const answer = record.turns[event.turn]?.answers[event.side];
+      if (!answer) return;
+      if (event.text) answer.text += event.text;
+      if (event.reasoning) answer.reasoning += event.reasoning;
+      return;
+    }
+    case 'end': {
+      const answer = record.turns[event.turn]?.answers[event.side];
+      if (!answer) return;
+      answer.status = event.status;
+      if (event.error) answer.error = event.error;
+      return;
+    }
+    case 'leak':
+      record.leak[event.side] = true;
+      return;
+    case 'vote':
+      record.vote ??= { choice: event.choice, at: Date.now() };
+      return;
+  }
+}
+
+/** What a client may see. Before the vote: text and statuses only, no model, backend or timing. */
+export function toView(record: BattleRecord, seq: number, reveal: Reveal | undefined, owner: boolean): BattleView {
+  const turns: TurnView[] = record.turns.map((turn) => ({
+    prompt: turn.prompt,
+    answers: { left: answerView(turn.answers.left), right: answerView(turn.answers.right) },
+  }));
+  return {
+    id: record.id,
+    mode: record.mode,
+    turns,
+    leak: { ...record.leak },
+    seq,
+    ...(record.vote && reveal ? { vote: record.vote.choice, reveal } : {}),
+    ...(owner ? { sharePath: `/watch/${record.id}?t=${record.watchToken}` } : {}),
+  };
+}
+
+function answerView(a: SideAnswer) {
+  return {
+    text: a.text,
+    reasoning: a.reasoning,
+    status: a.status,
+    ...(a.error ? { error: a.error } : {}),
+    ...(a.resumed ? { resumed: true } : {}),
+  };
+}
+
+/** Only called once the battle has a vote. */
+export function buildReveal(record: BattleRecord, describe: (modelId: string) => { label: string; demo: boolean }): Reveal {
+  const last = record.turns.at(-1);
+  const side = (s: Side): SideReveal => {
+    const a = last?.answers[s];
+    const { label, demo } = describe(record.models[s]);
+    return {
+      model: record.models[s],
+      label,
+      demo,
+      deployment: a?.deployment ?? 'unknown',
+      ...(a?.ttftMs !== undefined ? { ttftMs: Math.round(a.ttftMs) } : {}),
+      ...(a?.tokensPerSecond !== undefined ? { tokensPerSecond: Math.round(a.tokensPerSecond * 10) / 10 } : {}),
+      ...(a?.completionTokens !== undefined ? { completionTokens: a.completionTokens } : {}),
+    };
+  };
+  return { left: side('left'), right: side('right') };
+}
+
+export function isSettled(record: BattleRecord): boolean {
+  const last = record.turns.at(-1);
+  if (!last) return false;
+  return (['left', 'right'] as const).every((s) => ['done', 'stopped', 'error'].includes(last.answers[s].status));
+}

@@ -1,0 +1,79 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { parseBattleFile, toFastChatBattle, toPreferencePair } from './arena/export.js';
+import { ConfigError, describeConfig, loadConfig } from './config/load.js';
+import { createLogger } from './log.js';
+import { openStore } from './store/index.js';
+
+const USAGE = `usage: arena <command>
+  serve                         run Arena (default)
+  sim [--flavor ollama|vllm] [--port N] [--models file.json] [--sleep-mode]
+                                run the model simulator
+  config check                  validate the configuration and print it, secrets masked
+  export [battles|preferences] [--out FILE]
+                                write voted battles as FastChat JSONL (or DPO pairs)
+  import FILE                   load a FastChat battle file into the store (ratings rebuild)`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./main.js');
+      return serve(loadConfig().config);
+    }
+    case 'sim': {
+      const { runSimulatorCli } = await import('./sim/cli.js');
+      return runSimulatorCli(rest);
+    }
+    case 'config': {
+      if (rest[0] !== 'check') break;
+      const { config, source } = loadConfig();
+      console.log(`# configuration from ${source}, environment overrides applied; valid`);
+      console.log(JSON.stringify(describeConfig(config), null, 2));
+      return;
+    }
+    case 'export':
+      return exportBattles(rest);
+    case 'import':
+      return importBattles(rest[0]);
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return;
+  }
+  console.error(USAGE);
+  process.exitCode = 2;
+}
+
+async function exportBattles(args: string[]): Promise<void> {
+  const kind = args[0] === 'preferences' ? 'preferences' : 'battles';
+  const outIndex = args.indexOf('--out');
+  const out = outIndex >= 0 ? createWriteStream(args[outIndex + 1]) : process.stdout;
+  const store = openStore(loadConfig().config, createLogger('warn'));
+  let n = 0;
+  for await (const battle of store.listVotedBattles()) {
+    const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
+    if (!row) continue;
+    out.write(JSON.stringify(row) + '\n');
+    n++;
+  }
+  await store.close();
+  if (out !== process.stdout) out.end();
+  console.error(`exported ${n} ${kind}`);
+}
+
+async function importBattles(file: string | undefined): Promise<void> {
+  if (!file) throw new ConfigError('import needs a file: arena import battles.jsonl');
+  const { votes, errors } = parseBattleFile(readFileSync(file, 'utf8'));
+  for (const e of errors) console.error(`line ${e.line}: ${e.message}`);
+  const store = openStore(loadConfig().config, createLogger('warn'));
+  const added = await store.importVotes(votes);
+  await store.close();
+  console.error(`imported ${added} votes (${votes.length - added} already present, ${errors.length} bad lines)`);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  // A person reads this: configuration problems get their message, never a stack trace.
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`arena: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+});

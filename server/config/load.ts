@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** Start-up configuration failure: `message` is meant for a person, never a stack trace. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that override a config key. Values are strings; the schema coerces. */
+const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown }> = {
+  PORT: { key: 'port', parse: numberish },
+  HOST: { key: 'host', parse: String },
+  REDIS_URL: { key: 'redisUrl', parse: String },
+  DATA_DIR: { key: 'dataDir', parse: String },
+  LOG_LEVEL: { key: 'logLevel', parse: String },
+  OLLAMA_URL: { key: 'ollamaUrl', parse: String },
+  ARENA_DEMO: { key: 'demo', parse: String },
+  ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
+};
+
+function numberish(v: string): unknown {
+  return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+}
+
+export const DEFAULT_CONFIG_FILE = 'arena.config.yaml';
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Explicit file; else ARENA_CONFIG; else ./arena.config.yaml when it exists; else defaults. */
+  file?: string;
+}
+
+export function loadConfig(opts: LoadOptions = {}): { config: Config; source: string } {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.ARENA_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const raw = file ? readConfigFile(file) : {};
+  const fromEnv: Record<string, string> = {};
+  for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    raw[key] = parse(value);
+    fromEnv[key] = name;
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, file, fromEnv));
+  return { config: result.data, source: file ? resolve(file) : '(defaults)' };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed == null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`Config file ${file} must hold a mapping of keys at the top level`);
+  return parsed as Record<string, unknown>;
+}
+
+function formatIssues(error: z.ZodError, file: string | undefined, fromEnv: Record<string, string>): string {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const origin = fromEnv[String(issue.path[0])] ? ` (from env ${fromEnv[String(issue.path[0])]})` : '';
+    return `  - ${key || '(top level)'}${origin}: ${issue.message}`;
+  });
+  return `Invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`;
+}
+
+/** The resolved config for `config check`: API keys shown only as set/unset, URL passwords masked. */
+export function describeConfig(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  return {
+    ...config,
+    redisUrl: config.redisUrl && maskUrlPassword(config.redisUrl),
+    backends: config.backends.map((b) => ({
+      ...b,
+      url: maskUrlPassword(b.url),
+      ...(b.apiKeyEnv ? { apiKey: env[b.apiKeyEnv] ? `set (${b.apiKeyEnv}, ${maskSecret(env[b.apiKeyEnv]!)})` : `UNSET (${b.apiKeyEnv})` } : {}),
+    })),
+  };
+}
+
+export function maskSecret(secret: string): string {
+  return secret.length <= 8 ? '****' : `****${secret.slice(-4)}`;
+}
+
+export function maskUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * The one declarative config (llama-swap style): backends, the logical arena models they serve,
+ * and the knobs of every subsystem. Loaded from arena.config.yaml (or ARENA_CONFIG) plus env
+ * overrides, validated here once at start-up.
+ */
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const ms = z.number().int().positive();
+
+export const BackendSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
+  kind: z.enum(['ollama', 'vllm', 'openai']),
+  url,
+  /** Name of the environment variable holding the API key; the key itself never sits in config. */
+  apiKeyEnv: z.string().optional(),
+  gpu: z.boolean().default(false),
+  /** GPU memory budget in MiB, for the swap manager. */
+  vramMb: z.number().int().positive().optional(),
+  /** Marks the built-in simulator's demo backends so the UI and logs can say "demo". */
+  demo: z.boolean().default(false),
+});
+
+export const DeploymentSchema = z.object({
+  backend: z.string(),
+  /** The name the backend knows the model by. */
+  model: z.string(),
+  /** Expected VRAM in MiB when the backend cannot report it. */
+  sizeMb: z.number().int().positive().optional(),
+});
+
+export const ModelSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._:-]*$/i, 'letters, digits, . : - and _ only'),
+  label: z.string().optional(),
+  /** In preference order: the first healthy one serves (GPU first, CPU fallback). */
+  deployments: z.array(DeploymentSchema).min(1),
+  /** Words that, appearing in this model's answer, reveal its identity (case-insensitive). */
+  leakWords: z.array(z.string().min(2)).optional(),
+});
+
+export const TimeoutsSchema = z.object({
+  connectMs: ms.default(5_000),
+  firstTokenMs: ms.default(60_000),
+  idleMs: ms.default(30_000),
+});
+
+export const ConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(3000),
+    host: z.string().default('0.0.0.0'),
+    /** Embedded store location (SQLite file lives here). */
+    dataDir: z.string().default('./data'),
+    /** When set: Redis store, Redis Socket.IO adapter, shared state across instances. */
+    redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Allowed browser origins for Socket.IO; empty = same host as the request. */
+    allowedOrigins: z.array(z.string()).default([]),
+    /**
+     * Where models come from when no backend is declared: `auto` uses an Ollama at ollamaUrl when
+     * one answers, else the built-in simulator's demo set; `on` always uses the demo set.
+     */
+    demo: z.enum(['auto', 'on', 'off']).default('auto'),
+    ollamaUrl: url.default('http://127.0.0.1:11434'),
+    backends: z.array(BackendSchema).default([]),
+    /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
+    models: z.array(ModelSchema).default([]),
+    discovery: z
+      .object({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
+      .prefault({}),
+    timeouts: TimeoutsSchema.prefault({}),
+    arena: z
+      .object({
+        systemPrompt: z.string().default(''),
+        maxPromptChars: z.number().int().positive().default(8_000),
+        maxTurns: z.number().int().positive().default(8),
+        battlesPerMinute: z.number().int().positive().default(20),
+        maxTokens: z.number().int().positive().default(1_024),
+      })
+      .prefault({}),
+    shutdownGraceMs: ms.default(10_000),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set(cfg.backends.map((b) => b.id));
+    cfg.backends.forEach((b, i) => {
+      if (cfg.backends.findIndex((o) => o.id === b.id) !== i)
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
+    });
+    cfg.models.forEach((m, i) => {
+      m.deployments.forEach((d, j) => {
+        if (!ids.has(d.backend))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'deployments', j, 'backend'],
+            message: `unknown backend "${d.backend}" (declared: ${[...ids].join(', ') || 'none'})`,
+          });
+      });
+    });
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type BackendConfig = z.infer<typeof BackendSchema>;
+export type ModelConfig = z.infer<typeof ModelSchema>;
+export type DeploymentConfig = z.infer<typeof DeploymentSchema>;

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { newSessionToken } from '../arena/ids.js';
+import { sessionCookie } from '../realtime/session.js';
+
+export interface HttpDeps {
+  logger: Logger;
+  metricsRegistry: Registry;
+  readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
+  modelsReport(): unknown;
+  /** Lines of an export, produced lazily so a large export never sits in memory whole. */
+  exportLines(kind: 'battles' | 'preferences'): AsyncIterable<string>;
+}
+
+export type Next = () => void;
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+/** Arena's own HTTP endpoints; everything else falls through to the UI (SvelteKit). */
+export function createHttpHandler(deps: HttpDeps): HttpHandler {
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
+    'GET /healthz': (_req, res) => json(res, 200, { status: 'ok' }),
+    'GET /readyz': async (_req, res) => {
+      const r = await deps.readiness();
+      json(res, r.ready ? 200 : 503, r);
+    },
+    'GET /metrics': async (_req, res) => {
+      res.writeHead(200, { 'content-type': deps.metricsRegistry.contentType });
+      res.end(await deps.metricsRegistry.metrics());
+    },
+    'GET /api/models': (_req, res) => json(res, 200, deps.modelsReport()),
+    'POST /api/session': (req, res) => {
+      const token = newSessionToken();
+      res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));
+      json(res, 201, { session: token });
+    },
+    'GET /api/export/battles.jsonl': (_req, res) => streamLines(res, deps.exportLines('battles'), deps.logger),
+    'GET /api/export/preferences.jsonl': (_req, res) => streamLines(res, deps.exportLines('preferences'), deps.logger),
+  };
+
+  return (req, res, next) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes[`${req.method} ${path}`];
+    if (!route) return next();
+    Promise.resolve(route(req, res)).catch((err) => {
+      deps.logger.error({ err, path }, 'http handler failed');
+      if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      else res.destroy();
+    });
+  };
+}
+
+export function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+async function streamLines(res: ServerResponse, lines: AsyncIterable<string>, logger: Logger): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  try {
+    for await (const line of lines) {
+      if (!res.write(line + '\n')) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  } catch (err) {
+    logger.error({ err }, 'export failed midway');
+    res.destroy();
+  }
+}
+
+function isHttps(req: IncomingMessage): boolean {
+  return req.headers['x-forwarded-proto'] === 'https' || Boolean((req.socket as { encrypted?: boolean }).encrypted);
+}

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createArena, type UiHandler } from './app.js';
+import type { Config } from './config/schema.js';
+import { createLogger } from './log.js';
+
+/** The production entry: SvelteKit's built handler and Socket.IO on one HTTP server. */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const ui = await loadUiHandler();
+  if (!ui) logger.warn('no UI build found (run `npm run build`): serving the API and Socket.IO only');
+  const arena = await createArena(config, { logger, ui });
+  await arena.listen();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, streams stopped and saved');
+    const force = setTimeout(() => {
+      logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    arena.close().then(
+      () => {
+        logger.info('bye');
+        process.exit(0);
+      },
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** build/handler.js sits one level up from both server/ (tsx) and dist/ (bundle). */
+async function loadUiHandler(): Promise<UiHandler | undefined> {
+  const path = fileURLToPath(new URL('../build/handler.js', import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const mod = (await import(pathToFileURL(path).href)) as { handler: UiHandler };
+  return mod.handler;
+}

@@ -1,0 +1,122 @@
+import { httpError } from './classify.js';
+import { ProviderError } from './errors.js';
+import { readLines } from './lines.js';
+import { guardStream, type UpstreamContext, type UpstreamFinish, type UpstreamPart } from './stream-guard.js';
+import { ThinkTagSplitter } from './think.js';
+import { ToolCallAccumulator } from './toolcalls.js';
+import { endpointUrl } from './urls.js';
+import type { ChatMessage, ChatRequest, FinishReason, Provider, StreamTimeouts } from './types.js';
+
+/** Ollama's native `POST /api/chat`, streamed as NDJSON. */
+
+export interface OllamaProviderOptions {
+  baseUrl: string;
+  timeouts: StreamTimeouts;
+  fetch?: typeof fetch;
+}
+
+export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
+  const endpoint = endpointUrl(opts.baseUrl, '/api/chat');
+  const doFetch = opts.fetch ?? fetch;
+  return {
+    kind: 'ollama',
+    stream: (req) => guardStream(req, opts.timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, req, ctx)),
+  };
+}
+
+async function* chat(doFetch: typeof fetch, endpoint: string, req: ChatRequest, ctx: UpstreamContext): AsyncGenerator<UpstreamPart> {
+  const res = await doFetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    body: JSON.stringify(requestBody(req)),
+    signal: ctx.signal,
+  });
+  ctx.connected();
+  if (!res.ok) throw await httpError(res, `ollama ${req.model}`);
+  if (!res.body) throw new ProviderError('malformed', `ollama ${req.model}: response has no body`);
+
+  const think = new ThinkTagSplitter();
+  const tools = new ToolCallAccumulator();
+  let calledTools = false;
+  for await (const line of readLines(res.body)) {
+    const chunk = parseLine(line, req.model);
+    if (chunk.error !== undefined) throw new ProviderError('server_error', `ollama ${req.model}: ${String(chunk.error)}`);
+    const message = chunk.message ?? {};
+    if (message.thinking) yield { type: 'reasoning', text: message.thinking };
+    if (message.content) yield* think.push(message.content);
+    for (const call of message.tool_calls ?? []) {
+      calledTools = true;
+      yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
+    }
+    if (chunk.done) {
+      yield* think.flush();
+      yield finishPart(chunk, calledTools);
+      return;
+    }
+  }
+}
+
+interface OllamaChunk {
+  message?: {
+    content?: string;
+    thinking?: string;
+    tool_calls?: Array<{ id?: string; function: { name: string; arguments: unknown } }>;
+  };
+  done?: boolean;
+  done_reason?: string;
+  error?: unknown;
+  load_duration?: number;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  eval_duration?: number;
+}
+
+function parseLine(line: string, model: string): OllamaChunk {
+  try {
+    const chunk: unknown = JSON.parse(line);
+    if (chunk && typeof chunk === 'object') return chunk as OllamaChunk;
+  } catch {
+    // reported below
+  }
+  throw new ProviderError('malformed', `ollama ${model}: unparseable line ${JSON.stringify(line.slice(0, 80))}`);
+}
+
+const REASONS: Record<string, FinishReason> = { stop: 'stop', length: 'length', load: 'load', unload: 'unload' };
+
+function finishPart(chunk: OllamaChunk, calledTools: boolean): UpstreamFinish {
+  const reason = REASONS[chunk.done_reason ?? 'stop'] ?? 'other';
+  const { eval_count: evalCount, eval_duration: evalNs, load_duration: loadNs } = chunk;
+  return {
+    type: 'finish',
+    // Ollama says `stop` after tool calls; callers branch on `tool_calls` like on OpenAI.
+    reason: calledTools && reason === 'stop' ? 'tool_calls' : reason,
+    usage: { promptTokens: chunk.prompt_eval_count, completionTokens: evalCount },
+    tokensPerSecond: evalCount && evalNs ? (evalCount / evalNs) * 1e9 : undefined,
+    loadMs: loadNs === undefined ? undefined : loadNs / 1e6,
+  };
+}
+
+function requestBody(req: ChatRequest): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...req.options };
+  if (req.temperature !== undefined) options.temperature = req.temperature;
+  if (req.maxTokens !== undefined) options.num_predict = req.maxTokens;
+  return {
+    model: req.model,
+    messages: req.messages.map(toOllamaMessage),
+    stream: true,
+    ...(req.tools?.length && {
+      tools: req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })),
+    }),
+    ...(Object.keys(options).length > 0 && { options }),
+    ...(req.keepAlive !== undefined && { keep_alive: req.keepAlive }),
+  };
+}
+
+function toOllamaMessage(m: ChatMessage): Record<string, unknown> {
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.toolCalls?.length && { tool_calls: m.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }),
+    ...(m.toolName && { tool_name: m.toolName }),
+  };
+}

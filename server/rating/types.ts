@@ -1,0 +1,42 @@
+/**
+ * Leaderboard shapes shared by the server and the UI (`import type`). Ratings are on the Elo scale:
+ * 1000 is the average model, +400 means 10:1 odds of winning.
+ */
+
+export interface LeaderboardRow {
+  model: string;
+  /** Rank (UB): 1 + number of models whose CI lower bound is above this model's CI upper bound. */
+  rank: number;
+  /** Bradley-Terry maximum-likelihood rating on all counted votes. */
+  rating: number;
+  /** 95% bootstrap interval of `rating` (2.5 / 97.5 percentiles). */
+  ciLow: number;
+  ciHigh: number;
+  /** Online Elo (K = 4) in vote order; order-dependent, shown for reference only. */
+  elo: number;
+  /** Counted battles this model took part in. */
+  votes: number;
+  wins: number;
+  losses: number;
+  /** Ties and "both bad" votes. */
+  ties: number;
+  /** (wins + ties / 2) / votes: a tie scores half a win, as in the Bradley-Terry fit. */
+  winRate: number;
+}
+
+export interface Leaderboard {
+  /** Sorted by rating, best first. */
+  rows: LeaderboardRow[];
+  /** Model ids in the same order as `rows`; indexes the matrices below. */
+  models: string[];
+  /** [i][j]: share of i's decisive (non-tie) battles against j that i won; null if there were none. */
+  winRate: (number | null)[][];
+  /** [i][j]: counted battles between i and j (ties included); symmetric. */
+  battles: number[][];
+  /** All votes given, excluded ones included. */
+  totalVotes: number;
+  /** Votes that entered the ratings. */
+  countedVotes: number;
+  excludeTies: boolean;
+  computedAt: number;
+}

@@ -1,0 +1,127 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import {
+  ClientSchemas,
+  type AckResults,
+  type ArenaError,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type ParsedPayload,
+  type ServerToClientEvents,
+} from '../../src/lib/shared/protocol.js';
+import type { BattleService, Caller } from '../arena/battles.js';
+import { ArenaFailure } from '../arena/errors.js';
+import type { Metrics } from '../metrics.js';
+import { sessionHashFrom } from './session.js';
+
+export interface SocketData {
+  sessionHash: string;
+}
+
+export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export const battleRoom = (battleId: string) => `battle:${battleId}`;
+export const leaderboardRoom = (excludeTies: boolean) => (excludeTies ? 'leaderboard:decisive' : 'leaderboard:all');
+
+export interface RealtimeDeps {
+  battles: BattleService;
+  logger: Logger;
+  metrics: Metrics;
+  allowedOrigins: string[];
+  /** Current board for a new subscriber (ratings service). */
+  leaderboard(excludeTies: boolean): Promise<AckResults['leaderboard:subscribe']['board']>;
+}
+
+type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
+
+export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): ArenaIo {
+  const io: ArenaIo = new Server(httpServer, {
+    // WebSocket only: no sticky sessions needed behind a load balancer.
+    transports: ['websocket'],
+    serveClient: false,
+    maxHttpBufferSize: 256 * 1024,
+    perMessageDeflate: false,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    allowRequest: (req, callback) => callback(null, originAllowed(req, deps.allowedOrigins)),
+  });
+
+  io.use((socket, next) => {
+    const hash = sessionHashFrom(socket.request, socket.handshake.auth);
+    if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
+    socket.data.sessionHash = hash;
+    next();
+  });
+
+  const handlers: { [E in ClientEventName]: Handler<E> } = {
+    'session:state': (s) => deps.battles.state(caller(s)),
+    'battle:start': (s, p) => deps.battles.start(caller(s), p),
+    'battle:send': (s, p) => deps.battles.send(caller(s), p),
+    'battle:stop': (s, p) => deps.battles.stop(caller(s), p),
+    'battle:regenerate': (s, p) => deps.battles.regenerate(caller(s), p),
+    'battle:vote': (s, p) => deps.battles.vote(caller(s), p),
+    'battle:next': (s, p) => deps.battles.next(caller(s), p),
+    'battle:resume': (s, p) => deps.battles.resume(caller(s), p),
+    'leaderboard:subscribe': async (s, p) => {
+      await s.join(leaderboardRoom(p.excludeTies));
+      return { board: await deps.leaderboard(p.excludeTies) };
+    },
+  };
+
+  io.on('connection', (socket) => {
+    deps.metrics.connectedClients.inc();
+    socket.on('disconnect', () => deps.metrics.connectedClients.dec());
+    for (const event of Object.keys(handlers) as ClientEventName[]) {
+      socket.on(event, (payload: unknown, ack: unknown) => dispatch(socket, event, payload, ack));
+    }
+  });
+
+  async function dispatch(socket: ArenaSocket, event: ClientEventName, payload: unknown, ack: unknown) {
+    // Every client event is a request: one without an ack function is dropped unread.
+    if (typeof ack !== 'function') return;
+    const reply = ack as (res: unknown) => void;
+    const parsed = ClientSchemas[event].safeParse(payload ?? {});
+    if (!parsed.success) {
+      deps.metrics.errors.inc({ type: 'bad_request' });
+      return reply({ ok: false, error: badRequest(parsed.error.issues) });
+    }
+    try {
+      const result = await (handlers[event] as Handler<typeof event>)(socket, parsed.data as never);
+      reply({ ok: true, ...result });
+    } catch (err) {
+      if (err instanceof ArenaFailure) return reply({ ok: false, error: err.toJSON() });
+      deps.metrics.errors.inc({ type: 'internal' });
+      deps.logger.error({ err, event }, 'handler failed');
+      reply({ ok: false, error: { code: 'internal', message: 'Something went wrong on the server.' } });
+    }
+  }
+
+  function caller(socket: ArenaSocket): Caller {
+    return { sessionHash: socket.data.sessionHash, join: (battleId) => void socket.join(battleRoom(battleId)) };
+  }
+
+  return io;
+}
+
+function badRequest(issues: { path: PropertyKey[]; message: string }[]): ArenaError {
+  const first = issues[0];
+  const where = first?.path.length ? `${first.path.map(String).join('.')}: ` : '';
+  return { code: 'bad_request', message: `${where}${first?.message ?? 'invalid payload'}` };
+}
+
+/**
+ * WebSockets bypass CORS, so the Origin is checked here: same host as the request, or listed.
+ * Clients that send no Origin (servers, tests) are not browsers and cannot ride a user's cookie.
+ */
+function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Redis, Result } from 'ioredis';
+
+/*
+ * Lua scripts run atomically on the Redis server, so several arena instances sharing one Redis
+ * can never both record a vote for the same battle. Each script checks everything before its
+ * first write: Redis rejects a script under OOM only at that first write, so a script either
+ * writes all of its keys or none.
+ *
+ * Keys: battle = JSON of the battle; voted = JSON {choice, at}, the per-battle "has a vote"
+ * marker (set by recordVote and importVotes alike); votes = the stream of VoteRecord entries.
+ */
+
+/** KEYS: battle, voted, votes. ARGV: battle JSON with its vote, vote JSON, VoteRecord JSON. */
+const RECORD_VOTE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'already_voted' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('XADD', KEYS[3], '*', 'vote', ARGV[3])
+return 'ok'
+`;
+
+/**
+ * KEYS: battle, voted. ARGV: battle JSON without a vote.
+ * The stored vote is spliced in as the last property, so the battle is never re-encoded in Lua
+ * (cjson would turn empty arrays into objects).
+ */
+const PUT_BATTLE = `
+local vote = redis.call('GET', KEYS[2])
+if vote then
+  redis.call('SET', KEYS[1], string.sub(ARGV[1], 1, -2) .. ',"vote":' .. vote .. '}')
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+`;
+
+/** KEYS: voted, votes. ARGV: vote JSON, VoteRecord JSON. Returns 1 when added, 0 when known. */
+const IMPORT_VOTE = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('XADD', KEYS[2], '*', 'vote', ARGV[2])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    arenaRecordVote(
+      battleKey: string,
+      votedKey: string,
+      votesKey: string,
+      battleJson: string,
+      voteJson: string,
+      voteRecordJson: string,
+    ): Result<'ok' | 'already_voted' | 'not_found', Context>;
+    arenaPutBattle(battleKey: string, votedKey: string, battleJson: string): Result<number, Context>;
+    arenaImportVote(votedKey: string, votesKey: string, voteJson: string, voteRecordJson: string): Result<number, Context>;
+  }
+}
+
+/** Registers the scripts as commands (EVALSHA, loading the script on first use). */
+export function defineArenaScripts(redis: Redis): void {
+  redis.defineCommand('arenaRecordVote', { numberOfKeys: 3, lua: RECORD_VOTE });
+  redis.defineCommand('arenaPutBattle', { numberOfKeys: 2, lua: PUT_BATTLE });
+  redis.defineCommand('arenaImportVote', { numberOfKeys: 2, lua: IMPORT_VOTE });
+}

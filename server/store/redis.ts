@@ -1,0 +1,156 @@
+import { Redis } from 'ioredis';
+import { silentLogger, type Logger } from '../log.js';
+import { defineArenaScripts } from './redis-scripts.js';
+import type { BattleRecord, SessionRecord, Store, VoteRecord } from './types.js';
+import { voteRecordFor, withoutVote } from './vote-record.js';
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Namespace of every key, so several arenas (or tests) can share one Redis. */
+  prefix?: string;
+  logger?: Logger;
+}
+
+/** Stream entries per XRANGE, and votes per import pipeline. */
+const PAGE_SIZE = 500;
+/** /readyz must answer quickly even while Redis is unreachable. */
+const PING_TIMEOUT_MS = 1_500;
+
+/**
+ * Durability follows the Redis server's persistence settings: for "acknowledged = on disk",
+ * run Redis with `appendonly yes` and `appendfsync always`.
+ */
+export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }: RedisStoreOptions): Store {
+  const redis = new Redis(url, {
+    // While Redis is down, commands wait through a few reconnect attempts, then fail with a
+    // clear MaxRetriesPerRequestError instead of hanging; reconnecting itself never stops.
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    connectTimeout: 5_000,
+  });
+  logConnectionErrors(redis, logger);
+  defineArenaScripts(redis);
+
+  const key = {
+    session: (hash: string) => `${prefix}session:${hash}`,
+    battle: (id: string) => `${prefix}battle:${id}`,
+    voted: (battleId: string) => `${prefix}voted:${battleId}`,
+    votes: `${prefix}votes`,
+  };
+
+  /** The votes stream in order, one page at a time. */
+  async function* votePages(): AsyncGenerator<VoteRecord[]> {
+    for (let start = '-'; ; ) {
+      const entries = await redis.xrange(key.votes, start, '+', 'COUNT', PAGE_SIZE);
+      if (entries.length > 0) yield entries.map(([, fields]) => parseVoteEntry(fields));
+      if (entries.length < PAGE_SIZE) return;
+      start = `(${entries[entries.length - 1][0]}`;
+    }
+  }
+
+  async function importChunk(votes: VoteRecord[]): Promise<number> {
+    const pipeline = redis.pipeline();
+    for (const vote of votes) {
+      const marker = JSON.stringify({ choice: vote.choice, at: vote.tstamp });
+      pipeline.arenaImportVote(key.voted(vote.battleId), key.votes, marker, JSON.stringify(vote));
+    }
+    let added = 0;
+    for (const [error, result] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      added += result as number;
+    }
+    return added;
+  }
+
+  return {
+    kind: 'redis',
+
+    async ping() {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([redis.ping().then((reply) => reply === 'PONG'), timedOut]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    async close() {
+      // QUIT would sit in the offline queue while disconnected; drop the socket instead.
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
+    },
+
+    async getSession(hash) {
+      const json = await redis.get(key.session(hash));
+      return json === null ? null : (JSON.parse(json) as SessionRecord);
+    },
+
+    async putSession(session) {
+      await redis.set(key.session(session.hash), JSON.stringify(session));
+    },
+
+    async getBattle(id) {
+      const json = await redis.get(key.battle(id));
+      return json === null ? null : (JSON.parse(json) as BattleRecord);
+    },
+
+    async putBattle(battle) {
+      await redis.arenaPutBattle(key.battle(battle.id), key.voted(battle.id), JSON.stringify(withoutVote(battle)));
+    },
+
+    async recordVote(battle, choice, at) {
+      const vote = { choice, at };
+      return redis.arenaRecordVote(
+        key.battle(battle.id),
+        key.voted(battle.id),
+        key.votes,
+        JSON.stringify({ ...battle, vote }),
+        JSON.stringify(vote),
+        JSON.stringify(voteRecordFor(battle, choice, at)),
+      );
+    },
+
+    async listVotes() {
+      const votes: VoteRecord[] = [];
+      for await (const page of votePages()) votes.push(...page);
+      return votes;
+    },
+
+    async *listVotedBattles() {
+      for await (const page of votePages()) {
+        const jsons = await redis.mget(page.map((vote) => key.battle(vote.battleId)));
+        // Imported votes have no battle behind them.
+        for (const json of jsons) if (json !== null) yield JSON.parse(json) as BattleRecord;
+      }
+    },
+
+    async importVotes(votes) {
+      let added = 0;
+      for (let i = 0; i < votes.length; i += PAGE_SIZE) added += await importChunk(votes.slice(i, i + PAGE_SIZE));
+      return added;
+    },
+  };
+}
+
+function parseVoteEntry(fields: string[]): VoteRecord {
+  return JSON.parse(fields[fields.indexOf('vote') + 1]) as VoteRecord;
+}
+
+/** Never let a connection error crash the process; reconnect attempts repeat it, so log each kind once. */
+function logConnectionErrors(redis: Redis, logger: Logger): void {
+  let lastError: string | undefined;
+  redis.on('error', (error: Error) => {
+    if (error.message === lastError) return;
+    lastError = error.message;
+    logger.warn({ err: error.message }, 'redis store: connection error, reconnecting');
+  });
+  redis.on('ready', () => {
+    if (lastError !== undefined) logger.info('redis store: reconnected');
+    lastError = undefined;
+  });
+}

@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { silentLogger, type Logger } from '../log.js';
+import { migrate } from './sqlite-migrations.js';
+import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
+import { voteRecordFor, withoutVote } from './vote-record.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding arena.db; created when missing. */
+  dir: string;
+  logger?: Logger;
+}
+
+/** Rows per query when streaming voted battles, so the connection is free between pages. */
+const PAGE_SIZE = 200;
+/** How long a writer waits for another handle's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+interface VoteRow {
+  seq: number;
+  battle_id: string;
+  model_left: string;
+  model_right: string;
+  choice: VoteChoice;
+  excluded: number;
+  judge: string;
+  tstamp: number;
+}
+
+export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptions): Store {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'arena.db');
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  db.pragma('journal_mode = WAL');
+  // FULL fsyncs the WAL on every commit: a vote is acknowledged only once it survives power loss.
+  db.pragma('synchronous = FULL');
+  migrate(db);
+  logger.info({ file }, 'sqlite store opened');
+
+  const sql = {
+    ping: db.prepare('SELECT 1'),
+    getSession: db.prepare<[string], { json: string }>('SELECT json FROM sessions WHERE hash = ?'),
+    putSession: db.prepare(
+      'INSERT INTO sessions (hash, json) VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET json = excluded.json',
+    ),
+    getBattle: db.prepare<[string], { json: string; voted: number }>('SELECT json, voted FROM battles WHERE id = ?'),
+    putBattle: db.prepare(
+      'INSERT INTO battles (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json',
+    ),
+    markVoted: db.prepare('UPDATE battles SET json = ?, voted = 1 WHERE id = ?'),
+    voteOf: db.prepare<[string], { choice: VoteChoice; tstamp: number }>(
+      'SELECT choice, tstamp FROM votes WHERE battle_id = ?',
+    ),
+    // DO NOTHING on a known battle id: imports and racing voters both rely on it to dedupe.
+    insertVote: db.prepare(
+      `INSERT INTO votes (battle_id, model_left, model_right, choice, excluded, judge, tstamp)
+       VALUES (@battleId, @modelLeft, @modelRight, @choice, @excluded, @judge, @tstamp)
+       ON CONFLICT (battle_id) DO NOTHING`,
+    ),
+    listVotes: db.prepare<[], VoteRow>('SELECT * FROM votes ORDER BY seq'),
+    votedBattlesAfter: db.prepare<[number, number], { seq: number; json: string }>(
+      `SELECT v.seq, b.json FROM votes v JOIN battles b ON b.id = v.battle_id
+       WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
+    ),
+  };
+
+  const insertVote = (vote: VoteRecord): boolean =>
+    sql.insertVote.run({ ...vote, excluded: vote.excluded ? 1 : 0 }).changes === 1;
+
+  // The stored vote (recorded or imported) always wins over whatever the caller's copy says.
+  const putBattle = db.transaction((battle: BattleRecord) => {
+    const stored = sql.voteOf.get(battle.id);
+    const vote = stored ? { choice: stored.choice, at: stored.tstamp } : undefined;
+    sql.putBattle.run(battle.id, JSON.stringify({ ...withoutVote(battle), ...(vote && { vote }) }));
+  });
+
+  const recordVote = db.transaction((battle: BattleRecord, choice: VoteChoice, at: number): VoteResult => {
+    const stored = sql.getBattle.get(battle.id);
+    if (!stored) return 'not_found';
+    if (stored.voted) return 'already_voted';
+    // A vote imported for this id counts as already cast.
+    if (!insertVote(voteRecordFor(battle, choice, at))) return 'already_voted';
+    sql.markVoted.run(JSON.stringify({ ...battle, vote: { choice, at } }), battle.id);
+    return 'ok';
+  });
+
+  const importVotes = db.transaction((votes: VoteRecord[]) => votes.filter(insertVote).length);
+
+  return {
+    kind: 'sqlite',
+
+    async ping() {
+      try {
+        sql.ping.get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      if (db.open) db.close();
+    },
+
+    async getSession(hash) {
+      const row = sql.getSession.get(hash);
+      return row ? (JSON.parse(row.json) as SessionRecord) : null;
+    },
+
+    async putSession(session) {
+      sql.putSession.run(session.hash, JSON.stringify(session));
+    },
+
+    async getBattle(id) {
+      const row = sql.getBattle.get(id);
+      return row ? (JSON.parse(row.json) as BattleRecord) : null;
+    },
+
+    async putBattle(battle) {
+      // IMMEDIATE takes the write lock up front, so a concurrent handle cannot vote in between.
+      putBattle.immediate(battle);
+    },
+
+    async recordVote(battle, choice, at) {
+      return recordVote.immediate(battle, choice, at);
+    },
+
+    async listVotes() {
+      return sql.listVotes.all().map(voteFromRow);
+    },
+
+    async *listVotedBattles() {
+      for (let after = 0; ; ) {
+        const page = sql.votedBattlesAfter.all(after, PAGE_SIZE);
+        for (const row of page) yield JSON.parse(row.json) as BattleRecord;
+        if (page.length < PAGE_SIZE) return;
+        after = page[page.length - 1].seq;
+      }
+    },
+
+    async importVotes(votes) {
+      return importVotes.immediate(votes);
+    },
+  };
+}
+
+function voteFromRow(row: VoteRow): VoteRecord {
+  return {
+    battleId: row.battle_id,
+    modelLeft: row.model_left,
+    modelRight: row.model_right,
+    choice: row.choice,
+    excluded: row.excluded === 1,
+    judge: row.judge,
+    tstamp: row.tstamp,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Durable state of the arena. Two drivers implement `Store` (embedded SQLite, Redis) and one
+ * contract test suite runs against both, so the rest of the server never knows which it has.
+ */
+
+export type Side = 'left' | 'right';
+export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
+export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
+
+export interface SideAnswer {
+  text: string;
+  reasoning: string;
+  status: AnswerStatus;
+  error?: string;
+  /** Filled from the provider's finish part; revealed only after the vote. */
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** `backendId/model` that produced (the end of) this answer. Never sent before the vote. */
+  deployment?: string;
+  /** True when the answer was continued on another deployment after a mid-stream failure. */
+  resumed?: boolean;
+}
+
+export interface Turn {
+  prompt: string;
+  startedAt: number;
+  answers: Record<Side, SideAnswer>;
+}
+
+export type BattleMode = 'arena' | 'cycle' | 'tournament';
+
+export interface BattleRecord {
+  id: string;
+  /** sha256 of the session token: the judge id. The raw token is never stored. */
+  sessionHash: string;
+  createdAt: number;
+  mode: BattleMode;
+  /** Logical model ids. Never sent to a client before `vote` is set. */
+  models: Record<Side, string>;
+  systemPrompt: string;
+  turns: Turn[];
+  /** Identity leak detected in that side's answer: the vote is stored but not rated. */
+  leak: Record<Side, boolean>;
+  vote?: { choice: VoteChoice; at: number };
+  /** Read-only capability for the share link /watch/<id>?t=<watchToken>. */
+  watchToken: string;
+  /** For cycles and tournaments: the group this battle belongs to. */
+  groupId?: string;
+  /** Sequence number of the last event applied to this record (resume point after a restart). */
+  lastSeq?: number;
+}
+
+/** What ratings and exports read: one row per vote, the battle as it was when voted. */
+export interface VoteRecord {
+  battleId: string;
+  modelLeft: string;
+  modelRight: string;
+  choice: VoteChoice;
+  /** Leaked or flagged battles are kept but excluded from ratings. */
+  excluded: boolean;
+  judge: string;
+  /** When the vote was cast, epoch milliseconds (exports convert to FastChat's seconds). */
+  tstamp: number;
+}
+
+export interface SessionRecord {
+  hash: string;
+  createdAt: number;
+  /** The battle shown when the page reloads. */
+  currentBattleId?: string;
+  /** Per-prompt sets of pairs already seen, for "Next >" cycling. */
+  seenPairs: Record<string, string[]>;
+  tournament?: TournamentState;
+}
+
+export interface TournamentState {
+  id: string;
+  prompt: string;
+  /** Model ids still to enter, in order. */
+  queue: string[];
+  champion: string;
+  /** Battles of this tournament in order. */
+  battleIds: string[];
+  /** Model id → wins in this tournament. */
+  wins: Record<string, number>;
+  /** Knocked-out models, in the order they lost. */
+  eliminated: string[];
+  done: boolean;
+}
+
+export type VoteResult = 'ok' | 'already_voted' | 'not_found';
+
+export interface Store {
+  readonly kind: 'sqlite' | 'redis';
+  /** Reachability check for /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+
+  getSession(hash: string): Promise<SessionRecord | null>;
+  putSession(session: SessionRecord): Promise<void>;
+
+  getBattle(id: string): Promise<BattleRecord | null>;
+  /**
+   * Upsert the whole record (battles are small). `vote` belongs to recordVote: whatever the
+   * argument says, the stored vote (or its absence) is kept.
+   */
+  putBattle(battle: BattleRecord): Promise<void>;
+
+  /**
+   * Atomically: if the battle exists and has no vote, store `battle` with its vote set and append
+   * a VoteRecord derived from it. Resolves only after both are stored durably.
+   */
+  recordVote(battle: BattleRecord, choice: VoteChoice, at: number): Promise<VoteResult>;
+  /** All votes in the order they were stored. */
+  listVotes(): Promise<VoteRecord[]>;
+  /** Full battles that have a vote, in vote order (exports). Imported votes have no battle. */
+  listVotedBattles(): AsyncIterable<BattleRecord>;
+  /** Bulk import (rebuild from an export). Skips battle ids already voted. Returns how many were added. */
+  importVotes(votes: VoteRecord[]): Promise<number>;
+}

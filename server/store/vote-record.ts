@@ -1,0 +1,22 @@
+import type { BattleRecord, VoteChoice, VoteRecord } from './types.js';
+
+/** The rating row for a battle voted `choice` at `at`; both drivers and the exports derive it here. */
+export function voteRecordFor(battle: BattleRecord, choice: VoteChoice, at: number): VoteRecord {
+  return {
+    battleId: battle.id,
+    modelLeft: battle.models.left,
+    modelRight: battle.models.right,
+    choice,
+    // A side that revealed its identity makes the vote non-blind: keep it, do not rate it.
+    excluded: battle.leak.left || battle.leak.right,
+    judge: battle.sessionHash,
+    tstamp: at,
+  };
+}
+
+/** The battle minus its vote: drivers attach the stored vote themselves, never the caller's. */
+export function withoutVote(battle: BattleRecord): Omit<BattleRecord, 'vote'> {
+  const copy = { ...battle };
+  delete copy.vote;
+  return copy;
+}

@@ -1,0 +1,175 @@
+/**
+ * The duel page's state and actions: one battle view kept in sync with the server's ordered
+ * event log, plus the info and error toasts around it. Components only read it and call actions.
+ */
+import type { Ack, ArenaInfo, BattleView, EventsFrame, SeqEvent, Side, VoteChoice } from '$shared/protocol';
+import { applyEvents, canVote, isRunning } from './battle-state';
+import { call, getSocket } from './socket';
+
+export type StartMode = 'arena' | 'tournament';
+
+export interface Toast {
+  id: number;
+  message: string;
+}
+
+const TOAST_MS = 6_000;
+
+export class ArenaClient {
+  info = $state<ArenaInfo>();
+  /** Replaced, never mutated (see applyEvents), so it needs no deep reactivity. */
+  battle = $state.raw<BattleView>();
+  mode = $state<StartMode>('arena');
+  /** A start/send/vote/next request is waiting for its ack. */
+  busy = $state(false);
+  toasts = $state<Toast[]>([]);
+
+  running = $derived(isRunning(this.battle));
+  votable = $derived(canVote(this.battle) && !this.busy);
+  /** Follow-ups go into the current battle until it is voted on. */
+  inBattle = $derived(!!this.battle && !this.battle.vote);
+
+  #resuming = false;
+  /** Frames that arrive while a new battle's id is not known yet (its start/next ack is pending). */
+  #earlyFrames: EventsFrame[] | undefined;
+  #nextToastId = 0;
+
+  /** Connects and restores the session's battle. Returns the cleanup for onMount. */
+  connect(): () => void {
+    const socket = getSocket();
+    let connectedBefore = socket.connected;
+    const onFrame = (frame: EventsFrame) => this.#onFrame(frame);
+    const onInfo = (info: ArenaInfo) => (this.info = info);
+    // After a reconnect the server has a fresh socket: catch up on what streamed meanwhile.
+    const onConnect = () => {
+      if (connectedBefore) void this.#resume();
+      connectedBefore = true;
+    };
+    socket.on('battle:events', onFrame);
+    socket.on('info:update', onInfo);
+    socket.on('connect', onConnect);
+    void this.#restore();
+    return () => {
+      socket.off('battle:events', onFrame);
+      socket.off('info:update', onInfo);
+      socket.off('connect', onConnect);
+    };
+  }
+
+  /** Sends a prompt: a follow-up in the open battle, otherwise a new battle. True when accepted. */
+  async submit(prompt: string): Promise<boolean> {
+    if (this.battle && !this.battle.vote) {
+      return this.#act(() => call('battle:send', { battleId: this.battle!.id, prompt }));
+    }
+    return this.#replaceBattle(() => call('battle:start', { prompt, mode: this.mode }));
+  }
+
+  async next(): Promise<void> {
+    const battleId = this.battle?.id;
+    if (battleId) await this.#replaceBattle(() => call('battle:next', { battleId }));
+  }
+
+  async vote(choice: VoteChoice): Promise<void> {
+    const battle = this.battle;
+    if (!battle || !canVote(battle)) return;
+    await this.#act(async () => {
+      const res = await call('battle:vote', { battleId: battle.id, choice });
+      // The vote event will say the same; showing the reveal from the ack avoids waiting for it.
+      if (res.ok && this.battle?.id === battle.id) {
+        this.battle = { ...this.battle, vote: choice, reveal: res.reveal, tournament: res.tournament ?? this.battle.tournament };
+      }
+      return res;
+    });
+  }
+
+  stop(side?: Side): void {
+    const battleId = this.battle?.id;
+    if (battleId) void this.#report(call('battle:stop', side ? { battleId, side } : { battleId }));
+  }
+
+  regenerate(): void {
+    const battleId = this.battle?.id;
+    if (battleId) void this.#report(call('battle:regenerate', { battleId }));
+  }
+
+  /** Clears the page; the next prompt starts a fresh battle. A running stream is stopped first. */
+  newRound(): void {
+    if (this.running) this.stop();
+    this.battle = undefined;
+  }
+
+  dismissToast(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  async #restore(): Promise<void> {
+    const res = await call('session:state', {});
+    if (!res.ok) return this.#toast(res.error.message);
+    this.info = res.info;
+    if (res.battle && !this.battle) {
+      this.battle = res.battle;
+      if (res.battle.tournament) this.mode = 'tournament';
+    }
+  }
+
+  #onFrame(frame: EventsFrame): void {
+    if (this.#earlyFrames) this.#earlyFrames.push(frame);
+    if (frame.battleId === this.battle?.id) this.#apply(frame.events);
+  }
+
+  #apply(events: SeqEvent[]): void {
+    if (!this.battle) return;
+    const { view, missingSeq } = applyEvents(this.battle, events);
+    this.battle = view;
+    if (missingSeq !== undefined) void this.#resume();
+  }
+
+  /** Fetches every event after the view's seq. One request at a time; a gap found later retries. */
+  async #resume(): Promise<void> {
+    const battle = this.battle;
+    if (!battle || this.#resuming) return;
+    this.#resuming = true;
+    const res = await call('battle:resume', { battleId: battle.id, afterSeq: battle.seq });
+    this.#resuming = false;
+    if (!res.ok) return this.#toast(res.error.message);
+    if (this.battle?.id === battle.id) this.battle = applyEvents(this.battle, res.events).view;
+  }
+
+  /** Starts a battle (start or next), keeping frames that race ahead of the ack that names it. */
+  async #replaceBattle(request: () => Promise<Ack<{ battle: BattleView }>>): Promise<boolean> {
+    this.#earlyFrames = [];
+    const ok = await this.#act(async () => {
+      const res = await request();
+      if (res.ok) {
+        this.battle = res.battle;
+        for (const frame of this.#earlyFrames ?? []) if (frame.battleId === res.battle.id) this.#apply(frame.events);
+      }
+      return res;
+    });
+    this.#earlyFrames = undefined;
+    return ok;
+  }
+
+  /** Runs one user action at a time, turning a failed ack into a toast. */
+  async #act(request: () => Promise<Ack>): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    try {
+      return await this.#report(request());
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async #report(pending: Promise<Ack>): Promise<boolean> {
+    const res = await pending;
+    if (!res.ok) this.#toast(res.error.message);
+    return res.ok;
+  }
+
+  #toast(message: string): void {
+    const id = this.#nextToastId++;
+    this.toasts = [...this.toasts, { id, message }];
+    setTimeout(() => this.dismissToast(id), TOAST_MS);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The one contract between the Arena server and every client (UI, spectators, benchmarks).
+ * Every Socket.IO event is typed here, and every client→server payload has a zod schema the
+ * server validates against before any handler runs. The UI imports only types from this file.
+ */
+import { z } from 'zod';
+import type { Leaderboard } from '../../../server/rating/types.js';
+
+export type { Leaderboard };
+export type Side = 'left' | 'right';
+export const SIDES: readonly Side[] = ['left', 'right'];
+export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
+export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
+export type BattleMode = 'arena' | 'cycle' | 'tournament';
+
+// ---------------------------------------------------------------- errors and acks
+
+export type ErrorCode =
+  | 'bad_request' // payload failed validation
+  | 'not_found' // no such battle (or not yours: we do not say which)
+  | 'forbidden' // spectator attempting an owner action, etc.
+  | 'conflict' // e.g. already voted, stream still running
+  | 'limit' // prompt too long, too many turns
+  | 'rate_limited'
+  | 'unavailable' // fewer than two models available, backend failure
+  | 'internal';
+
+export interface ArenaError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ArenaError };
+export type AckFn<T extends object = object> = (res: Ack<T>) => void;
+
+// ---------------------------------------------------------------- views (blind until the vote)
+
+export interface AnswerView {
+  text: string;
+  reasoning: string;
+  status: AnswerStatus;
+  error?: string;
+  /** Continued on another backend after a failure: a neutral marker, no identity. */
+  resumed?: boolean;
+}
+
+export interface TurnView {
+  prompt: string;
+  answers: Record<Side, AnswerView>;
+}
+
+/** Sent only after the vote. */
+export interface SideReveal {
+  model: string;
+  label: string;
+  deployment: string;
+  demo: boolean;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  completionTokens?: number;
+}
+export type Reveal = Record<Side, SideReveal>;
+
+export interface TournamentView {
+  id: string;
+  round: number;
+  rounds: number;
+  done: boolean;
+  /** Final ranking, only when done (names are all revealed by then). */
+  ranking?: { model: string; label: string; wins: number }[];
+}
+
+export interface BattleView {
+  id: string;
+  mode: BattleMode;
+  turns: TurnView[];
+  leak: Record<Side, boolean>;
+  vote?: VoteChoice;
+  reveal?: Reveal;
+  /** Highest event sequence number reflected in this view: resume streaming after it. */
+  seq: number;
+  /** Owner only: the spectator share path (/watch/<id>?t=<capability>). */
+  sharePath?: string;
+  tournament?: TournamentView;
+}
+
+// ---------------------------------------------------------------- ordered battle events
+
+/** One battle's event log entry. `seq` increases by 1 per event within a battle. */
+export type BattleEvent =
+  | { t: 'turn'; turn: number; prompt: string }
+  | { t: 'status'; side: Side; turn: number; status: 'loading' | 'streaming' | 'resumed' }
+  | { t: 'delta'; side: Side; turn: number; text?: string; reasoning?: string }
+  | { t: 'end'; side: Side; turn: number; status: 'done' | 'stopped' | 'error'; error?: string }
+  | { t: 'leak'; side: Side }
+  | { t: 'vote'; choice: VoteChoice; reveal: Reveal; tournament?: TournamentView };
+export type SeqEvent = BattleEvent & { seq: number };
+
+/** Events are coalesced into short batches: one frame carries one or more consecutive events. */
+export interface EventsFrame {
+  battleId: string;
+  events: SeqEvent[];
+}
+
+export interface ArenaInfo {
+  demo: boolean;
+  /** How many arena models are available right now (no names: that would hint identities). */
+  availableModels: number;
+  tournamentModels: number;
+}
+
+// ---------------------------------------------------------------- client → server payloads
+
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not an id');
+const prompt = z.string().trim().min(1, 'prompt is empty').max(100_000);
+const side = z.enum(['left', 'right']);
+
+export const ClientSchemas = {
+  'session:state': z.object({}).strict(),
+  'battle:start': z.object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena') }).strict(),
+  'battle:send': z.object({ battleId: id, prompt }).strict(),
+  'battle:stop': z.object({ battleId: id, side: side.optional() }).strict(),
+  'battle:regenerate': z.object({ battleId: id }).strict(),
+  'battle:vote': z.object({ battleId: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
+  'battle:next': z.object({ battleId: id }).strict(),
+  'battle:resume': z.object({ battleId: id, afterSeq: z.number().int().min(0) }).strict(),
+  'leaderboard:subscribe': z.object({ excludeTies: z.boolean().default(false) }).strict(),
+} as const;
+
+export type ClientEventName = keyof typeof ClientSchemas;
+export type ClientPayload<E extends ClientEventName> = z.input<(typeof ClientSchemas)[E]>;
+export type ParsedPayload<E extends ClientEventName> = z.output<(typeof ClientSchemas)[E]>;
+
+/** What each client event's ack carries on success. */
+export interface AckResults {
+  'session:state': { info: ArenaInfo; battle?: BattleView };
+  'battle:start': { battle: BattleView };
+  'battle:send': object;
+  'battle:stop': object;
+  'battle:regenerate': object;
+  'battle:vote': { reveal: Reveal; tournament?: TournamentView };
+  'battle:next': { battle: BattleView };
+  'battle:resume': { events: SeqEvent[] };
+  'leaderboard:subscribe': { board: Leaderboard };
+}
+
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: ClientPayload<E>, ack: AckFn<AckResults[E]>) => void;
+};
+
+export interface ServerToClientEvents {
+  'battle:events': (frame: EventsFrame) => void;
+  'leaderboard:update': (board: Leaderboard) => void;
+  'info:update': (info: ArenaInfo) => void;
+}
+
+/** Socket.IO handshake `auth` payload for clients that cannot carry the session cookie. */
+export interface HandshakeAuth {
+  session?: string;
+}
+
+export const SESSION_COOKIE = 'arena_session';

@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { createArena, type Arena, type ArenaOptions } from '../../server/app.js';
+import { newSessionToken } from '../../server/arena/ids.js';
+import { ConfigSchema, type Config } from '../../server/config/schema.js';
+import { silentLogger } from '../../server/log.js';
+import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
+import type {
+  AckResults,
+  ClientEventName,
+  ClientPayload,
+  ClientToServerEvents,
+  EventsFrame,
+  ServerToClientEvents,
+} from '../../src/lib/shared/protocol.js';
+
+export type ArenaClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Fast, distinct test models (names chosen so no default leak word matches by accident). */
+export const TEST_MODELS: SimModelSpec[] = [
+  { name: 'mdl-aurora:1b', tokensPerSecond: 400, ttftMs: 5, family: 'aurorix', maxTokens: 30 },
+  { name: 'mdl-borealis:2b', tokensPerSecond: 500, ttftMs: 5, family: 'borealix', maxTokens: 30 },
+  { name: 'mdl-cinder:3b', tokensPerSecond: 450, ttftMs: 5, family: 'cinderix', maxTokens: 30 },
+  { name: 'mdl-dune:4b', tokensPerSecond: 600, ttftMs: 5, family: 'dunix', maxTokens: 30 },
+];
+
+export interface TestArena {
+  url: string;
+  arena: Arena;
+  sim: Simulator;
+  dataDir: string;
+  /** A new client with its own session (or the given one). */
+  client(session?: string): Promise<ArenaClient>;
+  close(): Promise<void>;
+}
+
+export async function startTestArena(
+  opts: { models?: SimModelSpec[]; config?: Record<string, unknown>; arena?: ArenaOptions } = {},
+): Promise<TestArena> {
+  const sim = await startSimulator({ flavor: 'ollama', models: opts.models ?? TEST_MODELS, preloaded: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'arena-test-'));
+  const config: Config = ConfigSchema.parse({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    backends: [{ id: 'sim', kind: 'ollama', url: sim.url }],
+    ...opts.config,
+  });
+  const arena = await createArena(config, { logger: silentLogger, coalesceMs: 2, leaderboardDebounceMs: 20, ...opts.arena });
+  const url = await arena.listen(0, '127.0.0.1');
+  const clients: ArenaClient[] = [];
+  return {
+    url,
+    arena,
+    sim,
+    dataDir,
+    async client(session = newSessionToken()) {
+      const socket: ArenaClient = connect(url, { transports: ['websocket'], auth: { session }, reconnection: false });
+      clients.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      return socket;
+    },
+    async close() {
+      clients.forEach((c) => c.close());
+      await arena.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function call<E extends ClientEventName>(socket: ArenaClient, event: E, payload: ClientPayload<E>) {
+  // The typed emitWithAck signature cannot be expressed for a generic event name.
+  const res = await (socket.timeout(10_000) as any).emitWithAck(event, payload);
+  return res as { ok: true } & AckResults[E] | { ok: false; error: { code: string; message: string } };
+}
+
+export async function ok<E extends ClientEventName>(socket: ArenaClient, event: E, payload: ClientPayload<E>): Promise<AckResults[E]> {
+  const res = await call(socket, event, payload);
+  if (!res.ok) throw new Error(`${event} refused: ${res.error.code}: ${res.error.message}`);
+  return res;
+}
+
+/** Records every frame a client receives, and lets a test wait for a condition on them. */
+export function recordFrames(socket: ArenaClient) {
+  const frames: EventsFrame[] = [];
+  const raw: unknown[][] = [];
+  const waiters: { test: () => boolean; resolve: () => void }[] = [];
+  socket.onAny((...args) => raw.push(args));
+  socket.on('battle:events', (frame) => {
+    frames.push(frame);
+    for (const w of [...waiters]) if (w.test()) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  const events = (battleId?: string) => frames.filter((f) => !battleId || f.battleId === battleId).flatMap((f) => f.events);
+  return {
+    frames,
+    raw,
+    events,
+    until(test: () => boolean, timeoutMs = 10_000): Promise<void> {
+      if (test()) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out waiting for frames')), timeoutMs);
+        waiters.push({ test, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    /** Both sides of the battle's latest turn have ended. */
+    settled(battleId: string, turn = 0): Promise<void> {
+      return this.until(() => {
+        const all = events(battleId);
+        const start = all.findLastIndex((e) => e.t === 'turn' && e.turn === turn);
+        return start >= 0 && all.slice(start).filter((e) => e.t === 'end' && e.turn === turn).length >= 2;
+      });
+    },
+    /** The side's text for a turn, from its latest (re)start. */
+    text(battleId: string, side: 'left' | 'right', turn = 0): string {
+      const all = events(battleId);
+      const start = all.findLastIndex((e) => e.t === 'turn' && e.turn === turn);
+      return all
+        .slice(start + 1)
+        .filter((e) => e.t === 'delta' && e.side === side && e.turn === turn)
+        .map((e) => (e.t === 'delta' ? (e.text ?? '') : ''))
+        .join('');
+    },
+  };
+}

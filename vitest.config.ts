@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Three layers, one run: unit (pure), integration (real servers on ephemeral ports, real Redis),
+// e2e (built app + headless Chromium). The e2e layer needs `npm run build` first (scripts/test.sh).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
