@@ -1,15 +1,18 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig, type Plugin } from 'vite';
-import { createArena } from './server/app';
-import { loadConfig } from './server/config/load';
 
-/** `npm run dev`: the same Arena (Socket.IO, API, simulator demo) attached to Vite's dev server. */
+/**
+ * `npm run dev`: the same Arena (Socket.IO, API, simulator demo) attached to Vite's dev server.
+ * Loaded through Vite's SSR loader so the config file stays free of server imports.
+ */
 function arenaDev(): Plugin {
   return {
     name: 'arena-dev',
     apply: 'serve',
     async configureServer(server) {
       if (!server.httpServer) return;
+      const { createArena } = (await server.ssrLoadModule('/server/app.ts')) as typeof import('./server/app');
+      const { loadConfig } = (await server.ssrLoadModule('/server/config/load.ts')) as typeof import('./server/config/load');
       const arena = await createArena(loadConfig().config, { httpServer: server.httpServer as never });
       server.middlewares.use(arena.http);
       server.httpServer.once('close', () => void arena.close());

@@ -75,8 +75,8 @@ export interface RatingBenchResult {
 
 const DEFAULT_SPEED: SpeedOptions = { battles: 1_000_000, models: 50, rounds: 100, seed: 1 };
 const DEFAULT_CONVERGENCE: ConvergenceOptions = {
-  models: 12,
-  spread: 500,
+  models: 20,
+  spread: 800,
   threshold: 60,
   seeds: 5,
   refreshEvery: 50,
@@ -109,7 +109,8 @@ export function measureSpeed(options: SpeedOptions): SpeedFigures {
   );
   const [, eloMs] = timed(() => computeElo(votes));
   const [, leaderboardMs] = timed(() => computeLeaderboard(votes, { bootstrapRounds: options.rounds }));
-  return { ...options, collapseMs, fitMs, bootstrapMs, totalMs: collapseMs + fitMs + bootstrapMs, eloMs, leaderboardMs };
+  const totalMs = collapseMs + fitMs + bootstrapMs;
+  return { ...options, collapseMs, fitMs, bootstrapMs, totalMs, eloMs, leaderboardMs };
 }
 
 /** Uniformly paired battles among models spread over 1000 ± 300, with some ties. */
@@ -128,25 +129,30 @@ function syntheticVotes(options: SpeedOptions): VoteRecord[] {
 }
 
 export function compareStrategies(options: ConvergenceOptions): StrategyFigures[] {
-  const figures = options.strategies.map((strategy) => {
-    const votesPerSeed = Array.from({ length: options.seeds }, (_, seed) => votesToConverge(strategy, seed + 1, options));
-    return { strategy, votesPerSeed, meanVotes: mean(votesPerSeed), relativeToUniform: NaN };
+  const runs = options.strategies.map((strategy) => ({
+    strategy,
+    votesPerSeed: Array.from({ length: options.seeds }, (_, seed) => votesToConverge(strategy, seed + 1, options)),
+  }));
+  const uniform = mean(runs.find((run) => run.strategy === 'uniform')?.votesPerSeed ?? [NaN]);
+  return runs.map((run) => {
+    const meanVotes = mean(run.votesPerSeed);
+    return { ...run, meanVotes, relativeToUniform: meanVotes / uniform };
   });
-  const uniform = figures.find((figure) => figure.strategy === 'uniform')?.meanVotes ?? NaN;
-  return figures.map((figure) => ({ ...figure, relativeToUniform: figure.meanVotes / uniform }));
 }
 
 /** Simulates one arena until the widest interval is below the threshold; returns the votes used. */
 export function votesToConverge(strategy: PairingStrategy, seed: number, options: ConvergenceOptions): number {
   const rng = createRng(seed);
   const models = modelIds(options.models);
-  const trueRatings = new Map(models.map((model, index) => [model, evenRatings(options.models, options.spread)[index]]));
+  const spreadRatings = evenRatings(options.models, options.spread);
+  const trueRatings = new Map(models.map((model, index) => [model, spreadRatings[index]]));
   const votes: VoteRecord[] = [];
   let stats = new Map<string, ModelPairingStats>();
   while (votes.length < options.maxVotes) {
     for (let i = 0; i < options.refreshEvery; i++) {
       const [left, right] = samplePair(strategy, models, stats, rng)!;
-      votes.push(voteRecord(votes.length, left, right, simulatedChoice(trueRatings.get(left)!, trueRatings.get(right)!, rng)));
+      const choice = simulatedChoice(trueRatings.get(left)!, trueRatings.get(right)!, rng);
+      votes.push(voteRecord(votes.length, left, right, choice));
       countVote(stats, left);
       countVote(stats, right);
     }
@@ -181,7 +187,8 @@ function modelIds(count: number): string[] {
 }
 
 function evenRatings(count: number, spread: number): number[] {
-  return Array.from({ length: count }, (_, index) => 1000 - spread / 2 + (spread * index) / Math.max(count - 1, 1));
+  const step = spread / Math.max(count - 1, 1);
+  return Array.from({ length: count }, (_, index) => 1000 - spread / 2 + step * index);
 }
 
 function mean(values: readonly number[]): number {
@@ -191,12 +198,14 @@ function mean(values: readonly number[]): number {
 export function formatMarkdown(result: RatingBenchResult): string {
   const { speed, convergence } = result;
   const ms = (value: number) => value.toFixed(0);
+  const timings = [speed.collapseMs, speed.fitMs, speed.bootstrapMs, speed.totalMs, speed.eloMs, speed.leaderboardMs];
   return [
-    `### Bradley-Terry speed: ${speed.battles.toLocaleString('en')} battles, ${speed.models} models, ${speed.rounds} bootstrap rounds`,
+    `### Bradley-Terry speed: ${speed.battles.toLocaleString('en')} battles, ${speed.models} models,` +
+      ` ${speed.rounds} bootstrap rounds`,
     '',
     '| collapse (ms) | fit (ms) | bootstrap (ms) | total (ms) | online Elo (ms) | computeLeaderboard (ms) |',
     '|---:|---:|---:|---:|---:|---:|',
-    `| ${ms(speed.collapseMs)} | ${ms(speed.fitMs)} | ${ms(speed.bootstrapMs)} | ${ms(speed.totalMs)} | ${ms(speed.eloMs)} | ${ms(speed.leaderboardMs)} |`,
+    `| ${timings.map(ms).join(' | ')} |`,
     '',
     `### Votes until the widest 95% CI < ${convergence.threshold} points` +
       ` (${convergence.models} models over 1000 ± ${convergence.spread / 2}, ${convergence.seeds} seeds,` +
@@ -204,13 +213,12 @@ export function formatMarkdown(result: RatingBenchResult): string {
     '',
     '| strategy | mean votes | vs uniform | per seed |',
     '|---|---:|---:|---|',
-    ...convergence.results.map(
-      (figure) =>
-        `| ${figure.strategy} | ${ms(figure.meanVotes)} | ${figure.relativeToUniform.toFixed(2)} | ${figure.votesPerSeed.join(', ')} |`,
-    ),
+    ...convergence.results.map(({ strategy, meanVotes, relativeToUniform, votesPerSeed }) =>
+      [strategy, ms(meanVotes), relativeToUniform.toFixed(2), votesPerSeed.join(', ')].join(' | '),
+    ).map((cells) => `| ${cells} |`),
   ].join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(formatMarkdown(await runRatingBench()));
+  void runRatingBench().then((result) => console.log(formatMarkdown(result)));
 }

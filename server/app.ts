@@ -135,18 +135,15 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 }
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
-  const declared = new Map(config.models.map((m) => [m.id, m]));
   const demoBackends = new Set(config.backends.filter((b) => b.demo).map((b) => b.id));
+  const find = (id: string) => registry.availableModels().find((m) => m.id === id);
   return {
     available: () => registry.availableModels().map((m) => m.id),
     describe: (id) => {
-      const model = registry.availableModels().find((m) => m.id === id);
-      return {
-        label: declared.get(id)?.label ?? model?.label ?? id,
-        demo: Boolean(model?.deployments.some((d) => demoBackends.has(d.backend))),
-      };
+      const model = find(id);
+      return { label: model?.label ?? id, demo: Boolean(model?.deployments.some((d) => demoBackends.has(d.backendId))) };
     },
-    leakWords: (id) => declared.get(id)?.leakWords ?? defaultLeakWords(id),
+    leakWords: (id) => find(id)?.leakWords ?? defaultLeakWords(id),
     stream: (id, req) => registry.stream(id, req),
   };
 }

@@ -17,12 +17,15 @@ const FAMILY_WORDS: [RegExp, string[]][] = [
   [/granite/i, ['granite', 'ibm']],
 ];
 
+/** Name parts that say nothing about who made a model. */
+const GENERIC = new Set(['instruct', 'chat', 'base', 'model', 'preview', 'latest', 'turbo', 'mini', 'small', 'medium', 'large', 'awq', 'gguf', 'gptq']);
+
 export function defaultLeakWords(modelId: string): string[] {
   const words = new Set<string>();
   for (const [pattern, list] of FAMILY_WORDS) if (pattern.test(modelId)) list.forEach((w) => words.add(w));
-  // The model's own base name (e.g. "llama3.1" from "llama3.1:8b") always counts.
-  const base = modelId.split(/[/:@]/).filter(Boolean).at(-1)?.split(/[:-]/)[0];
-  if (base && base.length >= 3) words.add(base.toLowerCase());
+  // The model's own name stems always count: "llama" from "llama3.1:8b", "qwen" from "Qwen/Qwen2.5-7B".
+  const name = modelId.split('/').at(-1)!.split(':')[0];
+  for (const stem of name.toLowerCase().match(/\p{L}{3,}/gu) ?? []) if (!GENERIC.has(stem)) words.add(stem);
   return [...words];
 }
 

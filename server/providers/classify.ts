@@ -37,7 +37,7 @@ const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED'])
 export function classifyFailure(err: unknown, label: string): ProviderError {
   if (err instanceof ProviderError) return err;
   const code = errorCodeInChain(err);
-  const detail = innermostMessage(err);
+  const detail = failureDetail(err);
   if (code && REFUSED.has(code)) return new ProviderError('connection_refused', `${label}: ${detail}`, { cause: err });
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new ProviderError('connect_timeout', `${label}: ${detail}`, { cause: err });
   if ((code && RESET.has(code)) || (err instanceof Error && err.message === 'terminated'))
@@ -54,7 +54,8 @@ function errorCodeInChain(err: unknown): string | undefined {
   return undefined;
 }
 
-function innermostMessage(err: unknown): string {
+/** The most specific message in a cause chain (undici hides `connect ECONNREFUSED …` in `cause`). */
+export function failureDetail(err: unknown): string {
   let message = String(err);
   for (let e = err as { message?: unknown; cause?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
     if (typeof e.message === 'string' && e.message) message = e.message;

@@ -1,6 +1,8 @@
 /**
  * Splits `<think>…</think>` out of streamed content. Tags may arrive cut anywhere across chunks,
  * so a chunk's tail that could still become a tag is held back until the next chunk decides.
+ * Reasoning models put a blank line after a leading think block (`</think>\n\n`): that
+ * separator is dropped so the answer text starts with the answer.
  */
 
 export interface ThinkPiece {
@@ -14,6 +16,8 @@ const CLOSE = '</think>';
 export class ThinkTagSplitter {
   private inThink = false;
   private held = '';
+  private textSeen = false;
+  private afterLeadingThink = false;
 
   push(chunk: string): ThinkPiece[] {
     const pieces: ThinkPiece[] = [];
@@ -24,6 +28,7 @@ export class ThinkTagSplitter {
       const at = rest.indexOf(tag);
       if (at >= 0) {
         this.emit(pieces, rest.slice(0, at));
+        if (this.inThink && !this.textSeen) this.afterLeadingThink = true;
         this.inThink = !this.inThink;
         rest = rest.slice(at + tag.length);
         continue;
@@ -44,7 +49,15 @@ export class ThinkTagSplitter {
   }
 
   private emit(pieces: ThinkPiece[], text: string): void {
-    if (text) pieces.push({ type: this.inThink ? 'reasoning' : 'text', text });
+    if (this.inThink) {
+      if (text) pieces.push({ type: 'reasoning', text });
+      return;
+    }
+    const answer = this.afterLeadingThink ? text.trimStart() : text;
+    if (!answer) return;
+    this.afterLeadingThink = false;
+    this.textSeen = true;
+    pieces.push({ type: 'text', text: answer });
   }
 }
 

@@ -45,7 +45,7 @@ export function collapseVotes(votes: readonly VoteRecord[]): OutcomeCounts {
     const left = indexOf(vote.modelLeft);
     const right = indexOf(vote.modelRight);
     const outcome = LEFT_OUTCOME[vote.choice];
-    // Cell key = (lower index, higher index, outcome seen from the lower index).
+    // Cell key = (lower index, higher index, outcome seen from the lower index); up to 65 536 models.
     const key =
       left < right
         ? (left * 0x10000 + right) * OUTCOMES_PER_PAIR + outcome

@@ -9,12 +9,15 @@ import type { Leaderboard } from './types.js';
  *   counted votes; a pair weighs w_a · w_b. The cap keeps a new model to at most CAP times the
  *   weight of the busiest one, so it does not appear in nearly every battle (which would make it
  *   easy to recognise) while it catches up.
- * - `uncertainty` (default): a pair weighs (width_a² + width_b²) × (floor + overlap), where width
- *   is the 95% interval width and overlap is the share of the narrower interval covered by the
- *   other. Wide intervals need votes most; a battle between models of similar strength carries the
- *   most information (p(1−p) is largest near p = ½), and overlapping intervals are exactly the
- *   rankings still in doubt. The floor keeps distant pairs possible. A model without votes counts
- *   as maximally uncertain: twice the widest known interval, overlapping everything.
+ * - `uncertainty` (default): a pair weighs (u_a + u_b) · p(1 − p), with u = (width / widest)^8 for
+ *   each model's 95% interval width, and p the current probability that one beats the other.
+ *   The width term sends votes to the models whose intervals are widest; p(1 − p) (¼ for equal
+ *   ratings, falling as they separate) is a smooth measure of how much the two intervals overlap,
+ *   and is exactly the Fisher information one battle adds, so close battles teach the most.
+ *   A literal interval-overlap factor was tried and lost to uniform in bench/rating.ts: it starves
+ *   pairs that do not overlap, and the extremes of the board need those links. A model without
+ *   votes counts as maximally uncertain: as wide as the widest known interval and p = ½ against
+ *   everyone. With no intervals at all, every pair weighs the same.
  */
 
 export type PairingStrategy = 'uniform' | 'undersampled' | 'uncertainty';
@@ -23,7 +26,9 @@ export const DEFAULT_PAIRING_STRATEGY: PairingStrategy = 'uncertainty';
 
 export interface ModelPairingStats {
   votes: number;
-  /** 95% interval; absent (or equal bounds) when not yet estimated. */
+  /** Bradley-Terry rating; with the interval, absent until the model has rated votes. */
+  rating?: number;
+  /** 95% interval; equal bounds when the bootstrap is off. */
   ciLow?: number;
   ciHigh?: number;
 }
@@ -34,9 +39,8 @@ export type PairingStats = ReadonlyMap<string, ModelPairingStats>;
 const UNDERSAMPLED_SMOOTHING = 5;
 const UNDERSAMPLED_EXPONENT = 1;
 const UNDERSAMPLED_CAP = 10;
-const OVERLAP_FLOOR = 0.1;
-/** Used as everyone's width before any interval exists; its value cancels out then. */
-const PRIOR_WIDTH = 400;
+/** Steep enough that the widest intervals get most votes (bench: 8 and 12 alike, 4 worse). */
+const WIDTH_EXPONENT = 8;
 /** Keeps a degenerate zero-width interval (bootstrap off) from zeroing its model's weight. */
 const MIN_WIDTH = 1;
 
@@ -44,8 +48,12 @@ export function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
-export function pairingStatsFromLeaderboard(leaderboard: Pick<Leaderboard, 'rows'>): Map<string, ModelPairingStats> {
-  return new Map(leaderboard.rows.map((row) => [row.model, { votes: row.votes, ciLow: row.ciLow, ciHigh: row.ciHigh }]));
+export function pairingStatsFromLeaderboard(
+  leaderboard: Pick<Leaderboard, 'rows'>,
+): Map<string, ModelPairingStats> {
+  return new Map(
+    leaderboard.rows.map(({ model, votes, rating, ciLow, ciHigh }) => [model, { votes, rating, ciLow, ciHigh }]),
+  );
 }
 
 /** Null when fewer than two distinct models are given or every pair is excluded. */
@@ -95,38 +103,30 @@ function undersampledWeights(pairs: Pair[], candidates: string[], stats: Pairing
   return pairs.map(([a, b]) => weight(a) * weight(b));
 }
 
-interface Interval {
-  low: number;
-  high: number;
+interface Estimate {
+  rating: number;
+  width: number;
 }
 
 function uncertaintyWeights(pairs: Pair[], candidates: string[], stats: PairingStats): number[] {
-  const intervals = new Map(candidates.map((model) => [model, knownInterval(stats.get(model))]));
-  const knownWidths = [...intervals.values()].filter((i) => i !== null).map((i) => width(i));
-  const unknownWidth = knownWidths.length > 0 ? 2 * Math.max(...knownWidths) : PRIOR_WIDTH;
+  const estimates = new Map(candidates.map((model) => [model, knownEstimate(stats.get(model))]));
+  const widest = Math.max(MIN_WIDTH, ...[...estimates.values()].map((estimate) => estimate?.width ?? 0));
+  const urgency = (estimate: Estimate | null) => ((estimate?.width ?? widest) / widest) ** WIDTH_EXPONENT;
   return pairs.map(([a, b]) => {
-    const first = intervals.get(a)!;
-    const second = intervals.get(b)!;
-    const widthA = first ? width(first) : unknownWidth;
-    const widthB = second ? width(second) : unknownWidth;
-    const overlap = first && second ? overlapShare(first, second) : 1;
-    return (widthA ** 2 + widthB ** 2) * (OVERLAP_FLOOR + overlap);
+    const first = estimates.get(a)!;
+    const second = estimates.get(b)!;
+    const p = first && second ? winProbability(first.rating, second.rating) : 0.5;
+    return (urgency(first) + urgency(second)) * p * (1 - p);
   });
 }
 
-function knownInterval(stats: ModelPairingStats | undefined): Interval | null {
-  if (!stats || stats.votes === 0 || stats.ciLow === undefined || stats.ciHigh === undefined) return null;
-  return { low: stats.ciLow, high: stats.ciHigh };
+function knownEstimate(stats: ModelPairingStats | undefined): Estimate | null {
+  if (!stats || stats.rating === undefined || stats.ciLow === undefined || stats.ciHigh === undefined) return null;
+  return { rating: stats.rating, width: Math.max(stats.ciHigh - stats.ciLow, MIN_WIDTH) };
 }
 
-function width(interval: Interval): number {
-  return Math.max(interval.high - interval.low, MIN_WIDTH);
-}
-
-/** Length of the intersection over the narrower width: 1 when one interval holds the other. */
-function overlapShare(a: Interval, b: Interval): number {
-  const intersection = Math.min(a.high, b.high) - Math.max(a.low, b.low);
-  return Math.max(0, intersection) / Math.min(width(a), width(b));
+function winProbability(rating: number, opponentRating: number): number {
+  return 1 / (1 + 10 ** ((opponentRating - rating) / 400));
 }
 
 /** Index drawn with probability proportional to its weight; uniform if the weights are degenerate. */

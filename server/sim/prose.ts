@@ -22,6 +22,7 @@ function nounPhrase(rng: Rng): string[] {
   const words: string[] = [rng.pick(DETERMINERS)];
   if (rng.chance(0.5)) words.push(rng.pick(ADJECTIVES));
   words.push(rng.pick(NOUNS));
+  if (words[0] === 'a' && /^[aeiou]/.test(words[1]!)) words[0] = 'an';
   return words;
 }
 

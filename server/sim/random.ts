@@ -12,9 +12,9 @@ export function hashString(text: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** A short stable hex id derived from text (tool call ids, digests). */
-export function hexId(text: string, length = 8): string {
-  return hashString(text).toString(16).padStart(14, '0').slice(-length);
+/** A short stable hex id derived from text (tool call ids). */
+export function hexId(text: string): string {
+  return hashString(text).toString(16).padStart(8, '0').slice(-8);
 }
 
 export interface Rng {

@@ -92,7 +92,8 @@ export interface Simulator {
   setFault(fault: SimFault, model?: string): void;
   /**
    * 'stream-end' (SimStreamEvent) whenever an admitted chat ends for any reason; 'request'
-   * (SimRequestEvent) on each chat request; 'down' / 'up' after listener transitions.
+   * (SimRequestEvent) on each chat request; 'load' / 'unload' ({model}) when a model enters or
+   * leaves memory; 'down' / 'up' after listener transitions.
    */
   events: EventEmitter;
   /** Snapshot: loaded models, in-flight streams, request counts per model. */

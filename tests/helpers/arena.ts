@@ -20,10 +20,10 @@ export type ArenaClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Fast, distinct test models (names chosen so no default leak word matches by accident). */
 export const TEST_MODELS: SimModelSpec[] = [
-  { name: 'mdl-aurora:1b', tokensPerSecond: 400, ttftMs: 5, family: 'aurorix', maxTokens: 30 },
-  { name: 'mdl-borealis:2b', tokensPerSecond: 500, ttftMs: 5, family: 'borealix', maxTokens: 30 },
-  { name: 'mdl-cinder:3b', tokensPerSecond: 450, ttftMs: 5, family: 'cinderix', maxTokens: 30 },
-  { name: 'mdl-dune:4b', tokensPerSecond: 600, ttftMs: 5, family: 'dunix', maxTokens: 30 },
+  { name: 'mdl-aurora:1b', tokensPerSecond: 400, ttftMs: 5, family: 'aurora', maxTokens: 30 },
+  { name: 'mdl-borealis:2b', tokensPerSecond: 500, ttftMs: 5, family: 'borealis', maxTokens: 30 },
+  { name: 'mdl-cinder:3b', tokensPerSecond: 450, ttftMs: 5, family: 'cinder', maxTokens: 30 },
+  { name: 'mdl-dune:4b', tokensPerSecond: 600, ttftMs: 5, family: 'dune', maxTokens: 30 },
 ];
 
 export interface TestArena {

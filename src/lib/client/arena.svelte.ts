@@ -23,6 +23,7 @@ export class ArenaClient {
   /** A start/send/vote/next request is waiting for its ack. */
   busy = $state(false);
   toasts = $state<Toast[]>([]);
+  connected = $state(false);
 
   running = $derived(isRunning(this.battle));
   votable = $derived(canVote(this.battle) && !this.busy);
@@ -37,22 +38,31 @@ export class ArenaClient {
   /** Connects and restores the session's battle. Returns the cleanup for onMount. */
   connect(): () => void {
     const socket = getSocket();
-    let connectedBefore = socket.connected;
     const onFrame = (frame: EventsFrame) => this.#onFrame(frame);
     const onInfo = (info: ArenaInfo) => (this.info = info);
-    // After a reconnect the server has a fresh socket: catch up on what streamed meanwhile.
+    // First connection: restore the session. Later ones: the server has a fresh socket, so catch
+    // up on what streamed meanwhile (which also re-joins the battle's room).
     const onConnect = () => {
-      if (connectedBefore) void this.#resume();
-      connectedBefore = true;
+      this.connected = true;
+      void (this.info ? this.#resume() : this.#restore());
+    };
+    const onDisconnect = () => (this.connected = false);
+    // Temporary failures retry by themselves; a refusal by the server does not, so say so.
+    const onConnectError = (err: Error) => {
+      if (!socket.active) this.#toast(`Cannot connect to the arena: ${err.message}`);
     };
     socket.on('battle:events', onFrame);
     socket.on('info:update', onInfo);
     socket.on('connect', onConnect);
-    void this.#restore();
+    socket.on('disconnect', onDisconnect);
+    socket.on('connect_error', onConnectError);
+    if (socket.connected) onConnect();
     return () => {
       socket.off('battle:events', onFrame);
       socket.off('info:update', onInfo);
       socket.off('connect', onConnect);
+      socket.off('disconnect', onDisconnect);
+      socket.off('connect_error', onConnectError);
     };
   }
 
@@ -132,22 +142,27 @@ export class ArenaClient {
     const res = await call('battle:resume', { battleId: battle.id, afterSeq: battle.seq });
     this.#resuming = false;
     if (!res.ok) return this.#toast(res.error.message);
-    if (this.battle?.id === battle.id) this.battle = applyEvents(this.battle, res.events).view;
+    if (this.battle?.id !== battle.id) return;
+    // When its log no longer reaches back to afterSeq, the server sends the whole view instead.
+    const snapshot = (res as { battle?: BattleView }).battle;
+    this.battle = snapshot ?? applyEvents(this.battle, res.events).view;
   }
 
   /** Starts a battle (start or next), keeping frames that race ahead of the ack that names it. */
-  async #replaceBattle(request: () => Promise<Ack<{ battle: BattleView }>>): Promise<boolean> {
-    this.#earlyFrames = [];
-    const ok = await this.#act(async () => {
-      const res = await request();
-      if (res.ok) {
-        this.battle = res.battle;
-        for (const frame of this.#earlyFrames ?? []) if (frame.battleId === res.battle.id) this.#apply(frame.events);
+  #replaceBattle(request: () => Promise<Ack<{ battle: BattleView }>>): Promise<boolean> {
+    return this.#act(async () => {
+      this.#earlyFrames = [];
+      try {
+        const res = await request();
+        if (res.ok) {
+          this.battle = res.battle;
+          for (const frame of this.#earlyFrames) if (frame.battleId === res.battle.id) this.#apply(frame.events);
+        }
+        return res;
+      } finally {
+        this.#earlyFrames = undefined;
       }
-      return res;
     });
-    this.#earlyFrames = undefined;
-    return ok;
   }
 
   /** Runs one user action at a time, turning a failed ack into a toast. */

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { sampleBinomial, sampleMultinomial } from '../../server/rating/binomial.js';
+import { createRng } from '../../server/rating/random.js';
+
+function binomialPmf(n: number, p: number): number[] {
+  const pmf = [Math.pow(1 - p, n)];
+  for (let k = 1; k <= n; k++) pmf.push((pmf[k - 1] * (n - k + 1) * p) / (k * (1 - p)));
+  return pmf;
+}
+
+/** Total variation distance between the empirical distribution of `draws` and Bin(n, p). */
+function distanceFromBinomial(n: number, p: number, draws: number): number {
+  const rng = createRng(7);
+  const frequency = new Array<number>(n + 1).fill(0);
+  for (let i = 0; i < draws; i++) frequency[sampleBinomial(n, p, rng)] += 1;
+  const pmf = binomialPmf(n, p);
+  return pmf.reduce((sum, probability, k) => sum + Math.abs(probability - frequency[k] / draws), 0) / 2;
+}
+
+describe('createRng', () => {
+  it('repeats for a seed, differs across seeds, stays in [0, 1)', () => {
+    const first = Array.from({ length: 1000 }, createRng(42));
+    expect(Array.from({ length: 1000 }, createRng(42))).toEqual(first);
+    expect(Array.from({ length: 1000 }, createRng(43))).not.toEqual(first);
+    expect(first.every((value) => value >= 0 && value < 1)).toBe(true);
+    expect(first.reduce((sum, value) => sum + value, 0) / 1000).toBeCloseTo(0.5, 1);
+  });
+});
+
+describe('sampleBinomial', () => {
+  // 200k draws: sampling noise in the distance is about 0.005 for these supports.
+  it.each([
+    ['inversion', 40, 0.1],
+    ['BTRS', 100, 0.4],
+    ['BTRS, p > ½ by symmetry', 60, 0.8],
+    ['BTRS, wide', 2000, 0.3],
+  ])('%s: Bin(%i, %f) matches the exact distribution', (_, n, p) => {
+    expect(distanceFromBinomial(n, p, 200_000)).toBeLessThan(0.015);
+  });
+
+  it('has the right mean and variance for large n', () => {
+    const rng = createRng(3);
+    const [n, p, draws] = [1_000_000, 0.002, 50_000];
+    const samples = Array.from({ length: draws }, () => sampleBinomial(n, p, rng));
+    const mean = samples.reduce((sum, value) => sum + value, 0) / draws;
+    const variance = samples.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (draws - 1);
+    expect(Math.abs(mean - n * p)).toBeLessThan(0.5); // standard error 0.2
+    expect(variance / (n * p * (1 - p))).toBeGreaterThan(0.96);
+    expect(variance / (n * p * (1 - p))).toBeLessThan(1.04);
+  });
+
+  it('handles the edges', () => {
+    const rng = createRng(1);
+    expect(sampleBinomial(0, 0.3, rng)).toBe(0);
+    expect(sampleBinomial(10, 0, rng)).toBe(0);
+    expect(sampleBinomial(10, 1, rng)).toBe(10);
+  });
+});
+
+describe('sampleMultinomial', () => {
+  it('always totals n, never fills impossible cells, and averages n·p', () => {
+    const rng = createRng(5);
+    const probabilities = [0.5, 0, 0.3, 0.15, 0.05, 0];
+    const out = new Float64Array(probabilities.length);
+    const totals = new Float64Array(probabilities.length);
+    const rounds = 2000;
+    for (let round = 0; round < rounds; round++) {
+      sampleMultinomial(10_000, probabilities, rng, out);
+      expect(out.reduce((sum, value) => sum + value, 0)).toBe(10_000);
+      expect(out[1]).toBe(0);
+      expect(out[5]).toBe(0);
+      out.forEach((value, cell) => (totals[cell] += value));
+    }
+    probabilities.forEach((p, cell) => expect(totals[cell] / rounds / 10_000).toBeCloseTo(p, 3));
+  });
+});
