@@ -38,7 +38,7 @@ export interface LoadOptions {
 
 export function loadConfig(opts: LoadOptions = {}): { config: Config; source: string } {
   const env = opts.env ?? process.env;
-  const file = opts.file ?? env.ARENA_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const file = opts.file ?? (env.ARENA_CONFIG || undefined) ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const raw = file ? readConfigFile(file) : {};
   const fromEnv: Record<string, string> = {};
   for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {

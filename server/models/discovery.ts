@@ -1,5 +1,6 @@
 import type { BackendConfig } from '../config/schema.js';
 import { errorBodyMessage, failureDetail } from '../providers/classify.js';
+import { retryingStaleSockets } from '../providers/stale-socket.js';
 import { endpointUrl, openAIBaseUrl } from '../providers/urls.js';
 
 /**
@@ -27,7 +28,7 @@ export interface DiscoverOptions {
 
 export async function discoverBackend(backend: BackendConfig, opts: DiscoverOptions): Promise<DiscoveryResult> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
-  const client: JsonClient = { fetch: opts.fetch ?? fetch, signal, apiKey: opts.apiKey };
+  const client: JsonClient = { fetch: retryingStaleSockets(opts.fetch ?? fetch), signal, apiKey: opts.apiKey };
   try {
     const models = backend.kind === 'ollama' ? await discoverOllama(backend.url, client) : await discoverOpenAI(backend, client);
     return { ok: true, models };
@@ -43,23 +44,7 @@ interface JsonClient {
 }
 
 async function requestJson(client: JsonClient, url: string, body?: unknown): Promise<unknown> {
-  const res = await fetchOnce(client, url, body).catch((err: unknown) => {
-    // A pooled keep-alive socket the backend closed (e.g. it restarted) fails once; a fresh one tells the truth.
-    if (!isStaleSocket(err) || client.signal.aborted) throw err;
-    return fetchOnce(client, url, body);
-  });
-  const text = await res.text();
-  const path = new URL(url).pathname;
-  if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}: ${errorBodyMessage(text)}`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${path} answered something that is not JSON`);
-  }
-}
-
-function fetchOnce(client: JsonClient, url: string, body: unknown): Promise<Response> {
-  return client.fetch(url, {
+  const res = await client.fetch(url, {
     method: body === undefined ? 'GET' : 'POST',
     headers: {
       accept: 'application/json',
@@ -69,11 +54,14 @@ function fetchOnce(client: JsonClient, url: string, body: unknown): Promise<Resp
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: client.signal,
   });
-}
-
-function isStaleSocket(err: unknown): boolean {
-  const code = ((err as { cause?: { code?: unknown } }).cause ?? {}).code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+  const text = await res.text();
+  const path = new URL(url).pathname;
+  if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}: ${errorBodyMessage(text)}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${path} answered something that is not JSON`);
+  }
 }
 
 // ── Ollama ────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 import { httpError } from './classify.js';
 import { ProviderError } from './errors.js';
 import { readLines } from './lines.js';
+import { retryingStaleSockets } from './stale-socket.js';
 import { guardStream, type UpstreamContext, type UpstreamFinish, type UpstreamPart } from './stream-guard.js';
 import { ThinkTagSplitter } from './think.js';
 import { ToolCallAccumulator } from './toolcalls.js';
@@ -17,7 +18,7 @@ export interface OllamaProviderOptions {
 
 export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   const endpoint = endpointUrl(opts.baseUrl, '/api/chat');
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = retryingStaleSockets(opts.fetch ?? fetch);
   return {
     kind: 'ollama',
     stream: (req) => guardStream(req, opts.timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, req, ctx)),

@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { classifyFailure, codeForHttpStatus } from './classify.js';
 import { ProviderError } from './errors.js';
+import { retryingStaleSockets } from './stale-socket.js';
 import { guardStream, type UpstreamContext, type UpstreamPart } from './stream-guard.js';
 import { ThinkTagSplitter } from './think.js';
 import { ToolCallAccumulator } from './toolcalls.js';
@@ -29,6 +30,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
     maxRetries: 0,
     timeout: opts.timeouts.connectMs,
     logLevel: 'off',
+    fetch: retryingStaleSockets(fetch),
   });
   return {
     kind: opts.kind,

@@ -111,7 +111,7 @@ interface Estimate {
 function uncertaintyWeights(pairs: Pair[], candidates: string[], stats: PairingStats): number[] {
   const estimates = new Map(candidates.map((model) => [model, knownEstimate(stats.get(model))]));
   const widest = Math.max(MIN_WIDTH, ...[...estimates.values()].map((estimate) => estimate?.width ?? 0));
-  const urgency = (estimate: Estimate | null) => ((estimate?.width ?? widest) / widest) ** WIDTH_EXPONENT;
+  const urgency = (estimate: Estimate | null) => Math.max(0.1, ((estimate?.width ?? widest) / widest) ** WIDTH_EXPONENT);
   return pairs.map(([a, b]) => {
     const first = estimates.get(a)!;
     const second = estimates.get(b)!;

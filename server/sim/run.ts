@@ -4,7 +4,7 @@ import type { ActiveChat, SimEngine } from './engine.js';
 import type { SimModel } from './models.js';
 import type { Plan, Step } from './plan.js';
 import type { ReplySink } from './sink.js';
-import { isAbortError, sleep, untilAborted } from './timing.js';
+import { isAbortError, sleepUntil, untilAborted } from './timing.js';
 import type { SimFault, SimStreamEvent } from './types.js';
 
 export interface ChatJob {
@@ -86,12 +86,11 @@ export class ChatRun implements ActiveChat {
     const interval = (1000 / model.tokensPerSecond) * slowdown;
     const promptStart = performance.now();
     // The first token needs one decode step after prefill, so prefill gets the rest of ttftMs.
-    await sleep(model.ttftMs - interval, signal);
+    await sleepUntil(promptStart + model.ttftMs - interval, signal);
     const evalStart = performance.now();
     for (const [index, step] of plan.steps.entries()) {
       // Steps already due go out in the same tick, so high rates are not capped by timer granularity.
-      const wait = evalStart + (index + 1) * interval - performance.now();
-      if (wait > 0) await sleep(wait, signal);
+      await sleepUntil(evalStart + (index + 1) * interval, signal);
       if (this.ended || (step.kind === 'content' && this.interrupted())) return;
       this.emit(step);
     }
@@ -126,7 +125,7 @@ export class ChatRun implements ActiveChat {
   private interrupted(): boolean {
     const fault = interruption(this.fault, this.contentEmitted);
     if (!fault) return false;
-    if (fault.kind === 'die_after') this.breakConnection();
+    if (fault.kind === 'die_after') this.dieMidStream();
     else {
       this.sink.fail(fault.message ?? DEFAULT_FAULT_MESSAGE);
       this.end('fault');
@@ -134,7 +133,19 @@ export class ChatRun implements ActiveChat {
     return true;
   }
 
-  /** Connection reset: the client sees the socket die mid-response. */
+  /**
+   * The backend process dies: what it already wrote still reaches the client (http writes are
+   * corked until the next tick, so a bare destroy would drop them), then the connection closes
+   * with the response unfinished.
+   */
+  private dieMidStream(): void {
+    const socket = this.res.socket;
+    this.end('fault');
+    if (socket) socket.end(() => socket.destroy());
+    else this.res.destroy();
+  }
+
+  /** Immediate teardown: the server went down or the simulator broke; nothing pending is flushed. */
   private breakConnection(): void {
     this.end('fault');
     this.res.destroy();

@@ -5,6 +5,15 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return delay(Math.max(0, ms), undefined, { signal });
 }
 
+/**
+ * Waits until performance.now() reaches `deadline`. Node timers count from a cached loop time and
+ * may fire a little early, so it re-arms until the deadline has really passed; a deadline already
+ * past returns without yielding.
+ */
+export async function sleepUntil(deadline: number, signal: AbortSignal): Promise<void> {
+  for (let wait = deadline - performance.now(); wait > 0; wait = deadline - performance.now()) await sleep(wait, signal);
+}
+
 /** Never resolves; rejects with an AbortError when `signal` aborts (a hung backend). */
 export function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {

@@ -200,6 +200,22 @@ describe.each(WIRES)('$name provider failures', (wire) => {
     await closed;
   });
 
+  it('retries once when the connection dies before any response (a stale pooled socket)', async () => {
+    server.reply({ body: transcript(wire.healthy), contentType: wire.contentType, dropConnections: 1 });
+    const before = server.requests.length;
+    const s = await run();
+    expect(s.error).toBeUndefined();
+    expect(s.finish).toBeDefined();
+    expect(server.requests.length - before).toBe(2);
+  });
+
+  it('retries only once: a connection that keeps dying is connection_reset', async () => {
+    server.reply({ body: transcript(wire.healthy), contentType: wire.contentType, dropConnections: 2 });
+    const before = server.requests.length;
+    expect((await run()).error).toMatchObject({ code: 'connection_reset', retryable: true });
+    expect(server.requests.length - before).toBe(2);
+  });
+
   it('does not even connect when the signal is already aborted', async () => {
     const before = server.requests.length;
     const { error } = summarize(await collect(wire.make(server.url, SLOW).stream({ ...REQUEST, signal: AbortSignal.abort() })));

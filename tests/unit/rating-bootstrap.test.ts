@@ -48,6 +48,8 @@ describe('rankUpperBound', () => {
     };
     // b overlaps a; c and d are clearly below a (1100 > 1090, 1095) but overlap b; e is below all.
     expect(rankUpperBound(intervals)).toEqual([1, 1, 2, 2, 5]);
+    // "Exceeds" is strict: touching intervals do not separate two models.
+    expect(rankUpperBound({ low: Float64Array.of(1000, 900), high: Float64Array.of(1100, 1000) })).toEqual([1, 1]);
   });
 });
 

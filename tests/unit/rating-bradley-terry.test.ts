@@ -142,6 +142,13 @@ describe('fitBradleyTerry', () => {
     expect(d).toBeCloseTo(1000, 9);
   });
 
+  it('converges from a start where plain Newton would overshoot and diverge', () => {
+    const even = collapseVotes([...votes(20, 'x', 'y', 'left'), ...votes(20, 'y', 'x', 'left')]);
+    const [x, y] = fitBradleyTerry(even, { initial: Float64Array.of(1.5, -1.5) });
+    expect(x).toBeCloseTo(0, 9);
+    expect(y).toBeCloseTo(0, 9);
+  });
+
   it('fits resampled counts from a warm start to the same optimum', () => {
     const resampled = Float64Array.from(table.counts, (count, cell) => count + (cell % 4));
     const cold = fitBradleyTerry(table, { counts: resampled });
