@@ -9,8 +9,9 @@ import type { Leaderboard } from './types.js';
  *   counted votes; a pair weighs w_a · w_b. The cap keeps a new model to at most CAP times the
  *   weight of the busiest one, so it does not appear in nearly every battle (which would make it
  *   easy to recognise) while it catches up.
- * - `uncertainty` (default): a pair weighs (u_a + u_b) · p(1 − p), with u = (width / widest)^8 for
- *   each model's 95% interval width, and p the current probability that one beats the other.
+ * - `uncertainty` (default): a pair weighs (u_a + u_b) · p(1 − p), with u = (width / widest)^8
+ *   (at least 0.1) for each model's 95% interval width, and p the current probability that one
+ *   beats the other.
  *   The width term sends votes to the models whose intervals are widest; p(1 − p) (¼ for equal
  *   ratings, falling as they separate) is a smooth measure of how much the two intervals overlap,
  *   and is exactly the Fisher information one battle adds, so close battles teach the most.
@@ -41,6 +42,12 @@ const UNDERSAMPLED_EXPONENT = 1;
 const UNDERSAMPLED_CAP = 10;
 /** Steep enough that the widest intervals get most votes (bench: 8 and 12 alike, 4 worse). */
 const WIDTH_EXPONENT = 8;
+/**
+ * Every model keeps at least this share of the widest model's urgency, so a new or very uncertain
+ * model is not in nearly every battle, where voters would learn to recognise it. The bench shows
+ * no measurable cost.
+ */
+const URGENCY_FLOOR = 0.1;
 /** Keeps a degenerate zero-width interval (bootstrap off) from zeroing its model's weight. */
 const MIN_WIDTH = 1;
 
@@ -111,7 +118,8 @@ interface Estimate {
 function uncertaintyWeights(pairs: Pair[], candidates: string[], stats: PairingStats): number[] {
   const estimates = new Map(candidates.map((model) => [model, knownEstimate(stats.get(model))]));
   const widest = Math.max(MIN_WIDTH, ...[...estimates.values()].map((estimate) => estimate?.width ?? 0));
-  const urgency = (estimate: Estimate | null) => Math.max(0.1, ((estimate?.width ?? widest) / widest) ** WIDTH_EXPONENT);
+  const urgency = (estimate: Estimate | null) =>
+    Math.max(URGENCY_FLOOR, ((estimate?.width ?? widest) / widest) ** WIDTH_EXPONENT);
   return pairs.map(([a, b]) => {
     const first = estimates.get(a)!;
     const second = estimates.get(b)!;

@@ -116,12 +116,25 @@ describe('samplePair: preferences', () => {
   it('uncertainty: a model without votes is as wanted as the least certain known one', () => {
     const stats = statsOf({
       a: { votes: 300, rating: 1000, ciLow: 970, ciHigh: 1030 },
-      b: { votes: 300, rating: 1050, ciLow: 1020, ciHigh: 1080 },
-      c: { votes: 300, rating: 950, ciLow: 920, ciHigh: 980 },
+      b: { votes: 600, rating: 1050, ciLow: 1030, ciHigh: 1070 },
+      c: { votes: 600, rating: 950, ciLow: 930, ciHigh: 970 },
     });
     const { appearances } = drawMany('uncertainty', models, stats);
-    expect(appearances.get('d')).toBeGreaterThan(0.5);
-    for (const known of ['a', 'b', 'c']) expect(appearances.get(known)).toBeLessThan(appearances.get('d')!);
+    expect(appearances.get('d')).toBeGreaterThan(0.6);
+    expect(Math.abs(appearances.get('d')! - appearances.get('a')!)).toBeLessThan(0.03);
+    expect(appearances.get('b')).toBeLessThan(0.45);
+    expect(appearances.get('c')).toBeLessThan(0.45);
+  });
+
+  it('uncertainty: a very uncertain model still leaves room for other battles', () => {
+    const settled = (rating: number) => ({ votes: 2000, rating, ciLow: rating - 10, ciHigh: rating + 10 });
+    const unsure = { votes: 5, rating: 1000, ciLow: 700, ciHigh: 1300 };
+    const stats = statsOf({ a: settled(1000), b: settled(1000), c: settled(1000), d: unsure });
+    const { appearances } = drawMany('uncertainty', models, stats);
+    // Uncapped, d would weigh ~10¹⁰ times the others and play every battle. With the floor, pairs
+    // with d weigh 1.1 each and the others 0.2: d plays 3.3 / 3.9 ≈ 85% of battles.
+    expect(appearances.get('d')).toBeGreaterThan(0.8);
+    expect(appearances.get('d')).toBeLessThan(0.9);
   });
 
   it('uncertainty: with no statistics at all, behaves like uniform', () => {
