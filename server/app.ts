@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BattleService, type ArenaModels, type PairPicker } from './arena/battles.js';
+import { BattleService, type ArenaModels } from './arena/battles.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
-import { allPairs, pairKey } from './arena/cycle.js';
 import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import type { Config } from './config/schema.js';
@@ -12,6 +11,7 @@ import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
+import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { battleRoom, createRealtime, leaderboardRoom, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -68,11 +68,13 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     metrics,
     models: arenaModels(config, registry),
     limits: config.arena,
-    pickPair: uniformPair,
+    pickPair: (models, exclude) =>
+      samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     coalesceMs: opts.coalesceMs,
     broadcast: (battleId, events) => io.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
     onVote: () => leaderboard.invalidate(),
   });
+  void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
   io = createRealtime(httpServer, {
     battles,
     logger,
@@ -147,11 +149,6 @@ function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
     stream: (id, req) => registry.stream(id, req),
   };
 }
-
-const uniformPair: PairPicker = (models, exclude) => {
-  const pairs = allPairs(models).filter(([a, b]) => !exclude.has(pairKey(a, b)));
-  return pairs.length ? pairs[Math.floor(Math.random() * pairs.length)] : null;
-};
 
 async function* exportLines(store: Store, kind: 'battles' | 'preferences'): AsyncIterable<string> {
   for await (const battle of store.listVotedBattles()) {

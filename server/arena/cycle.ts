@@ -1,8 +1,8 @@
+import { pairKey } from '../rating/pairing.js';
+
 /** "Next >" cycling: every pair of models once per prompt, then around again. */
 
-export function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
+export { pairKey };
 
 export function allPairs(models: string[]): [string, string][] {
   const pairs: [string, string][] = [];

@@ -76,6 +76,8 @@ export const ConfigSchema = z
         maxTurns: z.number().int().positive().default(8),
         battlesPerMinute: z.number().int().positive().default(20),
         maxTokens: z.number().int().positive().default(1_024),
+        /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
+        pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
       })
       .prefault({}),
     shutdownGraceMs: ms.default(10_000),

@@ -10,13 +10,9 @@ export interface CreateProviderOptions {
 
 /** The provider for a configured backend: Ollama speaks its native API, the rest the OpenAI one. */
 export function createProvider(backend: BackendConfig, opts: CreateProviderOptions): Provider {
-  if (backend.kind === 'ollama') return createOllamaProvider({ baseUrl: backend.url, timeouts: opts.timeouts });
-  return createOpenAIProvider({
-    baseUrl: backend.url,
-    apiKey: backendApiKey(backend, opts.env),
-    timeouts: opts.timeouts,
-    kind: backend.kind,
-  });
+  const apiKey = backendApiKey(backend, opts.env);
+  if (backend.kind === 'ollama') return createOllamaProvider({ baseUrl: backend.url, apiKey, timeouts: opts.timeouts });
+  return createOpenAIProvider({ baseUrl: backend.url, apiKey, timeouts: opts.timeouts, kind: backend.kind });
 }
 
 /** The key lives in the environment variable the config names, never in the config itself. */

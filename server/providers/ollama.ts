@@ -13,22 +13,35 @@ import type { ChatMessage, ChatRequest, FinishReason, Provider, StreamTimeouts }
 export interface OllamaProviderOptions {
   baseUrl: string;
   timeouts: StreamTimeouts;
+  /** For an Ollama behind an authenticating proxy; sent as a bearer token. */
+  apiKey?: string;
   fetch?: typeof fetch;
 }
 
 export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   const endpoint = endpointUrl(opts.baseUrl, '/api/chat');
   const doFetch = retryingStaleSockets(opts.fetch ?? fetch);
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/x-ndjson',
+    ...(opts.apiKey && { authorization: `Bearer ${opts.apiKey}` }),
+  };
   return {
     kind: 'ollama',
-    stream: (req) => guardStream(req, opts.timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, req, ctx)),
+    stream: (req) => guardStream(req, opts.timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, headers, req, ctx)),
   };
 }
 
-async function* chat(doFetch: typeof fetch, endpoint: string, req: ChatRequest, ctx: UpstreamContext): AsyncGenerator<UpstreamPart> {
+async function* chat(
+  doFetch: typeof fetch,
+  endpoint: string,
+  headers: Record<string, string>,
+  req: ChatRequest,
+  ctx: UpstreamContext,
+): AsyncGenerator<UpstreamPart> {
   const res = await doFetch(endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    headers,
     body: JSON.stringify(requestBody(req)),
     signal: ctx.signal,
   });

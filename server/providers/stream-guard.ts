@@ -46,32 +46,34 @@ export async function* guardStream(
   const context = { signal: controller.signal, timeouts, connected: () => phases.connected() };
   const iterator = upstream(context)[Symbol.asyncIterator]();
   let settled = false;
+  let terminal: StreamPart;
   try {
     for (;;) {
       const step = await untilAborted(iterator.next(), controller.signal);
       if (step.done) {
-        yield { type: 'error', error: prematureEnd(label) };
-        return;
+        terminal = { type: 'error', error: prematureEnd(label) };
+        break;
       }
       const part = step.value;
       if (part.type === 'finish') {
         settled = true;
-        yield clock.stamp(part);
-        return;
+        terminal = clock.stamp(part);
+        break;
       }
       phases.content();
       clock.content(part);
       yield part;
     }
   } catch (err) {
-    yield { type: 'error', error: controller.signal.aborted ? (controller.signal.reason as ProviderError) : classifyFailure(err, label) };
+    terminal = { type: 'error', error: controller.signal.aborted ? (controller.signal.reason as ProviderError) : classifyFailure(err, label) };
   } finally {
+    // Runs before the final part goes out, and also when the consumer stops reading early.
     phases.stop();
     req.signal?.removeEventListener('abort', onCallerAbort);
-    // Closes the upstream HTTP request whenever we did not read it to its end.
     if (!settled) abort(new ProviderError('aborted', `${label}: consumer stopped reading`));
     iterator.return?.().catch(() => undefined);
   }
+  yield terminal;
 }
 
 function cancelled(label: string): ProviderError {

@@ -10,6 +10,7 @@ import type { Leaderboard } from './types.js';
  */
 export class LiveLeaderboard {
   private readonly boards = new Map<boolean, Promise<Leaderboard>>();
+  private latestBoard: Leaderboard | undefined;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -30,6 +31,11 @@ export class LiveLeaderboard {
       board.catch(() => this.boards.delete(excludeTies));
     }
     return board;
+  }
+
+  /** The last computed full board (ties included), for pairing; undefined until the first compute. */
+  latest(): Leaderboard | undefined {
+    return this.latestBoard;
   }
 
   /** A vote was stored (here or on another instance): recompute soon and push. */
@@ -56,6 +62,8 @@ export class LiveLeaderboard {
 
   private async compute(excludeTies: boolean): Promise<Leaderboard> {
     const votes = await this.deps.store.listVotes();
-    return computeLeaderboard(votes, { excludeTies, bootstrapRounds: this.deps.bootstrapRounds });
+    const board = computeLeaderboard(votes, { excludeTies, bootstrapRounds: this.deps.bootstrapRounds });
+    if (!excludeTies) this.latestBoard = board;
+    return board;
   }
 }

@@ -21,7 +21,8 @@ export interface Reply {
 }
 
 const IDENTITY_QUESTION = /\b(who are you|which model|what model|your name|who made you|who created you)\b/i;
-const THINK_BLOCK = /^\s*<think>[\s\S]*?<\/think>\s*/;
+/** A leading think block, closed or cut off mid-reasoning (tags models put it in the content). */
+const THINK_BLOCK = /^\s*<think>[\s\S]*?(<\/think>\s*|$)/;
 
 function seedOf(model: SimModel, messages: readonly SimMessage[], salt: string): number {
   return hashString(`${model.name}\u0000${salt}\u0000${conversationKey(messages)}`);
@@ -50,16 +51,17 @@ function tokensAfter(full: string[], prefix: string): string[] {
   let index = 0;
   while (index < full.length && consumed + full[index]!.length <= prefix.length) consumed += full[index++]!.length;
   const rest = full.slice(index);
-  if (consumed < prefix.length && rest.length > 0) {
-    const leftover = rest[0]!.slice(prefix.length - consumed);
-    rest[0] = leftover;
-    if (leftover.trim() === '' && rest.length > 1) rest.splice(0, 2, leftover + rest[1]!);
-    else if (leftover === '') rest.shift();
-  }
+  if (consumed === prefix.length || rest.length === 0) return rest;
+  const leftover = rest[0]!.slice(prefix.length - consumed);
+  if (leftover.trim() === '' && rest.length > 1) rest.splice(0, 2, leftover + rest[1]!);
+  else rest[0] = leftover;
   return rest;
 }
 
-/** A partial assistant answer at the end: continue it when it is a prefix of what the model would say. */
+/**
+ * An assistant message at the end is a partial answer: continue it when it is a prefix of what the
+ * model would say (an empty one continues from the start), else continue with fresh prose.
+ */
 function continuation(model: SimModel, messages: SimMessage[], offeredTools: readonly string[] | undefined): Reply {
   const partial = messages.at(-1)!.content.replace(THINK_BLOCK, '');
   const uninterrupted = composeReply(model, messages.slice(0, -1), offeredTools);
@@ -70,13 +72,8 @@ function continuation(model: SimModel, messages: SimMessage[], offeredTools: rea
   return { reasoning: [], answer: tokenize(composeProse(createRng(seedOf(model, messages, 'continue')), model.maxTokens)), toolCalls: [] };
 }
 
-function endsWithPartialAnswer(messages: readonly SimMessage[]): boolean {
-  const last = messages.at(-1);
-  return last?.role === 'assistant' && last.content.replace(THINK_BLOCK, '').length > 0;
-}
-
 export function composeReply(model: SimModel, messages: SimMessage[], offeredTools?: readonly string[]): Reply {
-  if (endsWithPartialAnswer(messages)) return continuation(model, messages, offeredTools);
+  if (messages.at(-1)?.role === 'assistant') return continuation(model, messages, offeredTools);
   const reasoning = reasoningFor(model, messages);
   const toolResults = trailingToolResults(messages);
   if (toolResults.length > 0) return { reasoning, answer: tokenize(toolResultAnswer(model, messages, toolResults)), toolCalls: [] };

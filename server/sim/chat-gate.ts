@@ -1,8 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import type { SimEngine } from './engine.js';
 import type { SimModel } from './models.js';
 import { ChatRun, type ChatJob } from './run.js';
 import type { ReplySink } from './sink.js';
-import type { ServerResponse } from 'node:http';
 
 export interface Refusal {
   status: number;

@@ -5,7 +5,7 @@ export interface SimMessage {
 }
 
 /** OpenAI content may be a string, null (assistant tool calls) or an array of parts. */
-export function contentText(content: unknown): string {
+function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content

@@ -5,7 +5,7 @@ import { DEFAULT_KEEP_ALIVE_MS } from './keep-alive.js';
 import { resolveModel, type SimModel } from './models.js';
 import { Residency } from './residency.js';
 import { SleepMode } from './sleep-mode.js';
-import type { SimOptions, SimState, SimStreamEvent } from './types.js';
+import type { SimOptions, SimRequestEvent, SimState, SimStreamEvent } from './types.js';
 
 /** What the engine needs to know about a chat in progress. */
 export interface ActiveChat {
@@ -45,7 +45,8 @@ export class SimEngine {
 
   noteRequest(model: string, path: string): void {
     this.requestCounts[model] = (this.requestCounts[model] ?? 0) + 1;
-    this.events.emit('request', { model, path });
+    const event: SimRequestEvent = { model, path };
+    this.events.emit('request', event);
   }
 
   /** Ollama answers 503 instead of queueing once maxConcurrent chats are in flight. */

@@ -32,7 +32,7 @@ function interruption(fault: SimFault, contentSoFar: number): Extract<SimFault, 
  */
 export class ChatRun implements ActiveChat {
   readonly requestId = randomUUID();
-  emitted = 0;
+  private emittedSteps = 0;
   private contentEmitted = 0;
   private readonly controller = new AbortController();
   private ended = false;
@@ -55,6 +55,10 @@ export class ChatRun implements ActiveChat {
 
   get promptTokens(): number {
     return this.job.promptTokens;
+  }
+
+  get emitted(): number {
+    return this.emittedSteps;
   }
 
   async execute(): Promise<void> {
@@ -99,7 +103,7 @@ export class ChatRun implements ActiveChat {
     this.sink.finish({
       finishReason: plan.finishReason,
       promptTokens: this.job.promptTokens,
-      completionTokens: this.emitted,
+      completionTokens: this.emittedSteps,
       loadMs,
       promptMs: evalStart - promptStart,
       evalMs: finishedAt - evalStart,
@@ -117,7 +121,7 @@ export class ChatRun implements ActiveChat {
 
   private emit(step: Step): void {
     this.sink.emit(step);
-    this.emitted++;
+    this.emittedSteps++;
     if (step.kind === 'content') this.contentEmitted++;
   }
 

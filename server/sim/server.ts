@@ -14,6 +14,8 @@ function validateOptions(options: SimOptions): void {
   if (options.models.length === 0) throw new Error('simulator needs at least one model');
   const names = new Set(options.models.map((model) => model.name));
   if (names.size !== options.models.length) throw new Error('simulator model names must be unique');
+  const stalled = options.models.find((model) => model.tokensPerSecond !== undefined && !(model.tokensPerSecond > 0));
+  if (stalled) throw new Error(`${stalled.name}: tokensPerSecond must be positive`);
 }
 
 /** Each real server's answer to an unknown path: Go's plain text, FastAPI's JSON. */

@@ -10,8 +10,8 @@ export interface SimToolCall {
 
 /** `[[tool:NAME {json}]]`; the lazy object runs up to the first `}` followed by `]]`, so nested objects work. */
 const TOOL_DIRECTIVE = /\[\[tool:([\w.-]+)\s*(\{[\s\S]*?\})?\s*\]\]/g;
-/** Digits and operators with at least one operator between two operands. */
-const ARITHMETIC = /[\d(][\d\s.()]*(?:[-+*/^][\d\s.()]*)+[\d)]/;
+/** Digits and operators with at least one operator between two operands; a leading minus is kept. */
+const ARITHMETIC = /(?:(?<![\d)])-)?[\d(][\d\s.()]*(?:[-+*/^][\d\s.()]*)+[\d)]/;
 
 function parseObject(json: string | undefined): Record<string, unknown> {
   if (!json) return {};

@@ -37,7 +37,7 @@ export interface TestArena {
 }
 
 export async function startTestArena(
-  opts: { models?: SimModelSpec[]; config?: Record<string, unknown>; arena?: ArenaOptions } = {},
+  opts: { models?: SimModelSpec[]; config?: Record<string, unknown>; arena?: ArenaOptions; extraBackends?: Record<string, unknown>[] } = {},
 ): Promise<TestArena> {
   const sim = await startSimulator({ flavor: 'ollama', models: opts.models ?? TEST_MODELS, preloaded: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-test-'));
@@ -46,7 +46,7 @@ export async function startTestArena(
     host: '127.0.0.1',
     dataDir,
     logLevel: 'silent',
-    backends: [{ id: 'sim', kind: 'ollama', url: sim.url }],
+    backends: [{ id: 'sim', kind: 'ollama', url: sim.url }, ...(opts.extraBackends ?? [])],
     ...opts.config,
   });
   const arena = await createArena(config, { logger: silentLogger, coalesceMs: 2, leaderboardDebounceMs: 20, ...opts.arena });
@@ -128,4 +128,13 @@ export function recordFrames(socket: ArenaClient) {
         .join('');
     },
   };
+}
+
+/** Resolves once `condition` holds (checked every 10 ms), for state that changes without an event to await. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

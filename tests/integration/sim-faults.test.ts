@@ -148,11 +148,11 @@ describe('simulator faults', () => {
       const response = await ollama.chat({ model: MODEL.name, messages: ask('Measure me.') });
       return (response.eval_count / response.eval_duration) * 1e9;
     };
-    expect(await tokensPerSecond()).toBeGreaterThan(MODEL.tokensPerSecond! / 2);
+    const normal = await tokensPerSecond();
     target.setFault({ kind: 'slow', factor: 5 });
     const slowed = await tokensPerSecond();
-    expect(slowed).toBeLessThanOrEqual((MODEL.tokensPerSecond! / 5) * 1.01);
-    expect(slowed).toBeGreaterThan(MODEL.tokensPerSecond! / 10);
+    expect(slowed).toBeLessThanOrEqual(MODEL.tokensPerSecond! / 5);
+    expect(normal).toBeGreaterThan(slowed * 2);
   });
 
   it('Ollama answers 503 server busy beyond maxConcurrent in-flight chats', async () => {
@@ -238,7 +238,7 @@ describe('simulator faults', () => {
       }
     }
     expect(await ended).toMatchObject({ reason: 'client_closed' });
-    expect(performance.now() - abortedAt).toBeLessThan(200);
+    expect(performance.now() - abortedAt).toBeLessThan(500);
     expect(target.state()).toMatchObject({ inFlight: 0, requests: { [MODEL.name]: 1 } });
   });
 });

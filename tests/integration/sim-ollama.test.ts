@@ -55,8 +55,8 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
   it('paces tokens at the model speed (eval_count / eval_duration)', async () => {
     const result = await collect(await ollama.chat({ model: PACED.name, messages: ask('Pace yourself.'), stream: true }));
     const tokensPerSecond = (result.final.eval_count / result.final.eval_duration) * 1e9;
-    expect(tokensPerSecond).toBeLessThanOrEqual(PACED.tokensPerSecond! * 1.01);
-    expect(tokensPerSecond).toBeGreaterThan(PACED.tokensPerSecond! * 0.5);
+    expect(tokensPerSecond).toBeLessThanOrEqual(PACED.tokensPerSecond!);
+    expect(tokensPerSecond).toBeGreaterThan(PACED.tokensPerSecond! * 0.25);
   });
 
   it('answers stream:false with one object holding the same text', async () => {
@@ -82,7 +82,7 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
   it('continues a partial assistant answer with exactly the remainder', async () => {
     const messages = ask('Explain the garden theory.');
     const full = simulatedAnswer(FAST, messages).text;
-    for (const cut of [full.indexOf(' ', 20) + 1, 23]) {
+    for (const cut of [0, full.indexOf(' ', 20) + 1, 23]) {
       const partial = full.slice(0, cut);
       const withPrefill = [...messages, { role: 'assistant', content: partial }];
       const result = await collect(await ollama.chat({ model: FAST.name, messages: withPrefill, stream: true }));
@@ -181,6 +181,10 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
     const expected = simulatedAnswer(TAGGER, messages);
     const result = await collect(await ollama.chat({ model: TAGGER.name, messages, stream: true }));
     expect(result.content).toBe(`<think>${expected.reasoning}</think>\n\n${expected.text}`);
+
+    const partial = `<think>${expected.reasoning}</think>\n\n${expected.tokens.slice(0, 3).join('')}`;
+    const resumed = await ollama.chat({ model: TAGGER.name, messages: [...messages, { role: 'assistant', content: partial }] });
+    expect(resumed.message.content).toBe(expected.tokens.slice(3).join(''));
   });
 
   it('answers protocol errors in Ollama shape', async () => {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,7 @@ describe('simulator, vllm flavor, through the official openai client', () => {
   it('streams the exact text, usage:null on every chunk but the final usage chunk', async () => {
     const messages = ask('Tell me about the compass and the village.');
     const expected = simulatedAnswer(LLAMA, messages);
+    const ended = once(sim.events, 'stream-end');
     const chunks = await drain(
       await client.chat.completions.create({ model: LLAMA.name, messages, stream: true, stream_options: { include_usage: true } }),
     );
@@ -67,6 +69,7 @@ describe('simulator, vllm flavor, through the official openai client', () => {
     expect(last.usage).toEqual({ prompt_tokens: 8, completion_tokens: expected.tokens.length, total_tokens: 8 + expected.tokens.length });
     expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+    expect(await ended).toEqual([expect.objectContaining({ model: LLAMA.name, reason: 'done', requestId: expect.any(String) })]);
   });
 
   it('answers stream:false with one chat.completion body', async () => {

@@ -51,6 +51,8 @@ const PURIFY_CONFIG: Config = {
   // `class` carries the code block language; `align` the table column alignment; `start` list numbering.
   ALLOWED_ATTR: ['href', 'title', 'class', 'align', 'start'],
   ALLOWED_URI_REGEXP: SAFE_URL,
+  // DOMPurify checks any attribute not on its URI-safe list against ALLOWED_URI_REGEXP.
+  ADD_URI_SAFE_ATTR: ['align', 'start'],
   ALLOW_DATA_ATTR: false,
   ALLOW_ARIA_ATTR: false,
 };
@@ -68,11 +70,55 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
   return purifier;
 }
 
+/** Strips everything outside the allow-list from untrusted HTML. Browser only (needs a DOM). */
+export function sanitizeHtml(html: string): string {
+  return getPurifier().sanitize(html, PURIFY_CONFIG);
+}
+
 /**
  * Untrusted markdown → HTML safe for `{@html}`. Needs a DOM: without one (SSR) the text is
  * returned escaped, as a single preformatted paragraph.
  */
 export function renderMarkdown(text: string): string {
   if (typeof window === 'undefined') return `<p class="plain">${escapeHtml(text)}</p>`;
-  return getPurifier().sanitize(markdownToHtml(text), PURIFY_CONFIG);
+  return sanitizeHtml(markdownToHtml(text));
+}
+
+/** Top-level blocks of markdown, each with the blank lines after it; they join back into the source. */
+export function splitBlocks(source: string): string[] {
+  const blocks: string[] = [];
+  for (const token of marked.lexer(source)) {
+    if (token.type === 'space' && blocks.length > 0) blocks[blocks.length - 1] += token.raw;
+    else blocks.push(token.raw);
+  }
+  return blocks;
+}
+
+export interface RenderedBlock {
+  source: string;
+  html: string;
+}
+
+/**
+ * Renders a streaming answer block by block. Appending text can only change the last top-level
+ * block, so every earlier block of `previous` that the text still starts with is reused as is:
+ * each update lexes, renders and sanitizes just the tail, and the page replaces just its DOM.
+ * (Cost of the shortcut: a reference-style link definition applies only within its own block.)
+ */
+export function renderBlocks(
+  text: string,
+  previous: RenderedBlock[],
+  render: (source: string) => string = renderMarkdown,
+): RenderedBlock[] {
+  // marked normalizes line endings when lexing; doing it first keeps block sources exact.
+  const source = text.replace(/\r\n?/g, '\n');
+  const blocks: RenderedBlock[] = [];
+  let offset = 0;
+  for (const block of previous.slice(0, -1)) {
+    if (!source.startsWith(block.source, offset)) break;
+    blocks.push(block);
+    offset += block.source.length;
+  }
+  for (const part of splitBlocks(source.slice(offset))) blocks.push({ source: part, html: render(part) });
+  return blocks;
 }

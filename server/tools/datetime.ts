@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { defineTool } from './tool.js';
+
+/**
+ * Dates and times, all through Intl (no date library): the current date and time in an IANA
+ * time zone, the span between two dates, and a date plus or minus some days. Calendar dates
+ * (YYYY-MM-DD) count whole days; "today" is the calendar date in the requested time zone.
+ */
+
+const DAY_MS = 86_400_000;
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** A calendar date (days since the epoch, no time of day) or an exact instant. */
+type Point = { kind: 'date'; day: number } | { kind: 'instant'; ms: number };
+
+export interface WallClock {
+  timeZone: string;
+  date: string;
+  time: string;
+  weekday: string;
+  utcOffset: string;
+  iso: string;
+}
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      weekday: 'long',
+      timeZoneName: 'longOffset',
+    });
+  } catch {
+    throw new Error(`unknown time zone "${timeZone}": use an IANA name such as "UTC", "Europe/Paris" or "America/New_York"`);
+  }
+}
+
+/** The wall clock of `instant` in `timeZone`. */
+export function wallClock(instant: Date, timeZone: string): WallClock {
+  const formatter = formatterFor(timeZone);
+  const parts = Object.fromEntries(formatter.formatToParts(instant).map((part) => [part.type, part.value]));
+  const date = `${parts.year}-${parts.month}-${parts.day}`;
+  const time = `${parts.hour}:${parts.minute}:${parts.second}`;
+  // longOffset renders UTC itself as a bare "GMT".
+  const utcOffset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
+  return { timeZone: formatter.resolvedOptions().timeZone, date, time, weekday: String(parts.weekday), utcOffset, iso: `${date}T${time}${utcOffset}` };
+}
+
+function parseCalendarDate(text: string): number | undefined {
+  const match = CALENDAR_DATE.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  const roundTrip = new Date(ms);
+  // Date.UTC rolls 2025-02-30 over to March; a real date survives the round trip.
+  if (roundTrip.getUTCMonth() !== month - 1 || roundTrip.getUTCDate() !== day) throw new Error(`"${text}" is not a real calendar date`);
+  return ms / DAY_MS;
+}
+
+function parsePoint(text: string | undefined, today: number, now: number): Point {
+  const value = (text ?? 'today').trim();
+  if (value.toLowerCase() === 'today') return { kind: 'date', day: today };
+  if (value.toLowerCase() === 'now') return { kind: 'instant', ms: now };
+  const day = parseCalendarDate(value);
+  if (day !== undefined) return { kind: 'date', day };
+  if (DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return { kind: 'instant', ms: Date.parse(value) };
+  throw new Error(`cannot read the date "${value}": use YYYY-MM-DD, an ISO 8601 date-time with offset (2025-01-31T09:30:00+01:00), "today" or "now"`);
+}
+
+/** Calendar dates mixed with instants count from 00:00 UTC of that date. */
+const toMs = (point: Point): number => (point.kind === 'date' ? point.day * DAY_MS : point.ms);
+const isoDate = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+const weekdayOf = (day: number): string => new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
+const describePoint = (point: Point): string => (point.kind === 'date' ? isoDate(point.day) : new Date(point.ms).toISOString());
+const twoDecimals = (value: number): number => Math.round(value * 100) / 100;
+
+export interface DatetimeToolOptions {
+  /** The clock; tests pin it. */
+  now?: () => Date;
+}
+
+export function createDatetimeTool(options: DatetimeToolOptions = {}) {
+  const clock = options.now ?? (() => new Date());
+  return defineTool({
+    name: 'datetime',
+    description:
+      'Dates and times. action "now": the current date, time, weekday and UTC offset in a time zone. ' +
+      'action "difference": days between "from" and "to". action "add": the date "days" after "from". ' +
+      'Dates are YYYY-MM-DD, ISO 8601 date-times with offset, "today" (the default) or "now".',
+    schema: z.object({
+      action: z.enum(['now', 'difference', 'add']).default('now'),
+      timeZone: z.string().default('UTC').describe('IANA time zone, e.g. "Europe/Paris"; decides what "today" is'),
+      from: z.string().optional().describe('difference/add: start date, default today'),
+      to: z.string().optional().describe('difference: end date, default today'),
+      days: z.number().int().min(-1_000_000).max(1_000_000).optional().describe('add: days to add (negative goes back)'),
+    }),
+    timeoutMs: 1_000,
+    handler: async ({ action, timeZone, from, to, days }) => {
+      const now = clock();
+      const clockThere = wallClock(now, timeZone);
+      if (action === 'now') return clockThere;
+      const today = parseCalendarDate(clockThere.date)!;
+      const start = parsePoint(from, today, now.getTime());
+      if (action === 'add') {
+        if (days === undefined) throw new Error('action "add" needs "days"');
+        if (start.kind !== 'date') throw new Error('action "add" works on calendar dates (YYYY-MM-DD or "today")');
+        const day = start.day + days;
+        return { from: isoDate(start.day), days, date: isoDate(day), weekday: weekdayOf(day) };
+      }
+      const end = parsePoint(to, today, now.getTime());
+      const spanDays = (toMs(end) - toMs(start)) / DAY_MS;
+      return { from: describePoint(start), to: describePoint(end), days: twoDecimals(spanDays), weeks: twoDecimals(spanDays / 7) };
+    },
+  });
+}
+
+export const datetime = createDatetimeTool();

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Leaderboard } from '../../src/lib/shared/protocol.js';
+import { startSimulator } from '../../server/sim/index.js';
+import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+
+async function voteOnce(client: ArenaClient, rec: ReturnType<typeof recordFrames>, choice: 'left' | 'right' | 'tie' | 'bothbad') {
+  const { battle } = await ok(client, 'battle:start', { prompt: `Question ${Math.random()}` });
+  await rec.settled(battle.id);
+  return ok(client, 'battle:vote', { battleId: battle.id, choice });
+}
+
+describe('live leaderboard', () => {
+  let t: TestArena;
+  beforeAll(async () => {
+    t = await startTestArena({ config: { arena: { battlesPerMinute: 100 } } });
+  });
+  afterAll(() => t.close());
+
+  it('pushes the recomputed board to every subscriber after votes, ties toggle apart', async () => {
+    const viewer = await t.client();
+    const decisiveViewer = await t.client();
+    const updates: Leaderboard[] = [];
+    const decisiveUpdates: Leaderboard[] = [];
+    viewer.on('leaderboard:update', (b) => updates.push(b));
+    decisiveViewer.on('leaderboard:update', (b) => decisiveUpdates.push(b));
+    const { board } = await ok(viewer, 'leaderboard:subscribe', {});
+    expect(board.countedVotes).toBe(0);
+    await ok(decisiveViewer, 'leaderboard:subscribe', { excludeTies: true });
+
+    const voter = await t.client();
+    const rec = recordFrames(voter);
+    const reveals = [await voteOnce(voter, rec, 'left'), await voteOnce(voter, rec, 'tie'), await voteOnce(voter, rec, 'right')];
+    await waitFor(() => updates.at(-1)?.countedVotes === 3 && decisiveUpdates.at(-1)?.countedVotes === 2, 5_000, 'board pushes');
+    const last = updates.at(-1)!;
+    expect(last.countedVotes).toBe(3);
+    expect(last.excludeTies).toBe(false);
+    expect(decisiveUpdates.at(-1)!.countedVotes).toBe(2);
+    expect(decisiveUpdates.every((b) => b.excludeTies)).toBe(true);
+    const winner = reveals[0].reveal.left.model;
+    const row = last.rows.find((r) => r.model === winner)!;
+    expect(row.wins).toBeGreaterThanOrEqual(1);
+    expect(row.ciLow).toBeLessThanOrEqual(row.rating);
+    expect(row.ciHigh).toBeGreaterThanOrEqual(row.rating);
+    // Far fewer pushes than votes x viewers would mean: debounced.
+    expect(updates.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('pairing', () => {
+  it('never samples a model whose backend is down', async () => {
+    const extra = await startSimulator({ flavor: 'ollama', models: [{ name: 'mdl-ember:5b', tokensPerSecond: 500, family: 'ember' }], preloaded: true });
+    const t = await startTestArena({
+      config: { arena: { battlesPerMinute: 100 } },
+      extraBackends: [{ id: 'extra', kind: 'ollama', url: extra.url }],
+    });
+    try {
+      expect(t.arena.registry.availableModels().map((m) => m.id)).toContain('mdl-ember:5b');
+      extra.setFault({ kind: 'down' });
+      await t.arena.registry.refresh();
+      expect(t.arena.registry.availableModels().map((m) => m.id)).not.toContain('mdl-ember:5b');
+      const client = await t.client();
+      const sampled = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const { battle } = await ok(client, 'battle:start', { prompt: `p${i}` });
+        await ok(client, 'battle:stop', { battleId: battle.id });
+        const stored = await t.arena.store.getBattle(battle.id);
+        sampled.add(stored!.models.left).add(stored!.models.right);
+      }
+      expect(sampled.has('mdl-ember:5b')).toBe(false);
+      expect(sampled.size).toBe(TEST_MODELS.length);
+    } finally {
+      await t.close();
+      await extra.close();
+    }
+  });
+});
