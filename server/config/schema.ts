@@ -53,6 +53,8 @@ export const ConfigSchema = z
     dataDir: z.string().default('./data'),
     /** When set: Redis store, Redis Socket.IO adapter, shared state across instances. */
     redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    /** Namespace of every Redis key and channel, so several arenas can share one Redis. */
+    redisPrefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('arena:'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Allowed browser origins for Socket.IO; empty = same host as the request. */
     allowedOrigins: z.array(z.string()).default([]),

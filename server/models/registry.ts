@@ -69,11 +69,11 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
     return this.refreshing;
   }
 
-  /** Refreshes now, then every `intervalMs`. */
+  /** Refreshes every `intervalMs` (await `refresh()` first for an answer right away). */
   start(intervalMs: number = this.config.discovery.intervalMs): void {
     this.stop();
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    // A throwing 'change' listener must not become an unhandled rejection.
+    this.timer = setInterval(() => this.refresh().catch((err: unknown) => this.log.error({ err }, 'model refresh failed')), intervalMs);
     this.timer.unref();
   }
 

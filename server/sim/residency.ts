@@ -71,6 +71,13 @@ export class Residency {
     const resident = this.residents.get(name);
     if (!resident) return;
     resident.holds = Math.max(0, resident.holds - 1);
+    this.keepFor(name, keepAliveMs);
+  }
+
+  /** Restarts the keep_alive countdown; it only runs while no chat holds the model. */
+  keepFor(name: string, keepAliveMs: number): void {
+    const resident = this.residents.get(name);
+    if (!resident) return;
     resident.expiresAt = Date.now() + keepAliveMs;
     if (resident.holds === 0) this.scheduleExpiry(name, keepAliveMs);
   }

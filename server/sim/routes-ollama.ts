@@ -35,8 +35,7 @@ async function preloadOrUnload(engine: SimEngine, ctx: RouteContext, model: SimM
     if (isAbortError(error)) return;
     throw error;
   }
-  engine.residency.hold(model.name, keepAliveMs);
-  engine.residency.release(model.name, keepAliveMs);
+  engine.residency.keepFor(model.name, keepAliveMs);
   sendLifecycle(ctx.res, model, 'load', stream);
 }
 

@@ -28,16 +28,21 @@ function isAuthorized(req: IncomingMessage, pathname: string, apiKey: string | u
   return !apiKey || !pathname.startsWith('/v1/') || req.headers.authorization === `Bearer ${apiKey}`;
 }
 
+function dialectFor(pathname: string, flavor: SimOptions['flavor']): ErrorDialect {
+  if (flavor === 'vllm') return 'vllm';
+  return pathname.startsWith('/v1/') ? 'ollama-openai' : 'ollama';
+}
+
 function createRequestHandler(routes: Routes, options: SimOptions) {
-  const openAiDialect: ErrorDialect = options.flavor === 'vllm' ? 'vllm' : 'ollama-openai';
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://simulator');
-    if (!isAuthorized(req, url.pathname, options.apiKey)) return sendError(res, openAiDialect, 401, 'Unauthorized: invalid or missing API key');
+    const dialect = dialectFor(url.pathname, options.flavor);
+    if (!isAuthorized(req, url.pathname, options.apiKey)) return sendError(res, dialect, 401, 'Unauthorized: invalid or missing API key');
     const handler = routes[routeKey(req.method, url.pathname)];
     if (!handler) return sendNotFound(res, options.flavor);
     Promise.resolve(handler({ req, res, url })).catch((error: unknown) => {
       if (res.headersSent) res.destroy();
-      else sendError(res, openAiDialect, 500, `simulator error: ${(error as Error).message}`);
+      else sendError(res, dialect, 500, `simulator error: ${(error as Error).message}`);
     });
   };
 }

@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis.js';
 import { silentLogger, type Logger } from '../log.js';
 import { defineArenaScripts } from './redis-scripts.js';
-import type { BattleRecord, SessionRecord, Store, VoteRecord } from './types.js';
-import { voteRecordFor, withoutVote } from './vote-record.js';
+import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord } from './types.js';
+import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -21,14 +22,7 @@ const PING_TIMEOUT_MS = 1_500;
  * run Redis with `appendonly yes` and `appendfsync always`.
  */
 export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }: RedisStoreOptions): Store {
-  const redis = new Redis(url, {
-    // While Redis is down, commands wait through a few reconnect attempts, then fail with a
-    // clear MaxRetriesPerRequestError instead of hanging; reconnecting itself never stops.
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: true,
-    connectTimeout: 5_000,
-  });
-  logConnectionErrors(redis, logger);
+  const redis = connectRedis(url, logger, 'store');
   defineArenaScripts(redis);
 
   const key = {
@@ -36,6 +30,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
     battle: (id: string) => `${prefix}battle:${id}`,
     voted: (battleId: string) => `${prefix}voted:${battleId}`,
     votes: `${prefix}votes`,
+    crowd: (battleId: string) => `${prefix}crowd:${battleId}`,
   };
 
   /** The votes stream in order, one page at a time. */
@@ -134,23 +129,19 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       for (let i = 0; i < votes.length; i += PAGE_SIZE) added += await importChunk(votes.slice(i, i + PAGE_SIZE));
       return added;
     },
+
+    async recordCrowdVote(battleId, voter, choice) {
+      return (await redis.hsetnx(key.crowd(battleId), voter, choice)) === 1 ? 'ok' : 'already_voted';
+    },
+
+    async crowdTally(battleId) {
+      const tally = emptyTally();
+      for (const choice of await redis.hvals(key.crowd(battleId))) tally[choice as VoteChoice] += 1;
+      return tally;
+    },
   };
 }
 
 function parseVoteEntry(fields: string[]): VoteRecord {
   return JSON.parse(fields[fields.indexOf('vote') + 1]) as VoteRecord;
-}
-
-/** Never let a connection error crash the process; reconnect attempts repeat it, so log each kind once. */
-function logConnectionErrors(redis: Redis, logger: Logger): void {
-  let lastError: string | undefined;
-  redis.on('error', (error: Error) => {
-    if (error.message === lastError) return;
-    lastError = error.message;
-    logger.warn({ err: error.message }, 'redis store: connection error, reconnecting');
-  });
-  redis.on('ready', () => {
-    if (lastError !== undefined) logger.info('redis store: reconnected');
-    lastError = undefined;
-  });
 }

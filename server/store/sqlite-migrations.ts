@@ -17,6 +17,12 @@ const MIGRATIONS: readonly string[] = [
      judge TEXT NOT NULL,
      tstamp INTEGER NOT NULL
    );`,
+  `CREATE TABLE crowd_votes (
+     battle_id TEXT NOT NULL,
+     voter TEXT NOT NULL,
+     choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'bothbad')),
+     PRIMARY KEY (battle_id, voter)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
 import { migrate } from './sqlite-migrations.js';
+import { emptyTally } from './vote-record.js';
 import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
 import { voteRecordFor, withoutVote } from './vote-record.js';
 
@@ -59,6 +60,10 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
        ON CONFLICT (battle_id) DO NOTHING`,
     ),
     listVotes: db.prepare<[], VoteRow>('SELECT * FROM votes ORDER BY seq'),
+    insertCrowdVote: db.prepare('INSERT INTO crowd_votes (battle_id, voter, choice) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    crowdTally: db.prepare<[string], { choice: VoteChoice; n: number }>(
+      'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
+    ),
     votedBattlesAfter: db.prepare<[number, number], { seq: number; json: string }>(
       `SELECT v.seq, b.json FROM votes v JOIN battles b ON b.id = v.battle_id
        WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
@@ -141,6 +146,16 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
 
     async importVotes(votes) {
       return importVotes.immediate(votes);
+    },
+
+    async recordCrowdVote(battleId, voter, choice) {
+      return sql.insertCrowdVote.run(battleId, voter, choice).changes === 1 ? 'ok' : 'already_voted';
+    },
+
+    async crowdTally(battleId) {
+      const tally = emptyTally();
+      for (const row of sql.crowdTally.all(battleId)) tally[row.choice] = row.n;
+      return tally;
     },
   };
 }

@@ -92,6 +92,9 @@ export interface TournamentState {
 
 export type VoteResult = 'ok' | 'already_voted' | 'not_found';
 
+/** Spectators' votes on one battle: shown apart, never counted in ratings. */
+export type CrowdTally = Record<VoteChoice, number>;
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   /** Reachability check for /readyz. */
@@ -117,6 +120,9 @@ export interface Store {
   listVotes(): Promise<VoteRecord[]>;
   /** Full battles that have a vote, in vote order (exports). Imported votes have no battle. */
   listVotedBattles(): AsyncIterable<BattleRecord>;
+  /** One crowd vote per spectator (by session hash) per battle; a second is refused. */
+  recordCrowdVote(battleId: string, voter: string, choice: VoteChoice): Promise<'ok' | 'already_voted'>;
+  crowdTally(battleId: string): Promise<CrowdTally>;
   /** Bulk import (rebuild from an export). Skips battle ids already voted. Returns how many were added. */
   importVotes(votes: VoteRecord[]): Promise<number>;
 }

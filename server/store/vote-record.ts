@@ -20,3 +20,7 @@ export function withoutVote(battle: BattleRecord): Omit<BattleRecord, 'vote'> {
   delete copy.vote;
   return copy;
 }
+
+export function emptyTally(): CrowdTally {
+  return { left: 0, right: 0, tie: 0, bothbad: 0 };
+}

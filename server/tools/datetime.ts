@@ -14,7 +14,7 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\
 /** A calendar date (days since the epoch, no time of day) or an exact instant. */
 type Point = { kind: 'date'; day: number } | { kind: 'instant'; ms: number };
 
-export interface WallClock {
+interface WallClock {
   timeZone: string;
   date: string;
   time: string;
@@ -43,7 +43,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The wall clock of `instant` in `timeZone`. */
-export function wallClock(instant: Date, timeZone: string): WallClock {
+function wallClock(instant: Date, timeZone: string): WallClock {
   const formatter = formatterFor(timeZone);
   const parts = Object.fromEntries(formatter.formatToParts(instant).map((part) => [part.type, part.value]));
   const date = `${parts.year}-${parts.month}-${parts.day}`;

@@ -102,6 +102,16 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       expect(await store.ping()).toBe(true);
     });
 
+    it('keeps one crowd vote per spectator per battle, tallied apart from votes', async () => {
+      expect(await store.crowdTally('b1')).toEqual({ left: 0, right: 0, tie: 0, bothbad: 0 });
+      expect(await store.recordCrowdVote('b1', 'viewer-1', 'left')).toBe('ok');
+      expect(await store.recordCrowdVote('b1', 'viewer-1', 'right')).toBe('already_voted');
+      expect(await openAnother().recordCrowdVote('b1', 'viewer-2', 'tie')).toBe('ok');
+      expect(await store.recordCrowdVote('b2', 'viewer-1', 'bothbad')).toBe('ok');
+      expect(await store.crowdTally('b1')).toEqual({ left: 1, right: 0, tie: 1, bothbad: 0 });
+      expect(await store.listVotes()).toEqual([]);
+    });
+
     it('round-trips sessions and upserts them', async () => {
       const session: SessionRecord = {
         hash: 'h1',

@@ -100,8 +100,9 @@ export interface RenderedBlock {
 }
 
 /**
- * Renders a streaming answer block by block. Appending text can only change the last top-level
- * block, so every earlier block of `previous` that the text still starts with is reused as is:
+ * Renders a streaming answer block by block. Appending text changes the last top-level block, and
+ * can join it to the one before (a half-typed "2" becomes a list's "2." item), but nothing earlier.
+ * So every block of `previous` but the last two that the text still starts with is reused as is:
  * each update lexes, renders and sanitizes just the tail, and the page replaces just its DOM.
  * (Cost of the shortcut: a reference-style link definition applies only within its own block.)
  */
@@ -114,7 +115,7 @@ export function renderBlocks(
   const source = text.replace(/\r\n?/g, '\n');
   const blocks: RenderedBlock[] = [];
   let offset = 0;
-  for (const block of previous.slice(0, -1)) {
+  for (const block of previous.slice(0, -2)) {
     if (!source.startsWith(block.source, offset)) break;
     blocks.push(block);
     offset += block.source.length;

@@ -4,9 +4,9 @@
  * server validates against before any handler runs. The UI imports only types from this file.
  */
 import { z } from 'zod';
-import type { Leaderboard } from '../../../server/rating/types.js';
+import type { Leaderboard, LeaderboardRow } from '../../../server/rating/types.js';
 
-export type { Leaderboard };
+export type { Leaderboard, LeaderboardRow };
 export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
@@ -140,7 +140,8 @@ export interface AckResults {
   'battle:regenerate': object;
   'battle:vote': { reveal: Reveal; tournament?: TournamentView };
   'battle:next': { battle: BattleView };
-  'battle:resume': { events: SeqEvent[] };
+  /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
+  'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
 }
 

@@ -1,0 +1,50 @@
+import type { SeqEvent } from '../../src/lib/shared/protocol.js';
+
+/**
+ * What instances must agree on to act as one arena: who runs each battle's model streams
+ * (a lease), and each battle's ordered event log (so any instance can replay it).
+ * Single instance: `LocalCluster`, where this process owns everything and the log lives in the
+ * battle itself. Several: `RedisCluster`.
+ */
+export interface Cluster {
+  readonly instanceId: string;
+  /** True when other instances may exist (state must go through Redis). */
+  readonly shared: boolean;
+  /** Takes (or confirms) this instance's ownership of a battle. */
+  acquire(battleId: string): Promise<boolean>;
+  /** Gives a battle up; with `handoff`, another instance takes over its unfinished streams at once. */
+  release(battleId: string, handoff: boolean): Promise<void>;
+  /** Appends events to the battle's shared log (ordered, retried until stored). */
+  appendLog(battleId: string, events: readonly SeqEvent[]): void;
+  /** Events after `afterSeq`, from the shared log. */
+  readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]>;
+  /** Battles with streams in flight whose owner stopped renewing its lease. */
+  orphans(): Promise<string[]>;
+  /** A battle starts streaming: if this instance dies now, another must take it over. */
+  markStreaming(battleId: string): void;
+  /**
+   * Renews the leases of the battles this instance holds and marks which are streaming;
+   * `onLost` hears of a battle another instance took over meanwhile.
+   */
+  startHeartbeat(held: () => Iterable<{ id: string; streaming: boolean }>, onLost: (battleId: string) => void): void;
+  close(): Promise<void>;
+}
+
+export class LocalCluster implements Cluster {
+  readonly shared = false;
+  constructor(readonly instanceId: string) {}
+  async acquire(): Promise<boolean> {
+    return true;
+  }
+  async release(): Promise<void> {}
+  appendLog(): void {}
+  async readLog(): Promise<SeqEvent[]> {
+    return [];
+  }
+  async orphans(): Promise<string[]> {
+    return [];
+  }
+  markStreaming(): void {}
+  startHeartbeat(): void {}
+  async close(): Promise<void> {}
+}
