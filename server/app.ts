@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BattleService, type ArenaModels } from './arena/battles.js';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import type { Ack } from '../src/lib/shared/protocol.js';
+import { BattleService, type ArenaModels, type RemoteAction } from './arena/battles.js';
+import { newId } from './arena/ids.js';
+import { RedisCluster } from './cluster/redis-cluster.js';
+import { LocalCluster, type Cluster } from './cluster/types.js';
+import { connectRedis } from './redis.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
 import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
@@ -48,6 +54,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const logger = opts.logger ?? createLogger(declared.logLevel);
   const { config, demo } = await resolveBackends(declared, logger);
   const store = openStore(config, logger);
+  const shared = config.redisUrl ? connectShared(config.redisUrl, config.redisPrefix, logger) : null;
+  const cluster: Cluster = shared?.cluster ?? new LocalCluster(newId());
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();
   registry.start(config.discovery.intervalMs);
@@ -60,10 +68,12 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     store,
     logger,
     debounceMs: opts.leaderboardDebounceMs ?? 250,
-    publish: (excludeTies, board) => io.to(leaderboardRoom(excludeTies)).emit('leaderboard:update', board),
+    // Each instance recomputes from the shared store and pushes to its own subscribers.
+    publish: (excludeTies, board) => io.local.to(leaderboardRoom(excludeTies)).emit('leaderboard:update', board),
   });
   const battles = new BattleService({
     store,
+    cluster,
     logger,
     metrics,
     models: arenaModels(config, registry),
@@ -72,7 +82,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     coalesceMs: opts.coalesceMs,
     broadcast: (battleId, events) => io.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
-    onVote: () => leaderboard.invalidate(),
+    forward: (action) => forwardToOwner(io, action),
+    onVote: () => {
+      leaderboard.invalidate();
+      if (cluster.shared) io.serverSideEmit('arena:votes');
+    },
   });
   void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
   io = createRealtime(httpServer, {
@@ -81,6 +95,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     metrics,
     allowedOrigins: config.allowedOrigins,
     leaderboard: (excludeTies) => leaderboard.get(excludeTies),
+    onRemoteVote: () => leaderboard.invalidate(),
+    adapter: shared?.adapter,
   });
 
   const http = createHttpHandler({
@@ -90,10 +106,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     readiness: async () => {
       const storeOk = await store.ping();
       const available = registry.availableModels().length;
-      const checks = {
+      const checks: Record<string, { ok: boolean; detail?: string }> = {
         store: { ok: storeOk, detail: store.kind },
         models: { ok: available >= 2, detail: `${available} arena models available (need 2)` },
       };
+      if (shared) checks.redis = { ok: shared.redis.status === 'ready', detail: shared.redis.status };
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
     exportLines: (kind) => exportLines(store, kind),
@@ -130,10 +147,36 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         registry.stop();
         if (opts.httpServer) io.disconnectSockets(true);
         else await new Promise<void>((resolve) => io.close(() => resolve()));
+        await cluster.close();
         await store.close();
+        await shared?.close();
         await demo?.close();
       })()),
   };
+}
+
+/** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
+function connectShared(url: string, prefix: string, logger: Logger) {
+  const redis = connectRedis(url, logger, 'cluster');
+  const pub = connectRedis(url, logger, 'adapter-pub');
+  const sub = connectRedis(url, logger, 'adapter-sub');
+  return {
+    redis,
+    cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
+    adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
+    close: async () => {
+      for (const client of [redis, pub, sub]) client.disconnect();
+    },
+  };
+}
+
+/** Asks every other instance to run an owner action; the one holding the battle answers. */
+async function forwardToOwner(io: ArenaIo, action: RemoteAction): Promise<Ack | null> {
+  // The adapter's request timeout bounds the wait; a late or dead instance just leaves no answer.
+  return new Promise((resolve) => {
+    const collect = (_err: Error | null, responses: (Ack | null)[]) => resolve(responses?.find((r) => r) ?? null);
+    (io.serverSideEmit as (ev: string, ...args: unknown[]) => void)('arena:forward', action, collect);
+  });
 }
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {

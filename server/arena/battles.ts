@@ -1,5 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type {
+  Ack,
   AckResults,
   ArenaInfo,
   BattleEvent,
@@ -10,18 +12,18 @@ import type {
   TournamentView,
 } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
+import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
-import type { ChatMessage, ChatRequest, StreamPart } from '../providers/types.js';
+import type { RoutedPart } from '../models/failover.js';
+import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { BattleRecord, SessionRecord, Store } from '../store/types.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
-import { fail } from './errors.js';
+import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
-import { applyEvent, buildReveal, isSettled, newTurn, toView } from './record.js';
+import { applyEvent, buildReveal, isEnded, isSettled, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
-
-export type RoutedPart = StreamPart | { type: 'route'; deployment: string; attempt: number; resumed: boolean };
 
 /** What the arena needs from the model layer (the registry implements it). */
 export interface ArenaModels {
@@ -42,15 +44,26 @@ export interface ArenaLimits {
 /** Chooses the next pair among available models (strategy lives in server/rating/pairing). */
 export type PairPicker = (models: string[], exclude: Set<string>) => [string, string] | null;
 
+/** An owner action sent to the instance that runs the battle. */
+export interface RemoteAction {
+  action: 'send' | 'stop' | 'regenerate' | 'vote';
+  battleId: string;
+  sessionHash: string;
+  payload: Record<string, unknown>;
+}
+
 export interface BattleServiceDeps {
   store: Store;
+  cluster: Cluster;
   models: ArenaModels;
   limits: ArenaLimits;
   logger: Logger;
   metrics: Metrics;
   pickPair: PairPicker;
-  /** Broadcast a frame to everyone in the battle's room. */
+  /** Broadcast a frame to everyone in the battle's room, on every instance. */
   broadcast(battleId: string, events: SeqEvent[]): void;
+  /** Ask the other instances to run an owner action; the owner's ack, or null when none owns it. */
+  forward(action: RemoteAction): Promise<Ack | null>;
   /** Called after each stored vote (ratings recompute). */
   onVote?(battle: BattleRecord): void;
   coalesceMs?: number;
@@ -66,26 +79,37 @@ interface LiveBattle {
   record: BattleRecord;
   log: BattleEventLog;
   controllers: Partial<Record<Side, AbortController>>;
-  /** Bumped on stop/regenerate: events of an older run of a side are dropped. */
+  /** Bumped on stop/regenerate/hand-off: events of an older run of a side are dropped. */
   runs: Record<Side, number>;
   lastActive: number;
+  /** Shared mode: frames go out only after their log entries are stored, in order. */
+  outbox: Promise<void>;
 }
 
-const IDLE_EVICT_MS = 30 * 60_000;
+const IDLE_EVICT_MS = 10 * 60_000;
+const ORPHAN_SCAN_MS = 1_000;
 
 /**
  * Battles: blind pairs, streaming both sides into the battle's ordered event log, votes,
- * "Next >" cycling and tournaments. Transport-agnostic: the realtime layer maps sockets to Callers.
+ * "Next >" cycling, tournaments and spectators. Transport-agnostic: the realtime layer maps
+ * sockets to Callers. With several instances, the one holding a battle's lease runs its streams;
+ * the others forward owner actions to it and read its log from the cluster.
  */
 export class BattleService {
   private readonly live = new Map<string, LiveBattle>();
   private readonly recentStarts = new Map<string, number[]>();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
 
   constructor(private readonly deps: BattleServiceDeps) {
-    this.sweeper = setInterval(() => this.evictIdle(), 60_000);
-    this.sweeper.unref();
+    this.every(60_000, () => this.evictIdle());
+    if (deps.cluster.shared) {
+      deps.cluster.startHeartbeat(
+        () => [...this.live.values()].map((l) => ({ id: l.record.id, streaming: isStreaming(l) })),
+        (id) => this.drop(id),
+      );
+      this.every(ORPHAN_SCAN_MS, () => this.adoptOrphans());
+    }
   }
 
   info(): ArenaInfo {
@@ -97,151 +121,180 @@ export class BattleService {
     };
   }
 
+  // ------------------------------------------------------------------ reads (any instance)
+
   async state(caller: Caller): Promise<AckResults['session:state']> {
     const session = await this.session(caller.sessionHash);
-    const battle = session.currentBattleId ? await this.findOwned(caller, session.currentBattleId, false) : null;
-    if (battle) caller.join(battle.record.id);
-    return { info: this.info(), ...(battle ? { battle: this.view(battle, true, session) } : {}) };
+    const record = session.currentBattleId ? await this.currentRecord(session.currentBattleId) : null;
+    if (!record || record.record.sessionHash !== caller.sessionHash) return { info: this.info() };
+    caller.join(record.record.id);
+    return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
   }
+
+  async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>): Promise<AckResults['battle:resume']> {
+    const current = await this.currentRecord(battleId);
+    if (!current) fail('not_found', 'No such battle.');
+    this.checkOwner(caller, current!.record);
+    caller.join(battleId);
+    const events = await this.eventsAfter(battleId, afterSeq);
+    if (events) return { events };
+    return { events: [], battle: this.view(current!.record, current!.seq, true, await this.session(caller.sessionHash)) };
+  }
+
+  /** A spectator with the share link's capability: a read-only view, then live events. */
+  async watch(caller: Caller, { battleId, token }: ParsedPayload<'watch:join'>) {
+    const current = await this.currentRecord(battleId);
+    if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
+    caller.join(battleId);
+    return { battle: this.view(current!.record, current!.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
+  }
+
+  async crowdVote(caller: Caller, { battleId, token, choice }: ParsedPayload<'watch:vote'>) {
+    const current = await this.currentRecord(battleId);
+    if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
+    const record = current!.record;
+    if (record.sessionHash === caller.sessionHash) fail('forbidden', 'You own this battle: cast your vote in the arena.');
+    if (!isSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
+    if ((await this.deps.store.recordCrowdVote(battleId, caller.sessionHash, choice)) === 'already_voted')
+      fail('conflict', 'You already cast a crowd vote on this battle.');
+    return { crowd: await this.deps.store.crowdTally(battleId) };
+  }
+
+  // ------------------------------------------------------------------ new battles (any instance)
 
   async start(caller: Caller, { prompt, mode }: ParsedPayload<'battle:start'>): Promise<AckResults['battle:start']> {
     this.checkPrompt(prompt);
     this.checkRate(caller.sessionHash);
     const session = await this.session(caller.sessionHash);
-    const models = this.deps.models.available();
-    if (models.length < 2) fail('unavailable', 'Fewer than two models are available right now. Try again shortly.');
-
+    const models = this.availableModels();
     let pair: [string, string] | null;
-    let groupId: string | undefined;
     if (mode === 'tournament') {
-      const t = newTournament(newId(), prompt, shuffle(models));
-      session.tournament = t;
-      pair = nextRound(t);
-      groupId = t.id;
+      session.tournament = newTournament(newId(), prompt, shuffle(models));
+      pair = nextRound(session.tournament);
     } else {
       session.tournament = undefined;
       pair = this.deps.pickPair(models, new Set());
     }
-    if (!pair) fail('unavailable', 'No pair of models could be chosen.');
-    const live = await this.create(caller, session, pair!, mode === 'tournament' ? 'tournament' : 'arena', groupId);
-    this.markSeen(session, prompt, pair!);
-    await this.deps.store.putSession(session);
-    this.beginTurn(live, prompt);
-    return { battle: this.view(live, true, session) };
-  }
-
-  async send(caller: Caller, { battleId, prompt }: ParsedPayload<'battle:send'>): Promise<object> {
-    this.checkPrompt(prompt);
-    const live = await this.ownedLive(caller, battleId);
-    this.checkOpen(live.record);
-    if (!isSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
-    if (live.record.turns.length >= this.deps.limits.maxTurns)
-      fail('limit', `This battle has reached ${this.deps.limits.maxTurns} turns. Vote, or start a new round.`);
-    this.beginTurn(live, prompt);
-    return {};
-  }
-
-  async stop(caller: Caller, { battleId, side }: ParsedPayload<'battle:stop'>): Promise<object> {
-    const live = await this.ownedLive(caller, battleId);
-    for (const s of side ? [side] : SIDES) live.controllers[s]?.abort();
-    return {};
-  }
-
-  async regenerate(caller: Caller, { battleId }: ParsedPayload<'battle:regenerate'>): Promise<object> {
-    const live = await this.ownedLive(caller, battleId);
-    this.checkOpen(live.record);
-    const turn = live.record.turns.length - 1;
-    if (turn < 0) fail('conflict', 'Nothing to regenerate yet.');
-    for (const s of SIDES) {
-      live.runs[s]++;
-      live.controllers[s]?.abort();
-      live.controllers[s] = undefined;
-    }
-    this.beginTurn(live, live.record.turns[turn].prompt, turn);
-    return {};
-  }
-
-  async vote(caller: Caller, { battleId, choice }: ParsedPayload<'battle:vote'>): Promise<AckResults['battle:vote']> {
-    const owned = await this.findOwned(caller, battleId, true);
-    const record = owned!.record;
-    if (record.vote) fail('conflict', 'This battle already has a vote.');
-    if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
-    const at = Date.now();
-    const result = await this.deps.store.recordVote(record, choice, at);
-    if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
-    if (result === 'not_found') fail('not_found', 'No such battle.');
-    record.vote = { choice, at };
-    const excluded = record.leak.left || record.leak.right;
-    this.deps.metrics.votes.inc({ choice, excluded: String(excluded) });
-    this.deps.logger.info({ battleId, choice, excluded }, 'vote stored');
-
-    const tournament = await this.advanceTournament(caller.sessionHash, record, choice);
-    const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
-    const live = this.liveOf(owned!);
-    live.log.push({ t: 'vote', choice, reveal, ...(tournament ? { tournament } : {}) });
-    void this.persist(live);
-    this.deps.onVote?.(record);
-    return { reveal, ...(tournament ? { tournament } : {}) };
+    const kind = mode === 'tournament' ? 'tournament' : 'arena';
+    return { battle: await this.open(caller, session, pair, kind, session.tournament?.id, prompt) };
   }
 
   async next(caller: Caller, { battleId }: ParsedPayload<'battle:next'>): Promise<AckResults['battle:next']> {
-    const owned = await this.findOwned(caller, battleId, true);
-    const previous = owned!.record;
+    const current = await this.currentRecord(battleId);
+    if (!current) fail('not_found', 'No such battle.');
+    const previous = current!.record;
+    this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
     if (!prompt) fail('conflict', 'This battle has no prompt to run again.');
     this.checkRate(caller.sessionHash);
     const session = await this.session(caller.sessionHash);
-    const models = this.deps.models.available();
-    if (models.length < 2) fail('unavailable', 'Fewer than two models are available right now.');
+    const models = this.availableModels();
 
-    let pair: [string, string] | null;
-    let mode: BattleRecord['mode'] = 'cycle';
-    let groupId = promptKey(prompt!);
     if (previous.mode === 'tournament') {
       const t = session.tournament;
       if (!t || t.id !== previous.groupId) fail('conflict', 'This tournament is no longer active.');
       if (!previous.vote) fail('conflict', 'Vote on this round before the next challenger enters.');
       if (t!.done) fail('conflict', 'The tournament is over: start a new one.');
-      pair = nextRound(t!);
-      mode = 'tournament';
-      groupId = t!.id;
-    } else {
-      const seen = session.seenPairs[groupId] ?? [];
-      const { pairs, restarted } = unseenPairs(models, seen);
-      if (restarted) session.seenPairs[groupId] = [];
-      const candidates = new Set(pairs.map(([a, b]) => pairKey(a, b)));
-      const exclude = new Set(allPairs(models).map(([a, b]) => pairKey(a, b)).filter((k) => !candidates.has(k)));
-      pair = this.deps.pickPair(models, exclude);
+      return { battle: await this.open(caller, session, nextRound(t!), 'tournament', t!.id, prompt!) };
     }
-    if (!pair) fail('unavailable', 'No further pair of models is available.');
-    const live = await this.create(caller, session, pair!, mode, groupId);
-    this.markSeen(session, prompt!, pair!);
-    await this.deps.store.putSession(session);
-    this.beginTurn(live, prompt!);
-    return { battle: this.view(live, true, session) };
+    const group = promptKey(prompt!);
+    const { pairs, restarted } = unseenPairs(models, session.seenPairs[group] ?? []);
+    if (restarted) session.seenPairs[group] = [];
+    const candidates = new Set(pairs.map(([a, b]) => pairKey(a, b)));
+    const exclude = new Set(allPairs(models).map(([a, b]) => pairKey(a, b)).filter((k) => !candidates.has(k)));
+    return { battle: await this.open(caller, session, this.deps.pickPair(models, exclude), 'cycle', group, prompt!) };
   }
 
-  async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>) {
-    const owned = await this.findOwned(caller, battleId, true);
-    const live = this.liveOf(owned!);
-    caller.join(battleId);
-    const events = live.log.after(afterSeq);
-    if (events) return { events };
-    const session = await this.session(caller.sessionHash);
-    return { events: [], battle: this.view(live, true, session) };
+  // ------------------------------------------------------------------ owner actions (the owning instance)
+
+  send(caller: Caller, p: ParsedPayload<'battle:send'>): Promise<object> {
+    return this.asOwner(caller, 'send', p, async (live) => {
+      this.checkPrompt(p.prompt);
+      this.checkOpen(live.record);
+      if (!isSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
+      if (live.record.turns.length >= this.deps.limits.maxTurns)
+        fail('limit', `This battle has reached ${this.deps.limits.maxTurns} turns. Vote, or start a new round.`);
+      this.beginTurn(live, p.prompt);
+      return {};
+    });
   }
 
-  /** Stops every stream, flushes every log and persists every live battle. */
+  stop(caller: Caller, p: ParsedPayload<'battle:stop'>): Promise<object> {
+    return this.asOwner(caller, 'stop', p, async (live) => {
+      for (const s of p.side ? [p.side] : SIDES) live.controllers[s]?.abort();
+      return {};
+    });
+  }
+
+  regenerate(caller: Caller, p: ParsedPayload<'battle:regenerate'>): Promise<object> {
+    return this.asOwner(caller, 'regenerate', p, async (live) => {
+      this.checkOpen(live.record);
+      const turn = live.record.turns.length - 1;
+      if (turn < 0) fail('conflict', 'Nothing to regenerate yet.');
+      this.silence(live);
+      this.beginTurn(live, live.record.turns[turn].prompt, turn);
+      return {};
+    });
+  }
+
+  vote(caller: Caller, p: ParsedPayload<'battle:vote'>): Promise<AckResults['battle:vote']> {
+    return this.asOwner(caller, 'vote', p, async (live) => {
+      const { record } = live;
+      if (record.vote) fail('conflict', 'This battle already has a vote.');
+      if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
+      const at = Date.now();
+      const result = await this.deps.store.recordVote(record, p.choice, at);
+      if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
+      if (result === 'not_found') fail('not_found', 'No such battle.');
+      record.vote = { choice: p.choice, at };
+      const excluded = record.leak.left || record.leak.right;
+      this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(excluded) });
+      this.deps.logger.info({ battleId: record.id, choice: p.choice, excluded }, 'vote stored');
+
+      const tournament = await this.advanceTournament(record, p.choice);
+      const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
+      live.log.push({ t: 'vote', choice: p.choice, reveal, ...(tournament ? { tournament } : {}) });
+      void this.persist(live);
+      this.deps.onVote?.(record);
+      return { reveal, ...(tournament ? { tournament } : {}) };
+    });
+  }
+
+  /** Runs an owner action forwarded by another instance, if this instance owns the battle. */
+  async handleRemote(msg: RemoteAction): Promise<Ack | null> {
+    if (!this.live.has(msg.battleId)) return null;
+    const caller: Caller = { sessionHash: msg.sessionHash, join: () => undefined };
+    const payload = { ...msg.payload, battleId: msg.battleId } as never;
+    try {
+      return { ok: true, ...(await this[msg.action](caller, payload)) };
+    } catch (err) {
+      if (err instanceof ArenaFailure) return { ok: false, error: err.toJSON() };
+      this.deps.logger.error({ err, action: msg.action }, 'forwarded action failed');
+      return { ok: false, error: { code: 'internal', message: 'Something went wrong on the server.' } };
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Single instance: every stream is stopped and saved. Several: streams are handed off, and
+   * another instance continues them from the log.
+   */
   async shutdown(): Promise<void> {
     this.closing = true;
-    clearInterval(this.sweeper);
-    for (const live of this.live.values()) for (const s of SIDES) live.controllers[s]?.abort();
+    this.timers.forEach(clearInterval);
+    const handoff = this.deps.cluster.shared;
     await Promise.allSettled(
       [...this.live.values()].map(async (live) => {
-        for (const s of SIDES) this.endUnfinished(live, s);
+        const streaming = isStreaming(live);
+        if (handoff) this.silence(live);
+        else for (const s of SIDES) live.controllers[s]?.abort();
+        if (!handoff) for (const s of SIDES) this.endUnfinished(live, s);
         live.log.flush();
         live.log.dispose();
+        await live.outbox;
         await this.persist(live);
+        await this.deps.cluster.release(live.record.id, handoff && streaming).catch(() => undefined);
       }),
     );
   }
@@ -254,15 +307,52 @@ export class BattleService {
 
   // ------------------------------------------------------------------ turns and streams
 
+  private async open(
+    caller: Caller,
+    session: SessionRecord,
+    pair: [string, string] | null,
+    mode: BattleRecord['mode'],
+    groupId: string | undefined,
+    prompt: string,
+  ): Promise<BattleView> {
+    if (!pair) fail('unavailable', 'No pair of models is available right now.');
+    const [left, right] = Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
+    const record: BattleRecord = {
+      id: newId(),
+      sessionHash: caller.sessionHash,
+      createdAt: Date.now(),
+      mode,
+      models: { left, right },
+      systemPrompt: this.deps.limits.systemPrompt,
+      turns: [],
+      leak: { left: false, right: false },
+      watchToken: newId(18),
+      ...(groupId ? { groupId } : {}),
+      lastSeq: 0,
+    };
+    await this.deps.cluster.acquire(record.id);
+    const live = this.track(record);
+    session.currentBattleId = record.id;
+    if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
+    this.markSeen(session, prompt, pair!);
+    await this.deps.store.putSession(session);
+    caller.join(record.id);
+    this.deps.logger.info({ battleId: record.id, mode }, 'battle created');
+    this.beginTurn(live, prompt);
+    return this.view(record, live.log.seq, true, session);
+  }
+
   private beginTurn(live: LiveBattle, prompt: string, turn = live.record.turns.length): void {
     live.lastActive = Date.now();
     live.log.push({ t: 'turn', turn, prompt });
     void this.persist(live);
-    this.deps.metrics.activeBattles.set(this.countStreamingBattles() + 1);
+    this.deps.cluster.markStreaming(live.record.id);
     for (const side of SIDES) void this.runSide(live, side, turn);
+    this.updateGauges();
   }
 
-  private async runSide(live: LiveBattle, side: Side, turn: number): Promise<void> {
+  /** Streams one side's answer; `resume` continues a partial answer (after a takeover). */
+  private async runSide(live: LiveBattle, side: Side, turn: number, resume = false): Promise<void> {
     const run = live.runs[side];
     const stale = () => live.runs[side] !== run;
     const push = (event: BattleEvent) => {
@@ -270,22 +360,23 @@ export class BattleService {
     };
     const controller = new AbortController();
     live.controllers[side] = controller;
-    const record = live.record;
+    const { record } = live;
     const modelId = record.models[side];
     const answer = () => record.turns[turn].answers[side];
     const leak = new LeakDetector(this.deps.models.leakWords(modelId));
     const { metrics } = this.deps;
-    let streaming = false;
+    let streaming = resume;
     let ended = false;
     const end = (status: 'done' | 'stopped' | 'error', error?: string) => {
       ended = true;
       push({ t: 'end', side, turn, status, ...(error ? { error } : {}) });
     };
+    if (resume) push({ t: 'status', side, turn, status: 'resumed' });
 
     metrics.activeStreams.inc();
     try {
       const stream = this.deps.models.stream(modelId, {
-        messages: this.history(record, side, turn),
+        messages: this.history(record, side, turn, resume),
         signal: controller.signal,
         maxTokens: this.deps.limits.maxTokens,
       });
@@ -295,6 +386,9 @@ export class BattleService {
           case 'route':
             answer().deployment = part.deployment;
             if (part.resumed) push({ t: 'status', side, turn, status: 'resumed' });
+            break;
+          case 'loading':
+            push({ t: 'status', side, turn, status: 'loading' });
             break;
           case 'text':
           case 'reasoning':
@@ -340,14 +434,14 @@ export class BattleService {
         live.controllers[side] = undefined;
         live.log.flush();
         live.lastActive = Date.now();
-        this.deps.metrics.activeBattles.set(this.countStreamingBattles());
+        this.updateGauges();
         await this.persist(live);
       }
     }
   }
 
-  /** Each side sees only its own past answers: the two conversations stay independent. */
-  private history(record: BattleRecord, side: Side, turn: number): ChatMessage[] {
+  /** Each side sees only its own past answers; a resumed side also gets its partial answer as prefill. */
+  private history(record: BattleRecord, side: Side, turn: number, resume: boolean): ChatMessage[] {
     const messages: ChatMessage[] = [];
     if (record.systemPrompt) messages.push({ role: 'system', content: record.systemPrompt });
     for (const t of record.turns.slice(0, turn)) {
@@ -355,48 +449,118 @@ export class BattleService {
       messages.push({ role: 'assistant', content: t.answers[side].text });
     }
     messages.push({ role: 'user', content: record.turns[turn].prompt });
+    if (resume) messages.push({ role: 'assistant', content: record.turns[turn].answers[side].text });
     return messages;
   }
 
   private endUnfinished(live: LiveBattle, side: Side): void {
     const turn = live.record.turns.length - 1;
     const answer = live.record.turns[turn]?.answers[side];
-    if (answer && !['done', 'stopped', 'error'].includes(answer.status)) {
+    if (answer && !isEnded(answer)) {
       live.runs[side]++;
       live.log.push({ t: 'end', side, turn, status: 'stopped' });
     }
   }
 
-  // ------------------------------------------------------------------ battles and sessions
+  /** Stops this instance's streams of a battle without ending the answers (regenerate, hand-off). */
+  private silence(live: LiveBattle): void {
+    for (const s of SIDES) {
+      live.runs[s]++;
+      live.controllers[s]?.abort();
+      live.controllers[s] = undefined;
+    }
+  }
 
-  private async create(
+  // ------------------------------------------------------------------ ownership across instances
+
+  /** Runs `action` where the battle lives: here (taking the lease if free), or on its owner. */
+  private async asOwner<T extends object>(
     caller: Caller,
-    session: SessionRecord,
-    pair: [string, string],
-    mode: BattleRecord['mode'],
-    groupId?: string,
-  ): Promise<LiveBattle> {
-    const [left, right] = Math.random() < 0.5 ? pair : [pair[1], pair[0]];
-    const record: BattleRecord = {
-      id: newId(),
-      sessionHash: caller.sessionHash,
-      createdAt: Date.now(),
-      mode,
-      models: { left, right },
-      systemPrompt: this.deps.limits.systemPrompt,
-      turns: [],
-      leak: { left: false, right: false },
-      watchToken: newId(18),
-      ...(groupId ? { groupId } : {}),
-      lastSeq: 0,
-    };
-    const live = this.track(record);
-    session.currentBattleId = record.id;
-    if (mode === 'tournament' && session.tournament) session.tournament.battleIds.push(record.id);
-    caller.join(record.id);
-    this.deps.logger.info({ battleId: record.id, mode }, 'battle created');
+    action: RemoteAction['action'],
+    payload: { battleId: string },
+    run: (live: LiveBattle) => Promise<T>,
+  ): Promise<T> {
+    const live = await this.hold(payload.battleId);
+    if (live === 'elsewhere') {
+      const { battleId, ...rest } = payload;
+      const ack = await this.deps.forward({ action, battleId, sessionHash: caller.sessionHash, payload: rest });
+      if (!ack) fail('unavailable', 'The server running this battle did not answer. Try again in a moment.');
+      if (!ack!.ok) throw new ArenaFailure(ack!.error.code, ack!.error.message);
+      const { ok: _ok, ...result } = ack as { ok: true } & T;
+      return result as unknown as T;
+    }
+    if (!live) fail('not_found', 'No such battle.');
+    this.checkOwner(caller, live!.record);
+    caller.join(live!.record.id);
+    return run(live!);
+  }
+
+  private async hold(battleId: string): Promise<LiveBattle | 'elsewhere' | null> {
+    const local = this.live.get(battleId);
+    if (local) return local;
+    if (!(await this.deps.cluster.acquire(battleId))) return 'elsewhere';
+    const live = await this.rehydrate(battleId);
+    if (!live) await this.deps.cluster.release(battleId, false);
     return live;
   }
+
+  /** The stored record brought up to date with the shared log. */
+  private async currentRecord(battleId: string): Promise<{ record: BattleRecord; seq: number } | null> {
+    const local = this.live.get(battleId);
+    if (local) return { record: local.record, seq: local.log.seq };
+    const record = await this.deps.store.getBattle(battleId);
+    if (!record) return null;
+    let seq = record.lastSeq ?? 0;
+    for (const e of await this.deps.cluster.readLog(battleId, seq)) {
+      applyEvent(record, e);
+      seq = e.seq;
+    }
+    record.lastSeq = seq;
+    return { record, seq };
+  }
+
+  private async rehydrate(battleId: string): Promise<LiveBattle | null> {
+    const current = await this.currentRecord(battleId);
+    return current ? (this.live.get(battleId) ?? this.track(current.record)) : null;
+  }
+
+  private async eventsAfter(battleId: string, afterSeq: number): Promise<SeqEvent[] | null> {
+    const local = this.live.get(battleId);
+    if (local) return local.log.after(afterSeq);
+    if (!this.deps.cluster.shared) return null;
+    const events = await this.deps.cluster.readLog(battleId, afterSeq);
+    return events.length === 0 || events[0].seq === afterSeq + 1 ? events : null;
+  }
+
+  /** Battles whose owner died mid-stream: take the lease and continue their answers here. */
+  private async adoptOrphans(): Promise<void> {
+    if (this.closing) return;
+    for (const battleId of await this.deps.cluster.orphans()) {
+      if (this.live.has(battleId) || !(await this.deps.cluster.acquire(battleId))) continue;
+      const live = await this.rehydrate(battleId);
+      if (!live) {
+        await this.deps.cluster.release(battleId, false);
+        continue;
+      }
+      const turn = live.record.turns.length - 1;
+      const unfinished = SIDES.filter((s) => turn >= 0 && !isEnded(live.record.turns[turn].answers[s]));
+      this.deps.logger.warn({ battleId, sides: unfinished }, 'took over a battle from a dead instance');
+      for (const side of unfinished) void this.runSide(live, side, turn, true);
+      this.updateGauges();
+    }
+  }
+
+  /** Another instance took this battle over: stop touching it. */
+  private drop(battleId: string): void {
+    const live = this.live.get(battleId);
+    if (!live) return;
+    this.silence(live);
+    live.log.dispose();
+    this.live.delete(battleId);
+    this.deps.logger.warn({ battleId }, 'lost the lease of a battle; another instance runs it now');
+  }
+
+  // ------------------------------------------------------------------ records, views, sessions
 
   private track(record: BattleRecord): LiveBattle {
     const live: LiveBattle = {
@@ -404,16 +568,24 @@ export class BattleService {
       controllers: {},
       runs: { left: 0, right: 0 },
       lastActive: Date.now(),
+      outbox: Promise.resolve(),
       log: new BattleEventLog(record.lastSeq ?? 0, this.deps.coalesceMs ?? 5, (events, since) => {
         for (const e of events) applyEvent(record, e);
         record.lastSeq = events.at(-1)!.seq;
         this.deps.metrics.framesSent.inc();
         this.observeDelivery(record, events, since);
-        this.deps.broadcast(record.id, events);
+        this.publish(live, events);
       }),
     };
     this.live.set(record.id, live);
     return live;
+  }
+
+  /** Shared mode: a frame goes out only once stored in the log, so a takeover never rewinds what clients saw. */
+  private publish(live: LiveBattle, events: SeqEvent[]): void {
+    const send = () => this.deps.broadcast(live.record.id, events);
+    if (!this.deps.cluster.shared) return send();
+    live.outbox = live.outbox.then(() => this.deps.cluster.appendLog(live.record.id, events)).then(send, send);
   }
 
   private observeDelivery(record: BattleRecord, events: SeqEvent[], since: number): void {
@@ -423,39 +595,17 @@ export class BattleService {
     this.deps.metrics.tokenDelivery.observe({ deployment }, (performance.now() - since) / 1000);
   }
 
-  /** A battle the caller owns, live or from the store; not-found either way so ids cannot be probed. */
-  private async findOwned(caller: Caller, battleId: string, required: boolean): Promise<LiveBattle | { record: BattleRecord } | null> {
-    const live = this.live.get(battleId);
-    const record = live?.record ?? (await this.deps.store.getBattle(battleId));
-    if (!record || record.sessionHash !== caller.sessionHash) {
-      if (required) fail('not_found', 'No such battle in this session.');
-      return null;
-    }
-    return live ?? { record };
-  }
-
-  private async ownedLive(caller: Caller, battleId: string): Promise<LiveBattle> {
-    return this.liveOf((await this.findOwned(caller, battleId, true))!);
-  }
-
-  private liveOf(found: LiveBattle | { record: BattleRecord }): LiveBattle {
-    if ('log' in found) return found;
-    return this.live.get(found.record.id) ?? this.track(found.record);
-  }
-
-  private view(found: LiveBattle | { record: BattleRecord }, owner: boolean, session?: SessionRecord): BattleView {
-    const live = this.liveOf(found);
-    const record = live.record;
+  private view(record: BattleRecord, seq: number, owner: boolean, session?: SessionRecord): BattleView {
     const reveal = record.vote ? buildReveal(record, (m) => this.deps.models.describe(m)) : undefined;
-    const view = toView(record, live.log.seq, reveal, owner);
+    const view = toView(record, seq, reveal, owner);
     const t = session?.tournament;
     if (record.mode === 'tournament' && t && t.id === record.groupId) view.tournament = this.tournamentView(t);
     return view;
   }
 
-  private async advanceTournament(sessionHash: string, record: BattleRecord, choice: ParsedPayload<'battle:vote'>['choice']): Promise<TournamentView | undefined> {
+  private async advanceTournament(record: BattleRecord, choice: ParsedPayload<'battle:vote'>['choice']): Promise<TournamentView | undefined> {
     if (record.mode !== 'tournament') return undefined;
-    const session = await this.session(sessionHash);
+    const session = await this.session(record.sessionHash);
     const t = session.tournament;
     if (!t || t.id !== record.groupId) return undefined;
     recordRound(t, record.models.left, record.models.right, choice);
@@ -472,8 +622,7 @@ export class BattleService {
   }
 
   private markSeen(session: SessionRecord, prompt: string, pair: [string, string]): void {
-    const key = promptKey(prompt);
-    const seen = (session.seenPairs[key] ??= []);
+    const seen = (session.seenPairs[promptKey(prompt)] ??= []);
     const k = pairKey(...pair);
     if (!seen.includes(k)) seen.push(k);
     // Bounded: only the most recent prompts keep their cycle position.
@@ -488,6 +637,20 @@ export class BattleService {
       this.deps.metrics.errors.inc({ type: 'store' });
       this.deps.logger.error({ battleId: live.record.id, err }, 'failed to persist battle');
     }
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  private availableModels(): string[] {
+    const models = this.deps.models.available();
+    if (models.length < 2) fail('unavailable', 'Fewer than two models are available right now. Try again shortly.');
+    return models;
+  }
+
+  /** Ids are unguessable, so saying "not yours" leaks nothing and tells a spectator what happened. */
+  private checkOwner(caller: Caller, record: BattleRecord): void {
+    if (record.sessionHash !== caller.sessionHash)
+      fail('forbidden', 'This battle belongs to another session: you can watch it and cast a crowd vote, nothing more.');
   }
 
   private checkOpen(record: BattleRecord): void {
@@ -510,22 +673,39 @@ export class BattleService {
     this.recentStarts.set(sessionHash, recent);
   }
 
-  private countStreamingBattles(): number {
-    let n = 0;
-    for (const live of this.live.values()) if (live.controllers.left || live.controllers.right) n++;
-    return n;
+  private updateGauges(): void {
+    let battles = 0;
+    for (const live of this.live.values()) if (isStreaming(live)) battles++;
+    this.deps.metrics.activeBattles.set(battles);
   }
 
   private evictIdle(): void {
     const cutoff = Date.now() - IDLE_EVICT_MS;
     for (const [id, live] of this.live) {
-      if (live.lastActive < cutoff && !live.controllers.left && !live.controllers.right) {
+      if (live.lastActive < cutoff && !isStreaming(live)) {
         live.log.dispose();
         this.live.delete(id);
+        void this.deps.cluster.release(id, false).catch(() => undefined);
       }
     }
     for (const [hash, starts] of this.recentStarts) if (starts.every((t) => Date.now() - t > 60_000)) this.recentStarts.delete(hash);
   }
+
+  private every(ms: number, fn: () => unknown): void {
+    const timer = setInterval(() => {
+      Promise.resolve(fn()).catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'background task failed'));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+const isStreaming = (live: LiveBattle) => Boolean(live.controllers.left || live.controllers.right);
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Before the vote an error must not name a model or backend: say only what kind of failure it was. */

@@ -90,8 +90,11 @@ export function buildReveal(record: BattleRecord, describe: (modelId: string) =>
   return { left: side('left'), right: side('right') };
 }
 
+export function isEnded(answer: SideAnswer): boolean {
+  return answer.status === 'done' || answer.status === 'stopped' || answer.status === 'error';
+}
+
 export function isSettled(record: BattleRecord): boolean {
   const last = record.turns.at(-1);
-  if (!last) return false;
-  return (['left', 'right'] as const).every((s) => ['done', 'stopped', 'error'].includes(last.answers[s].status));
+  return Boolean(last && isEnded(last.answers.left) && isEnded(last.answers.right));
 }

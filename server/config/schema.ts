@@ -71,6 +71,19 @@ export const ConfigSchema = z
       .object({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
       .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
+    /** Backend probes and per-deployment circuit breakers (docs/operations.md). */
+    health: z
+      .object({
+        intervalMs: ms.default(5_000),
+        timeoutMs: ms.default(2_000),
+        /** Consecutive good probes before a tripped deployment takes traffic again (hysteresis). */
+        closeAfter: z.number().int().positive().default(3),
+        /** Consecutive soft failures (timeouts, 5xx, resets) that trip it; refused and 503 trip at once. */
+        openAfter: z.number().int().positive().default(3),
+        /** vLLM requests waiting above this make a deployment degraded: tried after healthy ones. */
+        degradedQueueDepth: z.number().int().nonnegative().default(8),
+      })
+      .prefault({}),
     arena: z
       .object({
         systemPrompt: z.string().default(''),

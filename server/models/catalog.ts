@@ -17,6 +17,8 @@ export interface ArenaDeployment {
   gpu: boolean;
   capabilities: string[];
   contextLength?: number;
+  /** Memory when loaded (MiB): the config's `sizeMb`, else what discovery read off the backend. */
+  sizeMb?: number;
 }
 
 export interface ArenaModel {
@@ -127,10 +129,10 @@ function resolveDeployment(
   if (!result.ok) return missing(`backend "${backend.id}" unreachable: ${result.error}`);
   const found = result.models.find((m) => sameModel(m.name, wanted.model));
   if (!found) return missing(`backend "${backend.id}" does not serve "${wanted.model}" (${servedList(result.models)})`);
-  return available(backend, found);
+  return available(backend, found, wanted.sizeMb);
 }
 
-function available(backend: BackendConfig, found: DiscoveredModel): ResolvedDeployment {
+function available(backend: BackendConfig, found: DiscoveredModel, configuredSizeMb?: number): ResolvedDeployment {
   const key = `${backend.id}/${found.name}`;
   return {
     status: { deployment: key, backend: backend.id, model: found.name, status: 'available' },
@@ -141,6 +143,7 @@ function available(backend: BackendConfig, found: DiscoveredModel): ResolvedDepl
       gpu: backend.gpu,
       capabilities: found.capabilities,
       contextLength: found.contextLength,
+      sizeMb: configuredSizeMb ?? found.sizeMb,
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   ClientSchemas,
+  type Ack,
   type AckResults,
   type ArenaError,
   type ClientEventName,
@@ -10,17 +11,25 @@ import {
   type ParsedPayload,
   type ServerToClientEvents,
 } from '../../src/lib/shared/protocol.js';
-import type { BattleService, Caller } from '../arena/battles.js';
+import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
 import { ArenaFailure } from '../arena/errors.js';
 import type { Metrics } from '../metrics.js';
 import { sessionHashFrom } from './session.js';
 
 export interface SocketData {
   sessionHash: string;
+  /** Battles this socket watches as a spectator (plain array: fetchSockets serializes it across instances). */
+  watching: string[];
 }
 
-export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Events between Arena instances (through the Redis adapter). */
+export interface InterServerEvents {
+  'arena:forward': (action: RemoteAction, ack: (res: Ack | null) => void) => void;
+  'arena:votes': () => void;
+}
+
+export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export const battleRoom = (battleId: string) => `battle:${battleId}`;
 export const leaderboardRoom = (excludeTies: boolean) => (excludeTies ? 'leaderboard:decisive' : 'leaderboard:all');
@@ -32,6 +41,10 @@ export interface RealtimeDeps {
   allowedOrigins: string[];
   /** Current board for a new subscriber (ratings service). */
   leaderboard(excludeTies: boolean): Promise<AckResults['leaderboard:subscribe']['board']>;
+  /** Another instance stored a vote. */
+  onRemoteVote(): void;
+  /** The Redis adapter when several instances share the arena. */
+  adapter?: ServerOptions['adapter'];
 }
 
 type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
@@ -46,12 +59,14 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     pingInterval: 25_000,
     pingTimeout: 20_000,
     allowRequest: (req, callback) => callback(null, originAllowed(req, deps.allowedOrigins)),
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
 
   io.use((socket, next) => {
     const hash = sessionHashFrom(socket.request, socket.handshake.auth);
     if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
     socket.data.sessionHash = hash;
+    socket.data.watching = [];
     next();
   });
 
@@ -68,11 +83,38 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       await s.join(leaderboardRoom(p.excludeTies));
       return { board: await deps.leaderboard(p.excludeTies) };
     },
+    'watch:join': async (s, p) => {
+      const result = await deps.battles.watch(caller(s), p);
+      if (!s.data.watching.includes(p.battleId)) s.data.watching.push(p.battleId);
+      const viewers = await announceViewers(p.battleId);
+      return { ...result, viewers };
+    },
+    'watch:vote': async (s, p) => {
+      const result = await deps.battles.crowdVote(caller(s), p);
+      io.to(battleRoom(p.battleId)).emit('battle:crowd', { battleId: p.battleId, crowd: result.crowd });
+      return result;
+    },
   };
+
+  /** Counts spectators of a battle on every instance and tells the room. */
+  async function announceViewers(battleId: string): Promise<number> {
+    const sockets = await io.in(battleRoom(battleId)).fetchSockets();
+    const count = sockets.filter((s) => s.data.watching?.includes(battleId)).length;
+    io.to(battleRoom(battleId)).emit('battle:viewers', { battleId, count });
+    return count;
+  }
+
+  io.on('arena:forward', (action, ack) => {
+    deps.battles.handleRemote(action).then(ack, () => ack(null));
+  });
+  io.on('arena:votes', () => deps.onRemoteVote());
 
   io.on('connection', (socket) => {
     deps.metrics.connectedClients.inc();
-    socket.on('disconnect', () => deps.metrics.connectedClients.dec());
+    socket.on('disconnect', () => {
+      deps.metrics.connectedClients.dec();
+      for (const battleId of socket.data.watching) announceViewers(battleId).catch(() => undefined);
+    });
     for (const event of Object.keys(handlers) as ClientEventName[]) {
       socket.on(event, (payload: unknown, ack: unknown) => dispatch(socket, event, payload, ack));
     }

@@ -1,4 +1,4 @@
-import type { BattleRecord, VoteChoice, VoteRecord } from './types.js';
+import type { BattleRecord, CrowdTally, VoteChoice, VoteRecord } from './types.js';
 
 /** The rating row for a battle voted `choice` at `at`; both drivers and the exports derive it here. */
 export function voteRecordFor(battle: BattleRecord, choice: VoteChoice, at: number): VoteRecord {

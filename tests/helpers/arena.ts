@@ -37,9 +37,17 @@ export interface TestArena {
 }
 
 export async function startTestArena(
-  opts: { models?: SimModelSpec[]; config?: Record<string, unknown>; arena?: ArenaOptions; extraBackends?: Record<string, unknown>[] } = {},
+  opts: {
+    models?: SimModelSpec[];
+    config?: Record<string, unknown>;
+    arena?: ArenaOptions;
+    extraBackends?: Record<string, unknown>[];
+    /** Share one simulator between several arenas (the caller closes it). */
+    sim?: Simulator;
+  } = {},
 ): Promise<TestArena> {
-  const sim = await startSimulator({ flavor: 'ollama', models: opts.models ?? TEST_MODELS, preloaded: true });
+  const ownSim = !opts.sim;
+  const sim = opts.sim ?? (await startSimulator({ flavor: 'ollama', models: opts.models ?? TEST_MODELS, preloaded: true }));
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-test-'));
   const config: Config = ConfigSchema.parse({
     port: 0,
@@ -69,7 +77,7 @@ export async function startTestArena(
     async close() {
       clients.forEach((c) => c.close());
       await arena.close();
-      await sim.close();
+      if (ownSim) await sim.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -133,9 +133,9 @@ describe('live updates', () => {
     expect(supersedes(board([], { computedAt: 1_000, excludeTies: true }), current)).toBe(true);
   });
 
-  it('highlights new and changed rows, but nothing on the first board or after a toggle', () => {
+  it('highlights models with new votes, but nothing on the first board or after a toggle', () => {
     const before = board([row('a', 1010), row('b', 990)]);
-    const after = board([row('a', 1010), row('b', 985, { votes: 5 }), row('c', 1005)]);
+    const after = board([row('a', 1012), row('b', 985, { votes: 5 }), row('c', 1005)]);
     expect([...changedModels(before, after)].sort()).toEqual(['b', 'c']);
     expect(changedModels(undefined, after).size).toBe(0);
     expect(changedModels(before, { ...after, excludeTies: true }).size).toBe(0);

@@ -65,18 +65,14 @@ export function supersedes(next: Leaderboard, current: Leaderboard | undefined):
   return !current || current.excludeTies !== next.excludeTies || next.computedAt >= current.computedAt;
 }
 
-/** Models whose row changed between two boards of the same setting: these get highlighted. */
+/**
+ * Models that took part in votes since the previous board of the same setting: these get
+ * highlighted. Not "rating changed": every vote moves every Bradley-Terry rating a little.
+ */
 export function changedModels(previous: Leaderboard | undefined, next: Leaderboard): Set<string> {
   if (!previous || previous.excludeTies !== next.excludeTies) return new Set();
-  const before = new Map(previous.rows.map((row) => [row.model, row]));
-  return new Set(
-    next.rows
-      .filter((row) => {
-        const old = before.get(row.model);
-        return !old || old.votes !== row.votes || old.rating !== row.rating || old.rank !== row.rank;
-      })
-      .map((row) => row.model),
-  );
+  const votesBefore = new Map(previous.rows.map((row) => [row.model, row.votes]));
+  return new Set(next.rows.filter((row) => votesBefore.get(row.model) !== row.votes).map((row) => row.model));
 }
 
 // ---------------------------------------------------------------- formatting

@@ -102,6 +102,9 @@ export interface EventsFrame {
   events: SeqEvent[];
 }
 
+/** Spectators' votes, shown apart and never counted in ratings. */
+export type CrowdTally = Record<VoteChoice, number>;
+
 export interface ArenaInfo {
   demo: boolean;
   /** How many arena models are available right now (no names: that would hint identities). */
@@ -125,6 +128,8 @@ export const ClientSchemas = {
   'battle:next': z.object({ battleId: id }).strict(),
   'battle:resume': z.object({ battleId: id, afterSeq: z.number().int().min(0) }).strict(),
   'leaderboard:subscribe': z.object({ excludeTies: z.boolean().default(false) }).strict(),
+  'watch:join': z.object({ battleId: id, token: id }).strict(),
+  'watch:vote': z.object({ battleId: id, token: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
 } as const;
 
 export type ClientEventName = keyof typeof ClientSchemas;
@@ -143,6 +148,9 @@ export interface AckResults {
   /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
+  /** A spectator's read-only view; live events follow in `battle:events`. */
+  'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
+  'watch:vote': { crowd: CrowdTally };
 }
 
 export type ClientToServerEvents = {
@@ -153,6 +161,9 @@ export interface ServerToClientEvents {
   'battle:events': (frame: EventsFrame) => void;
   'leaderboard:update': (board: Leaderboard) => void;
   'info:update': (info: ArenaInfo) => void;
+  /** Spectators watching a battle now (all instances). */
+  'battle:viewers': (update: { battleId: string; count: number }) => void;
+  'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
 }
 
 /** Socket.IO handshake `auth` payload for clients that cannot carry the session cookie. */

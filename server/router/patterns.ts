@@ -1,0 +1,34 @@
+import { UNIT_SPELLINGS } from '../tools/units.js';
+
+/** Regex building blocks shared by the routing rules (source strings, combined case-insensitively). */
+
+/** A number as people type it: 7, 1,245, 3.5, .5 */
+export const NUM = String.raw`(?:\d+(?:[.,]\d+)*|\.\d+)`;
+/** A number with an optional currency sign. */
+export const AMOUNT = String.raw`[$£€¥]?\s?${NUM}`;
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const alternatives = (words: readonly string[]): string => [...words].sort((a, b) => b.length - a.length).map(escape).join('|');
+
+/**
+ * Unit spellings the converter knows, minus those that are also everyday words or letters ("in",
+ * "st", "d"); single letters (C, F, K, m, g…) are allowed only right after a number.
+ */
+const AMBIGUOUS_UNITS = new Set(['in', 'st', 'kt', 'wk']);
+const UNIT_WORDS = UNIT_SPELLINGS.filter((name) => name.length > 1 && !AMBIGUOUS_UNITS.has(name));
+const UNIT_LETTERS = UNIT_SPELLINGS.filter((name) => name.length === 1);
+
+/** `\b` fails after symbols like km/h or °; a lookahead for a non-letter does not. */
+const END = String.raw`(?![a-z])`;
+export const UNIT = String.raw`(?:°\s*)?(?:deg(?:rees?)?\s+)?(?:${alternatives(UNIT_WORDS)})${END}`;
+/** A unit right after a number, where single letters are unambiguous: "30 C", "5 m". */
+export const UNIT_AFTER_NUMBER = String.raw`(?:°\s*)?(?:deg(?:rees?)?\s+)?(?:${alternatives([...UNIT_WORDS, ...UNIT_LETTERS])})${END}`;
+
+const CURRENCY_NAMES = ['usd', 'eur', 'gbp', 'jpy', 'cny', 'chf', 'cad', 'aud', 'inr', 'mxn', 'btc', 'dollars?', 'euros?', 'yen', 'pounds?', 'pesos?', 'rupees?', 'francs?', 'yuan', 'bitcoin'];
+export const CURRENCY = String.raw`(?:${CURRENCY_NAMES.join('|')})\b`;
+
+const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+const WEEKDAYS = '(?:mon|tues|wednes|thurs|fri|satur|sun)day';
+const HOLIDAYS = "christmas|xmas|halloween|thanksgiving|easter|new\\s+year(?:'?s)?(?:\\s+eve)?|valentine'?s(?:\\s+day)?";
+/** Something a calendar can place: a number, a month or weekday, a holiday, today/now… */
+export const DATE_LIKE = String.raw`(?:${NUM}|(?:${MONTHS})\b|${WEEKDAYS}|${HOLIDAYS}|today|tomorrow|tonight|now|midnight|noon|the\s+weekend|the\s+end\s+of|my\s+(?:birthday|due\s+date)|(?:next|this|last)\s+\w+)`;

@@ -1,0 +1,119 @@
+import { AMOUNT, CURRENCY, DATE_LIKE, NUM, UNIT, UNIT_AFTER_NUMBER } from './patterns.js';
+import type { Abstention, LayerVerdict } from './types.js';
+
+/**
+ * Deterministic routing rules: each spots one kind of prompt a tool answers better than a model
+ * (exact arithmetic, the current time, date arithmetic, unit or currency conversion) and names
+ * itself in the reason. They only ever say `tools`; when none matches the layer abstains.
+ */
+
+interface Rule {
+  name: string;
+  confidence: number;
+  /** The text that triggered the rule, or undefined. */
+  match(prompt: string): string | undefined;
+}
+
+const regex = (source: string): RegExp => new RegExp(source, 'i');
+
+function patternRule(name: string, confidence: number, sources: string[]): Rule {
+  const patterns = sources.map(regex);
+  return {
+    name,
+    confidence,
+    match: (prompt) => {
+      for (const pattern of patterns) {
+        const found = pattern.exec(prompt);
+        if (found) return found[0].trim();
+      }
+      return undefined;
+    },
+  };
+}
+
+/** "what is", "calculate"… in front of an expression. */
+const COMPUTE_CUE = /^(?:(?:what|whats|what's|what\s+is|how\s+much\s+is|calculate|compute|evaluate|solve|work\s+out|tell\s+me|find|quick\s+math:?)\s+)*/i;
+const MATH_NAMES = /\b(?:sqrt|abs|round|floor|ceil|min|max|log|ln|sin|cos|tan|pi)\b/gi;
+const EXPRESSION_CHARACTERS = /^[-+*/^%×÷x().,\d\s]+$/i;
+const BINARY_OPERATOR = /[\d)]\s*(?:\*\*|[-+*/^%×÷x])\s*[-(\d]/i;
+const DATE_OR_FRACTION_ONLY = /^\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?$/;
+
+/** The whole prompt, once a "what is"-style cue is gone, is an arithmetic expression: "what's 17 x 23?", "144/12". */
+const bareExpression: Rule = {
+  name: 'bare-expression',
+  confidence: 0.97,
+  match: (prompt) => {
+    const expression = prompt.trim().replace(COMPUTE_CUE, '').replace(/[\s?.!=]+$/, '');
+    const symbolsOnly = expression.replace(MATH_NAMES, '1');
+    const isExpression = EXPRESSION_CHARACTERS.test(symbolsOnly) && BINARY_OPERATOR.test(symbolsOnly);
+    return isExpression && !DATE_OR_FRACTION_ONLY.test(expression) ? expression : undefined;
+  },
+};
+
+const RULES: Rule[] = [
+  bareExpression,
+  patternRule('arithmetic-operator', 0.95, [
+    // + * ^ × ÷ between numbers are arithmetic wherever they sit; - and / are too often ranges and dates.
+    String.raw`(?<![\w.])${AMOUNT}\s*(?:\*\*|[+*×÷^])\s*[-(]?\s*${AMOUNT}`,
+  ]),
+  patternRule('arithmetic-words', 0.95, [
+    String.raw`${NUM}\s+(?:plus|minus|times|multiplied\s+by|divided\s+by|mod(?:ulo)?|to\s+the\s+(?:power\s+of|\d+(?:st|nd|rd|th)\s+power)|raised\s+to(?:\s+the\s+power\s+of)?)\s+-?${NUM}`,
+    String.raw`\b(?:multiply|divide|add|subtract|sum)\s+${AMOUNT}\s+(?:by|and|from|to|into)\s+${AMOUNT}`,
+    String.raw`${NUM}\s+(?:squared|cubed|factorial)\b`,
+    String.raw`\b(?:(?:square|cube)\s+root|sqrt|factorial|natural\s+log(?:arithm)?|log(?:arithm)?(?:\s+base\s+\d+)?|ln)\s+(?:of\s+)?${NUM}`,
+    String.raw`\b(?:sum|average|mean|median|product|total)\s+of\s+(?:the\s+numbers\s+)?${AMOUNT}\s*,\s*${AMOUNT}`,
+  ]),
+  patternRule('percentage', 0.95, [
+    String.raw`${NUM}\s*(?:%|percent|per\s*cent)\s+(?:\w+\s+){0,2}?(?:of|off|on)\s+(?:(?:a|an|the|my)\s+)?${AMOUNT}`,
+    String.raw`\bwhat\s+(?:percent(?:age)?|%)\s+(?:of\s+${NUM}|is\s+${NUM})`,
+    String.raw`${NUM}\s+is\s+what\s+(?:percent(?:age)?|%)`,
+    String.raw`\b(?:increase|decrease|reduce|raise|discount|mark\s+up)\s+${AMOUNT}\s+by\s+${NUM}\s*(?:%|percent)`,
+    String.raw`(?:percent(?:age)?|%).{0,60}\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}|\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}.{0,60}(?:percent(?:age)?|%)`,
+    // A sum of money and a rate together: tips, discounts, interest, loans.
+    String.raw`(?:[$£€¥]\s?${NUM}|${NUM}\s*(?:dollars|euros|pounds|usd|eur|gbp|bucks)\b).{0,80}?${NUM}\s*(?:%|percent)`,
+    String.raw`${NUM}\s*(?:%|percent).{0,80}?(?:[$£€¥]\s?${NUM}|${NUM}\s*(?:dollars|euros|pounds|usd|eur|gbp|bucks)\b)`,
+  ]),
+  patternRule('current-time', 0.97, [
+    String.raw`\bwhat\s+time\s+is\s+it\b`,
+    String.raw`\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+|local\s+|exact\s+)?time\b(?!\s+(?:complexity|period|zone|frame|signature|limit|of\s+(?:day|year)))`,
+    String.raw`\b(?:current|local)\s+time\s+(?:in|at|for|now|right|please)\b|\bcurrent\s+(?:utc|gmt)?\s*time\b`,
+    String.raw`\btime\s+(?:right\s+)?now\s+in\b|\bwhat\s+hour\s+is\s+it\b`,
+    String.raw`\b(?:today'?s|todays)\s+date\b|\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+)?date\b(?:\s+(?:today|now|right\s+now|in\b))?(?=\s*(?:[?.!]|$|today|now|right|in\b))`,
+    String.raw`\bwhat\s+(?:day|month|year|weekday)(?:\s+of\s+the\s+week)?\s+is\s+(?:it|today)\b|\b(?:which|what)\s+day\s+of\s+the\s+week\s+is\s+it\b|\bwhat\s+(?:year|month)\s+are\s+we\s+in\b`,
+  ]),
+  patternRule('date-arithmetic', 0.95, [
+    String.raw`\bhow\s+many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|sleeps|nights|business\s+days|working\s+days|weekdays)\s+(?:are\s+)?(?:there\s+)?(?:left\s+)?(?:is\s+it\s+)?(?:until|till|til|before|since|between|from|to\s+go\s+until)\s+${DATE_LIKE}`,
+    String.raw`\bhow\s+long\s+(?:is\s+it\s+|do\s+i\s+have\s+)?(?:until|till|til|before)\s+${DATE_LIKE}`,
+    String.raw`\b(?:what|which)\s+(?:date|day(?:\s+of\s+the\s+week)?|weekday)\s+(?:is|was|will\s+(?:it\s+)?be|would\s+(?:it\s+)?be|falls?|fell|does)\b.{0,60}?(?:\d|\bago\b|\bfrom\s+(?:today|now)\b)`,
+    String.raw`\b${NUM}\s+(?:days|weeks|months|years)\s+(?:from|after|before)\s+${DATE_LIKE}`,
+    String.raw`\bnumber\s+of\s+(?:days|weeks|months)\s+(?:from|between|until|since)\s+${DATE_LIKE}`,
+    String.raw`\bhow\s+old\b.{0,40}\bborn\b.{0,40}\d|\bborn\b.{0,40}\d.{0,40}\bhow\s+old\b`,
+    String.raw`\bwhat\s+time\s+will\s+it\s+be\b`,
+  ]),
+  patternRule('unit-conversion', 0.96, [
+    String.raw`\bconvert(?:ing)?\s+(?:${NUM}\s*)?${UNIT_AFTER_NUMBER}.{0,40}?\b(?:to|into|in)\s+${UNIT_AFTER_NUMBER}`,
+    String.raw`${NUM}\s*${UNIT_AFTER_NUMBER}\s+(?:to|in|into|as|=|equals?|is\s+how\s+many|is\s+what\s+in|in\s+terms\s+of)\s+${UNIT_AFTER_NUMBER}`,
+    String.raw`\bhow\s+many\s+${UNIT}\s+(?:are\s+|is\s+)?(?:there\s+)?(?:in|per|make(?:\s+up)?|to|equals?)\s+(?:(?:a|an|one|half\s+a|a\s+(?:quarter|half)(?:\s+of\s+a)?|quarter|half|${NUM})\s*)?${UNIT}`,
+  ]),
+  patternRule('currency-conversion', 0.9, [
+    String.raw`(?:${AMOUNT}\s*)?\b${CURRENCY}\s+(?:to|in|into|vs\.?)\s+${CURRENCY}`,
+    String.raw`[$£€¥]\s?${NUM}\s+(?:to|in|into)\s+${CURRENCY}`,
+    String.raw`\bexchange\s+rate\s+(?:from|between|for|of)\s+${CURRENCY}`,
+  ]),
+];
+
+/** The first rule that matches decides `tools`; no match abstains. */
+export function applyRules(prompt: string): LayerVerdict {
+  for (const rule of RULES) {
+    const matched = rule.match(prompt);
+    if (matched !== undefined)
+      return { route: 'tools', layer: 'rules', reason: `rule ${rule.name} matched "${clip(matched)}"`, confidence: rule.confidence };
+  }
+  return NO_RULE;
+}
+
+const NO_RULE: Abstention = { abstain: true, layer: 'rules', reason: 'no rule matched' };
+
+function clip(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

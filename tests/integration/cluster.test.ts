@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSessionToken } from '../../server/arena/ids.js';
+import { simulatedAnswer, startSimulator, type Simulator } from '../../server/sim/index.js';
+import type { BattleView, Leaderboard, SeqEvent } from '../../src/lib/shared/protocol.js';
+import { applyEvents } from '../../src/lib/client/battle-state.js';
+import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+// Slower than the default test models, so a stream is still running when a test interrupts it.
+const SIM_MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 60, maxTokens: 40 }));
+const spec = (name: string) => SIM_MODELS.find((m) => m.name === name)!;
+
+/** A client-side transcript built exactly as the UI builds it: view, then events by seq. */
+function follow(client: ArenaClient, battleId: string, initial: BattleView) {
+  let view = initial;
+  const seen: SeqEvent[] = [];
+  client.on('battle:events', (frame) => {
+    if (frame.battleId !== battleId) return;
+    seen.push(...frame.events);
+    view = applyEvents(view, frame.events).view;
+  });
+  return {
+    get view() {
+      return view;
+    },
+    seen,
+    apply(events: SeqEvent[]) {
+      view = applyEvents(view, events).view;
+    },
+    settled: () => {
+      const last = view.turns.at(-1);
+      return Boolean(last && ['done', 'stopped', 'error'].includes(last.answers.left.status) && ['done', 'stopped', 'error'].includes(last.answers.right.status));
+    },
+  };
+}
+
+describe('two instances, one arena (Redis)', () => {
+  const prefix = `test:${randomUUID()}:`;
+  let sim: Simulator;
+  let a: TestArena;
+  let b: TestArena;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ flavor: 'ollama', models: SIM_MODELS, preloaded: true });
+    const config = { redisUrl: REDIS_URL, redisPrefix: prefix, arena: { battlesPerMinute: 100 } };
+    a = await startTestArena({ sim, config });
+    b = await startTestArena({ sim, config });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await sim?.close();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('a spectator on B sees the identical token sequence as the owner on A, names only after the vote', async () => {
+    const owner = await a.client();
+    const ownerRec = recordFrames(owner);
+    const { battle } = await ok(owner, 'battle:start', { prompt: 'Describe the moon.' });
+    const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
+    expect(battleId).toBe(battle.id);
+
+    await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'delta'));
+    const spectator = await b.client();
+    const viewerCounts: number[] = [];
+    owner.on('battle:viewers', (u) => viewerCounts.push(u.count));
+    const joined = await ok(spectator, 'watch:join', { battleId, token });
+    expect(joined.battle.sharePath).toBeUndefined();
+    expect(joined.viewers).toBe(1);
+    const watched = follow(spectator, battleId, joined.battle);
+    const ownerView = follow(owner, battleId, battle);
+    ownerView.apply(ownerRec.events(battle.id));
+
+    await waitFor(() => watched.settled() && ownerView.settled(), 10_000, 'both settled');
+    expect(watched.view.turns).toEqual(ownerView.view.turns);
+    expect(watched.view.seq).toBe(ownerView.view.seq);
+    // Every event the spectator got live is the owner's event with the same seq.
+    const bySeq = new Map(ownerRec.events(battle.id).map((e) => [e.seq, JSON.stringify(e)]));
+    for (const e of watched.seen) expect(JSON.stringify(e)).toBe(bySeq.get(e.seq));
+    await waitFor(() => viewerCounts.includes(1), 2_000, 'viewer count on A');
+    expect(JSON.stringify([joined, watched.seen])).not.toMatch(/mdl-|aurora|borealis|cinder|dune/);
+
+    // Crowd vote: stored apart, never a rating vote.
+    const crowd = await ok(spectator, 'watch:vote', { battleId, token, choice: 'right' });
+    expect(crowd.crowd.right).toBe(1);
+    expect(await call(spectator, 'watch:vote', { battleId, token, choice: 'left' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+
+    // Every owner action from the spectator is refused, on either instance.
+    const onA = await a.client();
+    for (const s of [spectator, onA]) {
+      for (const [event, payload] of [
+        ['battle:vote', { battleId, choice: 'left' }],
+        ['battle:stop', { battleId }],
+        ['battle:send', { battleId, prompt: 'hi' }],
+        ['battle:regenerate', { battleId }],
+        ['battle:next', { battleId }],
+      ] as const)
+        expect(await call(s, event, payload as never)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
+    expect((await a.arena.store.listVotes()).length).toBe(0);
+
+    await ok(owner, 'battle:vote', { battleId, choice: 'left' });
+    await waitFor(() => Boolean(watched.view.reveal), 2_000, 'reveal reaches the spectator');
+    const models = [watched.view.reveal!.left.model, watched.view.reveal!.right.model];
+    for (const side of ['left', 'right'] as const)
+      expect(watched.view.turns[0].answers[side].text).toBe(simulatedAnswer(spec(watched.view.reveal![side].model), [{ role: 'user', content: 'Describe the moon.' }]).text);
+    expect(models.every((m) => TEST_MODELS.some((t) => t.name === m))).toBe(true);
+  });
+
+  it('a vote cast through B on a battle A runs updates the board seen on A', async () => {
+    const session = newSessionToken();
+    const onA = await a.client(session);
+    const rec = recordFrames(onA);
+    const boards: Leaderboard[] = [];
+    const watcherOnA = await a.client();
+    watcherOnA.on('leaderboard:update', (board) => boards.push(board));
+    const before = (await ok(watcherOnA, 'leaderboard:subscribe', {})).board.countedVotes;
+
+    const { battle } = await ok(onA, 'battle:start', { prompt: 'Vote through B' });
+    await rec.settled(battle.id);
+    const onB = await b.client(session); // same person, load balancer sent them to B
+    const { reveal } = await ok(onB, 'battle:vote', { battleId: battle.id, choice: 'right' });
+    expect(reveal.right.model).toBeTruthy();
+    await waitFor(() => boards.at(-1)?.countedVotes === before + 1, 5_000, 'board update on A');
+  });
+
+  it('a client that drops mid-stream resumes on the other instance with an identical transcript', async () => {
+    const session = newSessionToken();
+    const first = await a.client(session);
+    const rec = recordFrames(first);
+    const { battle } = await ok(first, 'battle:start', { prompt: 'Resume me elsewhere.' });
+    await rec.until(() => rec.events(battle.id).filter((e) => e.t === 'delta').length >= 3);
+    first.disconnect();
+    const dropped = follow(first, battle.id, battle);
+    dropped.apply(rec.events(battle.id));
+
+    const second = await b.client(session);
+    const resumed = follow(second, battle.id, dropped.view);
+    const { events, battle: full } = await ok(second, 'battle:resume', { battleId: battle.id, afterSeq: dropped.view.seq });
+    expect(full).toBeUndefined();
+    resumed.apply(events);
+    await waitFor(resumed.settled, 10_000, 'settled after resume');
+    const { reveal } = await ok(second, 'battle:vote', { battleId: battle.id, choice: 'tie' });
+    for (const side of ['left', 'right'] as const)
+      expect(resumed.view.turns[0].answers[side].text).toBe(simulatedAnswer(spec(reveal[side].model), [{ role: 'user', content: 'Resume me elsewhere.' }]).text);
+  });
+
+  it('reloading the page against the other instance restores conversation, pair and vote state', async () => {
+    const session = newSessionToken();
+    const onA = await a.client(session);
+    const rec = recordFrames(onA);
+    const { battle } = await ok(onA, 'battle:start', { prompt: 'Persist me.' });
+    await rec.settled(battle.id);
+    await ok(onA, 'battle:vote', { battleId: battle.id, choice: 'bothbad' });
+    const onB = await b.client(session);
+    const state = await ok(onB, 'session:state', {});
+    expect(state.battle?.id).toBe(battle.id);
+    expect(state.battle?.vote).toBe('bothbad');
+    expect(state.battle?.reveal?.left.model).toBeTruthy();
+    expect(state.battle?.turns[0].answers.left.text).toBe(rec.text(battle.id, 'left'));
+  });
+});
