@@ -158,7 +158,9 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 /** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
 function connectShared(url: string, prefix: string, logger: Logger) {
   const redis = connectRedis(url, logger, 'cluster');
-  const pub = connectRedis(url, logger, 'adapter-pub');
+  // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
+  // once (the adapter awaits the publish before delivering locally), not after retries.
+  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false });
   const sub = connectRedis(url, logger, 'adapter-sub');
   return {
     redis,

@@ -4,16 +4,17 @@ import type { Logger } from '../log.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;
 const RETRY_MS = 500;
+/** Longest the token path waits for a log write before sending the frame anyway. */
+const WRITE_WAIT_MS = 250;
 
 /**
  * Each battle's events in a Redis Stream whose entry ids are the event seqs (`<seq>-1`), so
- * "events after seq N" is one XRANGE and a re-sent entry is refused as a duplicate. Writes are
- * off the token path: queued per battle, sent in one pipeline at a time (so order holds), and
- * re-sent after a Redis outage until stored.
+ * "events after seq N" is one XRANGE and a re-sent entry is refused as a duplicate.
+ * `append` resolves once the events are stored, or at once when Redis is unreachable: then they
+ * wait in a backlog (in seq order per battle, ahead of anything newer) until Redis returns.
  */
 export class RedisBattleLog {
-  private pending = new Map<string, SeqEvent[]>();
-  private writing = false;
+  private backlog = new Map<string, SeqEvent[]>();
   private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -21,18 +22,15 @@ export class RedisBattleLog {
     private readonly key: (battleId: string) => string,
     private readonly logger: Logger,
   ) {
-    redis.on('ready', () => {
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-      this.write();
-    });
+    redis.on('ready', () => this.retrySoon(0));
   }
 
-  append(battleId: string, events: readonly SeqEvent[]): void {
-    const queue = this.pending.get(battleId);
-    if (queue) queue.push(...events);
-    else this.pending.set(battleId, [...events]);
-    this.write();
+  append(battleId: string, events: readonly SeqEvent[]): Promise<void> {
+    if (this.redis.status !== 'ready' || this.backlog.size > 0) {
+      this.requeue(new Map([[battleId, [...events]]]));
+      return Promise.resolve();
+    }
+    return withDeadline(this.write(new Map([[battleId, [...events]]])), WRITE_WAIT_MS);
   }
 
   async read(battleId: string, afterSeq: number): Promise<SeqEvent[]> {
@@ -40,13 +38,10 @@ export class RedisBattleLog {
     return entries.map(([, fields]) => JSON.parse(fields[1]) as SeqEvent);
   }
 
-  /** Waits (boundedly) until everything queued so far is stored: used before handing battles off. */
+  /** Waits (boundedly) until the backlog is stored: used before handing battles off. */
   async drain(timeoutMs = 2_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.pending.size > 0 || this.writing) && Date.now() < deadline) {
-      if (!this.writing && !this.retryTimer) await this.writeOnce();
-      else await new Promise((r) => setTimeout(r, 10));
-    }
+    while (this.backlog.size > 0 && Date.now() < deadline && this.redis.status === 'ready') await this.flushBacklog();
   }
 
   close(): void {
@@ -54,39 +49,52 @@ export class RedisBattleLog {
     this.retryTimer = null;
   }
 
-  private write(): void {
-    if (!this.writing && !this.retryTimer && this.pending.size > 0) void this.writeOnce();
-  }
-
-  private async writeOnce(): Promise<void> {
-    this.writing = true;
-    const batch = this.pending;
-    this.pending = new Map();
+  private async write(batch: Map<string, SeqEvent[]>): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const [battleId, events] of batch) {
       for (const e of events) pipeline.xadd(this.key(battleId), `${e.seq}-1`, 'e', JSON.stringify(e));
       pipeline.expire(this.key(battleId), LOG_TTL_SECONDS);
     }
     try {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([err]) => err && !isDuplicate(err));
+      const failed = ((await pipeline.exec()) ?? []).find(([err]) => err && !isDuplicate(err));
       if (failed) throw failed[0];
     } catch (err) {
-      // Put the batch back in front of anything queued meanwhile, and try again later.
-      for (const [battleId, events] of this.pending) batch.set(battleId, [...(batch.get(battleId) ?? []), ...events]);
-      this.pending = batch;
       this.logger.warn({ err: (err as Error).message, battles: batch.size }, 'battle log write failed; will retry');
-      this.retryTimer ??= setTimeout(() => {
-        this.retryTimer = null;
-        this.write();
-      }, RETRY_MS);
-    } finally {
-      this.writing = false;
+      this.requeue(batch);
     }
-    this.write();
+  }
+
+  private requeue(batch: Map<string, SeqEvent[]>): void {
+    for (const [battleId, events] of batch) {
+      const merged = [...(this.backlog.get(battleId) ?? []), ...events].sort((x, y) => x.seq - y.seq);
+      this.backlog.set(battleId, merged);
+    }
+    this.retrySoon(RETRY_MS);
+  }
+
+  private async flushBacklog(): Promise<void> {
+    const batch = this.backlog;
+    this.backlog = new Map();
+    await this.write(batch);
+  }
+
+  private retrySoon(ms: number): void {
+    if (this.retryTimer || this.backlog.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.redis.status === 'ready') void this.flushBacklog();
+      else this.retrySoon(RETRY_MS);
+    }, ms);
   }
 }
 
 function isDuplicate(err: Error): boolean {
   return /equal or smaller than the target stream top item/.test(err.message);
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    work.finally(() => (clearTimeout(timer), resolve()));
+  });
 }

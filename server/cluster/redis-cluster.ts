@@ -59,8 +59,8 @@ export class RedisCluster implements Cluster {
     await pipeline.exec();
   }
 
-  appendLog(battleId: string, events: readonly SeqEvent[]): void {
-    this.log.append(battleId, events);
+  appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void> {
+    return this.log.append(battleId, events);
   }
 
   readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]> {

@@ -14,8 +14,11 @@ export interface Cluster {
   acquire(battleId: string): Promise<boolean>;
   /** Gives a battle up; with `handoff`, another instance takes over its unfinished streams at once. */
   release(battleId: string, handoff: boolean): Promise<void>;
-  /** Appends events to the battle's shared log (ordered, retried until stored). */
-  appendLog(battleId: string, events: readonly SeqEvent[]): void;
+  /**
+   * Appends events to the battle's shared log (ordered, retried until stored). Resolves once
+   * stored, or early when the log is unreachable; never rejects.
+   */
+  appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void>;
   /** Events after `afterSeq`, from the shared log. */
   readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]>;
   /** Battles with streams in flight whose owner stopped renewing its lease. */
@@ -37,7 +40,7 @@ export class LocalCluster implements Cluster {
     return true;
   }
   async release(): Promise<void> {}
-  appendLog(): void {}
+  async appendLog(): Promise<void> {}
   async readLog(): Promise<SeqEvent[]> {
     return [];
   }

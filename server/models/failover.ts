@@ -18,7 +18,13 @@ export interface RoutePart {
   resumed: boolean;
 }
 
-export type RoutedPart = StreamPart | RoutePart;
+/** The deployment must load its model (or wake its engine) first: the answer starts late. */
+export interface LoadingPart {
+  type: 'loading';
+  deployment: string;
+}
+
+export type RoutedPart = StreamPart | RoutePart | LoadingPart;
 
 export interface RouteTarget {
   deployment: string;
@@ -26,41 +32,88 @@ export interface RouteTarget {
   provider: Provider;
 }
 
+/** How an attempt on one deployment ended; `prepare` failures happened before any request was sent. */
+export type AttemptOutcome = { ok: true } | { ok: false; phase: 'prepare' | 'stream'; error: ProviderError };
+
+/** What health and the swap manager hook into around every attempt. */
+export interface AttemptHooks {
+  /** Makes the deployment ready (model load, engine wake-up); undefined when it already is. */
+  prepare(deployment: string, signal?: AbortSignal): Promise<void> | undefined;
+  /** An attempt starts; the returned function is called once with its outcome. */
+  begin(deployment: string): (outcome: AttemptOutcome) => void;
+}
+
+export const NO_HOOKS: AttemptHooks = { prepare: () => undefined, begin: () => () => {} };
+
+/** The consumer stopped reading: neither a success nor the deployment's fault. */
+const ABANDONED = new ProviderError('aborted', 'the caller stopped reading');
+
 export async function* streamWithFailover(
   targets: RouteTarget[],
   req: Omit<ChatRequest, 'model'>,
   log: Logger,
+  hooks: AttemptHooks = NO_HOOKS,
 ): AsyncGenerator<RoutedPart> {
-  let partial = '';
-  let streamed = false;
-  let calledTool = false;
+  const progress: Progress = { partial: '', streamed: false, calledTool: false };
   let failure: ProviderError = new ProviderError('model_not_found', 'no deployment can serve this model');
   for (const [index, target] of targets.entries()) {
-    yield { type: 'route', deployment: target.deployment, attempt: index + 1, resumed: streamed };
-    const messages = partial ? withPartialAnswer(req.messages, partial) : req.messages;
-    let failed: ProviderError | undefined;
-    for await (const part of target.provider.stream({ ...req, model: target.model, messages })) {
-      if (part.type === 'error') {
-        failed = part.error;
-        break;
-      }
-      if (part.type === 'text') partial += part.text;
-      if (part.type === 'tool-call') calledTool = true;
-      if (part.type !== 'finish') streamed = true;
-      yield part;
+    yield { type: 'route', deployment: target.deployment, attempt: index + 1, resumed: progress.streamed };
+    const finish = hooks.begin(target.deployment);
+    let outcome: AttemptOutcome = { ok: false, phase: 'stream', error: ABANDONED };
+    try {
+      const ready = hooks.prepare(target.deployment, req.signal);
+      const notReady = ready ? yield* waitUntilReady(target, ready) : undefined;
+      const failed = notReady ? undefined : yield* streamFrom(target, req, progress);
+      if (notReady) outcome = { ok: false, phase: 'prepare', error: notReady };
+      else outcome = failed ? { ok: false, phase: 'stream', error: failed } : { ok: true };
+    } finally {
+      finish(outcome);
     }
-    if (!failed) return;
-    failure = failed;
+    if (outcome.ok) return;
+    failure = outcome.error;
     const next = targets[index + 1];
-    if (!next || !canFailOver(failed, calledTool)) break;
-    log.warn({ deployment: target.deployment, next: next.deployment, code: failed.code, resumed: streamed, err: failed.message }, 'deployment failed, trying the next one');
+    if (!next || !canFailOver(failure, progress.calledTool)) break;
+    log.warn(
+      { deployment: target.deployment, next: next.deployment, code: failure.code, resumed: progress.streamed, err: failure.message },
+      'deployment failed, trying the next one',
+    );
   }
   yield { type: 'error', error: failure };
+}
+
+/** What the answer holds so far, across deployments. */
+interface Progress {
+  partial: string;
+  streamed: boolean;
+  calledTool: boolean;
+}
+
+/** Tells the caller a load is under way, then waits for it; returns why it failed, if it did. */
+async function* waitUntilReady(target: RouteTarget, ready: Promise<void>): AsyncGenerator<RoutedPart, ProviderError | undefined> {
+  yield { type: 'loading', deployment: target.deployment };
+  return ready.then(() => undefined, asProviderError);
+}
+
+/** One deployment's stream, resuming after `progress`; returns its failure, if any. */
+async function* streamFrom(target: RouteTarget, req: Omit<ChatRequest, 'model'>, progress: Progress): AsyncGenerator<RoutedPart, ProviderError | undefined> {
+  const messages = progress.partial ? withPartialAnswer(req.messages, progress.partial) : req.messages;
+  for await (const part of target.provider.stream({ ...req, model: target.model, messages })) {
+    if (part.type === 'error') return part.error;
+    if (part.type === 'text') progress.partial += part.text;
+    if (part.type === 'tool-call') progress.calledTool = true;
+    if (part.type !== 'finish') progress.streamed = true;
+    yield part;
+  }
+  return undefined;
 }
 
 /** A tool call already handed to the caller cannot be taken back, so no resume after one. */
 function canFailOver(error: ProviderError, calledTool: boolean): boolean {
   return error.retryable && !calledTool;
+}
+
+function asProviderError(err: unknown): ProviderError {
+  return err instanceof ProviderError ? err : new ProviderError('server_error', String((err as Error)?.message ?? err), { cause: err });
 }
 
 /** The text so far becomes (or extends) a trailing assistant message the next backend continues. */

@@ -6,7 +6,7 @@ import { backendApiKey, createProvider } from '../providers/index.js';
 import type { ChatRequest, Provider } from '../providers/types.js';
 import { buildCatalog, type ArenaDeployment, type ArenaModel, type Availability, type Catalog, type ModelReport } from './catalog.js';
 import { discoverBackend, type DiscoveryResult } from './discovery.js';
-import { streamWithFailover, type RoutedPart } from './failover.js';
+import { NO_HOOKS, streamWithFailover, type AttemptHooks, type RoutedPart } from './failover.js';
 
 /**
  * Which arena models exist right now and where they run. Refreshes by asking every backend (in
@@ -17,7 +17,10 @@ import { streamWithFailover, type RoutedPart } from './failover.js';
 
 export type RegistryConfig = Pick<Config, 'backends' | 'models' | 'discovery' | 'timeouts'>;
 
-/** The routing policy: which of a model's available deployments to try, in order. */
+/**
+ * The routing policy: which of a model's discovered deployments to try, in order. A model it
+ * leaves no deployment for is not available (the arena does not pair it).
+ */
 export type DeploymentPicker = (model: ArenaModel) => ArenaDeployment[];
 
 export interface RegistryOptions {
@@ -44,6 +47,7 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
   private readonly providers: Map<string, Provider>;
   private readonly env: NodeJS.ProcessEnv;
   private pick: DeploymentPicker;
+  private hooks: AttemptHooks = NO_HOOKS;
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshed = false;
@@ -82,7 +86,13 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
     this.timer = undefined;
   }
 
+  /** Models the routing policy can serve right now. */
   availableModels(): ArenaModel[] {
+    return this.catalog.models.filter((m) => this.pick(m).length > 0);
+  }
+
+  /** Every model with at least one discovered deployment, whatever its health. */
+  discoveredModels(): ArenaModel[] {
     return this.catalog.models;
   }
 
@@ -91,7 +101,7 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
   }
 
   toolCapableModels(): ArenaModel[] {
-    return this.catalog.models.filter((m) => m.capabilities.includes('tools'));
+    return this.availableModels().filter((m) => m.capabilities.includes('tools'));
   }
 
   /** For `GET /api/models`: every model and backend with its status; never any credential. */
@@ -104,6 +114,11 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
     this.pick = pick;
   }
 
+  /** Lets health and the swap manager see every attempt's outcome and ready a deployment first. */
+  setAttemptHooks(hooks: AttemptHooks): void {
+    this.hooks = hooks;
+  }
+
   /** Streams an answer from a logical model, trying its deployments in the picker's order. */
   stream(modelId: string, req: Omit<ChatRequest, 'model'>): AsyncIterable<RoutedPart> {
     const model = this.model(modelId);
@@ -112,7 +127,8 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
       const provider = this.providers.get(d.backendId);
       return provider ? [{ deployment: d.key, model: d.model, provider }] : [];
     });
-    return streamWithFailover(targets, req, this.log);
+    if (targets.length === 0) return failed(new ProviderError('busy', `every deployment of "${modelId}" is down right now`));
+    return streamWithFailover(targets, req, this.log, this.hooks);
   }
 
   private unavailableMessage(modelId: string): string {

@@ -4,8 +4,10 @@ import { UNIT_SPELLINGS } from '../tools/units.js';
 
 /** A number as people type it: 7, 1,245, 3.5, .5 */
 export const NUM = String.raw`(?:\d+(?:[.,]\d+)*|\.\d+)`;
-/** A number with an optional currency sign. */
-export const AMOUNT = String.raw`[$£€¥]?\s?${NUM}`;
+/** A number with an optional currency sign and magnitude: $1,200, 1.5 million. */
+export const AMOUNT = String.raw`[$£€¥]?\s?${NUM}(?:\s?(?:k|thousand|million|billion|bn)\b)?`;
+/** A sum of money: $40, 46 dollars. */
+export const MONEY = String.raw`(?:[$£€¥]\s?${NUM}|${NUM}\s*(?:dollars?|euros?|pounds?|bucks?|usd|eur|gbp)\b)`;
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const alternatives = (words: readonly string[]): string => [...words].sort((a, b) => b.length - a.length).map(escape).join('|');
@@ -29,6 +31,7 @@ export const CURRENCY = String.raw`(?:${CURRENCY_NAMES.join('|')})\b`;
 
 const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 const WEEKDAYS = '(?:mon|tues|wednes|thurs|fri|satur|sun)day';
+const SEASONS = 'summer|winter|spring|autumn';
 const HOLIDAYS = "christmas|xmas|halloween|thanksgiving|easter|new\\s+year(?:'?s)?(?:\\s+eve)?|valentine'?s(?:\\s+day)?";
 /** Something a calendar can place: a number, a month or weekday, a holiday, today/now… */
-export const DATE_LIKE = String.raw`(?:${NUM}|(?:${MONTHS})\b|${WEEKDAYS}|${HOLIDAYS}|today|tomorrow|tonight|now|midnight|noon|the\s+weekend|the\s+end\s+of|my\s+(?:birthday|due\s+date)|(?:next|this|last)\s+\w+)`;
+export const DATE_LIKE = String.raw`(?:${NUM}|(?:${MONTHS})\b|${WEEKDAYS}|${HOLIDAYS}|${SEASONS}|today|tomorrow|tonight|now|midnight|noon|the\s+weekend|the\s+end\s+of|my\s+(?:birthday|due\s+date)|(?:next|this|last)\s+\w+)`;

@@ -1,4 +1,4 @@
-import { AMOUNT, CURRENCY, DATE_LIKE, NUM, UNIT, UNIT_AFTER_NUMBER } from './patterns.js';
+import { AMOUNT, CURRENCY, DATE_LIKE, MONEY, NUM, UNIT, UNIT_AFTER_NUMBER } from './patterns.js';
 import type { Abstention, LayerVerdict } from './types.js';
 
 /**
@@ -32,8 +32,9 @@ function patternRule(name: string, confidence: number, sources: string[]): Rule 
 }
 
 /** "what is", "calculate"… in front of an expression. */
-const COMPUTE_CUE = /^(?:(?:what|whats|what's|what\s+is|how\s+much\s+is|calculate|compute|evaluate|solve|work\s+out|tell\s+me|find|quick\s+math:?)\s+)*/i;
+const COMPUTE_CUE = /^(?:(?:what\s+is|what'?s|whats|how\s+much\s+is|calculate|compute|evaluate|solve|work\s+out|tell\s+me|find|quick\s+math:?)\s+)*/i;
 const MATH_NAMES = /\b(?:sqrt|abs|round|floor|ceil|min|max|log|ln|sin|cos|tan|pi)\b/gi;
+const FUNCTION_CALL = /^(?:sqrt|abs|round|floor|ceil|min|max|log|ln|sin|cos|tan)\s*\(/i;
 const EXPRESSION_CHARACTERS = /^[-+*/^%×÷x().,\d\s]+$/i;
 const BINARY_OPERATOR = /[\d)]\s*(?:\*\*|[-+*/^%×÷x])\s*[-(\d]/i;
 const DATE_OR_FRACTION_ONLY = /^\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?$/;
@@ -45,7 +46,7 @@ const bareExpression: Rule = {
   match: (prompt) => {
     const expression = prompt.trim().replace(COMPUTE_CUE, '').replace(/[\s?.!=]+$/, '');
     const symbolsOnly = expression.replace(MATH_NAMES, '1');
-    const isExpression = EXPRESSION_CHARACTERS.test(symbolsOnly) && BINARY_OPERATOR.test(symbolsOnly);
+    const isExpression = EXPRESSION_CHARACTERS.test(symbolsOnly) && (BINARY_OPERATOR.test(symbolsOnly) || FUNCTION_CALL.test(expression));
     return isExpression && !DATE_OR_FRACTION_ONLY.test(expression) ? expression : undefined;
   },
 };
@@ -55,13 +56,20 @@ const RULES: Rule[] = [
   patternRule('arithmetic-operator', 0.95, [
     // + * ^ × ÷ between numbers are arithmetic wherever they sit; - and / are too often ranges and dates.
     String.raw`(?<![\w.])${AMOUNT}\s*(?:\*\*|[+*×÷^])\s*[-(]?\s*${AMOUNT}`,
+    String.raw`\b(?:calculate|compute|work\s+out|evaluate|what\s+is|what'?s|how\s+much\s+is)\s+${AMOUNT}\s+[-/]\s+${AMOUNT}`,
   ]),
   patternRule('arithmetic-words', 0.95, [
-    String.raw`${NUM}\s+(?:plus|minus|times|multiplied\s+by|divided\s+by|mod(?:ulo)?|to\s+the\s+(?:power\s+of|\d+(?:st|nd|rd|th)\s+power)|raised\s+to(?:\s+the\s+power\s+of)?)\s+-?${NUM}`,
+    String.raw`${NUM}\s+(?:is\s+)?(?:plus|minus|times|multiplied\s+by|divided\s+by|mod(?:ulo)?|to\s+the\s+power\s+of|raised\s+to(?:\s+the\s+power\s+of)?)\s+-?${NUM}`,
+    String.raw`${NUM}\s+(?:squared|cubed|factorial|to\s+the\s+\d+(?:st|nd|rd|th)\s+power)\b`,
     String.raw`\b(?:multiply|divide|add|subtract|sum)\s+${AMOUNT}\s+(?:by|and|from|to|into)\s+${AMOUNT}`,
-    String.raw`${NUM}\s+(?:squared|cubed|factorial)\b`,
     String.raw`\b(?:(?:square|cube)\s+root|sqrt|factorial|natural\s+log(?:arithm)?|log(?:arithm)?(?:\s+base\s+\d+)?|ln)\s+(?:of\s+)?${NUM}`,
-    String.raw`\b(?:sum|average|mean|median|product|total)\s+of\s+(?:the\s+numbers\s+)?${AMOUNT}\s*,\s*${AMOUNT}`,
+    String.raw`\b(?:sum|average|mean|median|product|total|standard\s+deviation|variance)\s+of\s+(?:the\s+numbers\s+)?${AMOUNT}\s*,\s*${AMOUNT}`,
+    String.raw`\b(?:half|double|triple|twice|(?:a|one|two)\s+thirds?|(?:a|one|three)\s+quarters?)\s+(?:of\s+)?${AMOUNT}`,
+    String.raw`\b\d+\/\d+\s+of\s+${AMOUNT}`,
+    String.raw`\bis\s+${NUM}\s+(?:divisible\s+by\s+${NUM}|a\s+prime|prime|a\s+perfect\s+square)\b`,
+  ]),
+  patternRule('geometry', 0.93, [
+    String.raw`\b(?:area|perimeter|circumference|volume|hypotenuse|diagonal|surface\s+area)\s+of\s+(?:a|an|the)\s+[\w\s-]{0,30}?\b(?:with|of|by|\d).{0,40}?\d`,
   ]),
   patternRule('percentage', 0.95, [
     String.raw`${NUM}\s*(?:%|percent|per\s*cent)\s+(?:\w+\s+){0,2}?(?:of|off|on)\s+(?:(?:a|an|the|my)\s+)?${AMOUNT}`,
@@ -69,36 +77,50 @@ const RULES: Rule[] = [
     String.raw`${NUM}\s+is\s+what\s+(?:percent(?:age)?|%)`,
     String.raw`\b(?:increase|decrease|reduce|raise|discount|mark\s+up)\s+${AMOUNT}\s+by\s+${NUM}\s*(?:%|percent)`,
     String.raw`(?:percent(?:age)?|%).{0,60}\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}|\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}.{0,60}(?:percent(?:age)?|%)`,
+    String.raw`${NUM}\s+out\s+of\s+${NUM}.{0,60}(?:percent(?:age)?|%|grade|score)|(?:percent(?:age)?|%).{0,60}${NUM}\s+out\s+of\s+${NUM}`,
     // A sum of money and a rate together: tips, discounts, interest, loans.
-    String.raw`(?:[$£€¥]\s?${NUM}|${NUM}\s*(?:dollars|euros|pounds|usd|eur|gbp|bucks)\b).{0,80}?${NUM}\s*(?:%|percent)`,
-    String.raw`${NUM}\s*(?:%|percent).{0,80}?(?:[$£€¥]\s?${NUM}|${NUM}\s*(?:dollars|euros|pounds|usd|eur|gbp|bucks)\b)`,
+    String.raw`${MONEY}.{0,80}?${NUM}\s*(?:%|percent)|${NUM}\s*(?:%|percent).{0,80}?${MONEY}`,
+  ]),
+  patternRule('bill-split', 0.93, [
+    String.raw`${MONEY}.{0,60}?\b(?:between|among|by|for|with)\s+${NUM}\s+(?:people|persons|friends|ways|of\s+us|guests|roommates)\b`,
+    String.raw`${NUM}\s+(?:people|persons|friends|of\s+us|guests|roommates)\s+(?:split|share)\b.{0,40}?${MONEY}`,
   ]),
   patternRule('current-time', 0.97, [
-    String.raw`\bwhat\s+time\s+is\s+it\b`,
-    String.raw`\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+|local\s+|exact\s+)?time\b(?!\s+(?:complexity|period|zone|frame|signature|limit|of\s+(?:day|year)))`,
-    String.raw`\b(?:current|local)\s+time\s+(?:in|at|for|now|right|please)\b|\bcurrent\s+(?:utc|gmt)?\s*time\b`,
-    String.raw`\btime\s+(?:right\s+)?now\s+in\b|\bwhat\s+hour\s+is\s+it\b`,
-    String.raw`\b(?:today'?s|todays)\s+date\b|\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+)?date\b(?:\s+(?:today|now|right\s+now|in\b))?(?=\s*(?:[?.!]|$|today|now|right|in\b))`,
+    String.raw`\bwhat\s+time\s+is\s+it\b|\bwhat\s+hour\s+is\s+it\b`,
+    String.raw`\b(?:what(?:'?s|\s+is)|tell\s+me|give\s+me)\s+the\s+(?:current\s+|local\s+|exact\s+)?time\b(?!\s+(?:complexity|period|zone|frame|signature|limit|of\s+(?:day|year)))`,
+    String.raw`\b(?:current|local)\s+time\s+(?:in|at|for|now|right|please)\b|\bcurrent\s+(?:utc\s+|gmt\s+)?time\b|\btime\s+(?:right\s+)?now\s+in\b`,
+    String.raw`\b(?:today'?s|todays)\s+date\b|\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+)?date\b(?=\s*(?:[?.!]|$|and\s+time|today|now|right|in\b))`,
     String.raw`\bwhat\s+(?:day|month|year|weekday)(?:\s+of\s+the\s+week)?\s+is\s+(?:it|today)\b|\b(?:which|what)\s+day\s+of\s+the\s+week\s+is\s+it\b|\bwhat\s+(?:year|month)\s+are\s+we\s+in\b`,
   ]),
   patternRule('date-arithmetic', 0.95, [
-    String.raw`\bhow\s+many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|sleeps|nights|business\s+days|working\s+days|weekdays)\s+(?:are\s+)?(?:there\s+)?(?:left\s+)?(?:is\s+it\s+)?(?:until|till|til|before|since|between|from|to\s+go\s+until)\s+${DATE_LIKE}`,
-    String.raw`\bhow\s+long\s+(?:is\s+it\s+|do\s+i\s+have\s+)?(?:until|till|til|before)\s+${DATE_LIKE}`,
-    String.raw`\b(?:what|which)\s+(?:date|day(?:\s+of\s+the\s+week)?|weekday)\s+(?:is|was|will\s+(?:it\s+)?be|would\s+(?:it\s+)?be|falls?|fell|does)\b.{0,60}?(?:\d|\bago\b|\bfrom\s+(?:today|now)\b)`,
+    String.raw`\bhow\s+many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|sleeps|nights|business\s+days|working\s+days|weekdays)\s+(?:are\s+)?(?:there\s+)?(?:left\s+)?(?:is\s+it\s+)?(?:until|till|til|before|since|between|from)\s+${DATE_LIKE}`,
+    String.raw`\b(?:days|weeks|hours|sleeps)\s+(?:left\s+)?(?:until|till|til)\s+${DATE_LIKE}`,
+    String.raw`\bhow\s+(?:long|much\s+time)\s+(?:is\s+)?(?:left\s+)?(?:is\s+it\s+|do\s+i\s+have\s+)?(?:until|till|til|before)\s+${DATE_LIKE}`,
+    String.raw`\b(?:what|which)\s+(?:date|day(?:\s+of\s+the\s+week)?|weekday)\s+(?:is|was|will\s+(?:it\s+)?be|would\s+(?:it\s+)?be|falls?|fell|does)\b.{0,60}?(?:\d|\bago\b|\bfrom\s+${DATE_LIKE})`,
+    String.raw`\bwhat\s+(?:will\s+the\s+date\s+be|was\s+the\s+date)\b.{0,40}?\d`,
     String.raw`\b${NUM}\s+(?:days|weeks|months|years)\s+(?:from|after|before)\s+${DATE_LIKE}`,
     String.raw`\bnumber\s+of\s+(?:days|weeks|months)\s+(?:from|between|until|since)\s+${DATE_LIKE}`,
-    String.raw`\bhow\s+old\b.{0,40}\bborn\b.{0,40}\d|\bborn\b.{0,40}\d.{0,40}\bhow\s+old\b`,
+    String.raw`\bhow\s+(?:old|many\s+days\s+old)\b.{0,40}\bborn\b.{0,40}\d|\bborn\b.{0,40}\d.{0,40}\bhow\s+old\b`,
     String.raw`\bwhat\s+time\s+will\s+it\s+be\b`,
   ]),
   patternRule('unit-conversion', 0.96, [
     String.raw`\bconvert(?:ing)?\s+(?:${NUM}\s*)?${UNIT_AFTER_NUMBER}.{0,40}?\b(?:to|into|in)\s+${UNIT_AFTER_NUMBER}`,
-    String.raw`${NUM}\s*${UNIT_AFTER_NUMBER}\s+(?:to|in|into|as|=|equals?|is\s+how\s+many|is\s+what\s+in|in\s+terms\s+of)\s+${UNIT_AFTER_NUMBER}`,
+    String.raw`${NUM}\s*${UNIT_AFTER_NUMBER}(?:\s+${NUM}\s*(?:in|${UNIT_AFTER_NUMBER}))?\s+(?:to|in|into|as|=|equals?|is\s+how\s+many|is\s+what\s+in|in\s+terms\s+of)\s+${UNIT_AFTER_NUMBER}`,
     String.raw`\bhow\s+many\s+${UNIT}\s+(?:are\s+|is\s+)?(?:there\s+)?(?:in|per|make(?:\s+up)?|to|equals?)\s+(?:(?:a|an|one|half\s+a|a\s+(?:quarter|half)(?:\s+of\s+a)?|quarter|half|${NUM})\s*)?${UNIT}`,
+    String.raw`\bhow\s+many\s+${UNIT}\s+(?:is|are)\s+${NUM}\s*${UNIT_AFTER_NUMBER}`,
   ]),
   patternRule('currency-conversion', 0.9, [
-    String.raw`(?:${AMOUNT}\s*)?\b${CURRENCY}\s+(?:to|in|into|vs\.?)\s+${CURRENCY}`,
+    String.raw`(?:${AMOUNT}\s*)?\b${CURRENCY}\s+(?:sterling\s+)?(?:to|in|into|vs\.?)\s+${CURRENCY}`,
     String.raw`[$£€¥]\s?${NUM}\s+(?:to|in|into)\s+${CURRENCY}`,
     String.raw`\bexchange\s+rate\s+(?:from|between|for|of)\s+${CURRENCY}`,
+  ]),
+  patternRule('live-data', 0.9, [
+    String.raw`\b(?:weather|forecast|temperature|price|stock|score|traffic|exchange\s+rate|headlines?|air\s+quality)\b.{0,40}?\b(?:right\s+now|now|today|tonight|tomorrow|currently|at\s+the\s+moment|this\s+week)\b`,
+    String.raw`\b(?:current|latest|live|today'?s)\s+(?:weather|forecast|temperature|price|stock|score|traffic|exchange\s+rate|top\s+news|news|headlines?)\b`,
+  ]),
+  patternRule('action', 0.9, [
+    String.raw`^(?!\s*(?:how|why|what|when|can\s+you\s+explain)\b).*\b(?:set|start)\s+(?:an?\s+|my\s+)?(?:${NUM}[-\s]\w+\s+)?(?:\w+\s+)?(?:timer|alarm|reminder|countdown)\b`,
+    String.raw`\bremind\s+me\s+(?:(?:to|at|tomorrow|tonight|on\s+\w+day|every)\b|in\s+\d)`,
   ]),
 ];
 

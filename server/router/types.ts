@@ -31,3 +31,9 @@ export type LayerVerdict = RouteDecision | Abstention;
 export function isAbstention(verdict: LayerVerdict): verdict is Abstention {
   return 'abstain' in verdict;
 }
+
+/** Logistic regression weights: p(tools) = sigmoid(bias + sum of the weights of the prompt's features). */
+export interface ClassifierModel {
+  bias: number;
+  weights: Readonly<Record<string, number>>;
+}

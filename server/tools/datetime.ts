@@ -50,7 +50,7 @@ function wallClock(instant: Date, timeZone: string): WallClock {
   const time = `${parts.hour}:${parts.minute}:${parts.second}`;
   // longOffset renders UTC itself as a bare "GMT".
   const utcOffset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
-  return { timeZone: formatter.resolvedOptions().timeZone, date, time, weekday: String(parts.weekday), utcOffset, iso: `${date}T${time}${utcOffset}` };
+  return { timeZone, date, time, weekday: String(parts.weekday), utcOffset, iso: `${date}T${time}${utcOffset}` };
 }
 
 function parseCalendarDate(text: string): number | undefined {

@@ -51,7 +51,11 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
-const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
+// Maps, not object literals: a name like "constructor" must not find Object.prototype.
+const CONSTANTS = new Map<string, number>([
+  ['pi', Math.PI],
+  ['e', Math.E],
+]);
 
 interface MathFunction {
   /** Allowed argument counts: [min, max]. */
@@ -61,21 +65,21 @@ interface MathFunction {
 
 const unary = (f: (x: number) => number): MathFunction => ({ arity: [1, 1], apply: ([x]) => f(x!) });
 
-const FUNCTIONS: Record<string, MathFunction> = {
-  sqrt: unary(Math.sqrt),
-  abs: unary(Math.abs),
-  round: unary(Math.round),
-  floor: unary(Math.floor),
-  ceil: unary(Math.ceil),
-  ln: unary(Math.log),
-  sin: unary(Math.sin),
-  cos: unary(Math.cos),
-  tan: unary(Math.tan),
-  /** log(x) is base 10; log(x, b) is base b. */
-  log: { arity: [1, 2], apply: ([x, base]) => (base === undefined ? Math.log10(x!) : Math.log(x!) / Math.log(base)) },
-  min: { arity: [1, Infinity], apply: (args) => Math.min(...args) },
-  max: { arity: [1, Infinity], apply: (args) => Math.max(...args) },
-};
+const FUNCTIONS = new Map<string, MathFunction>([
+  ['sqrt', unary(Math.sqrt)],
+  ['abs', unary(Math.abs)],
+  ['round', unary(Math.round)],
+  ['floor', unary(Math.floor)],
+  ['ceil', unary(Math.ceil)],
+  ['ln', unary(Math.log)],
+  ['sin', unary(Math.sin)],
+  ['cos', unary(Math.cos)],
+  ['tan', unary(Math.tan)],
+  // log(x) is base 10; log(x, b) is base b.
+  ['log', { arity: [1, 2], apply: ([x, base]) => (base === undefined ? Math.log10(x!) : Math.log(x!) / Math.log(base)) }],
+  ['min', { arity: [1, Infinity], apply: (args) => Math.min(...args) }],
+  ['max', { arity: [1, Infinity], apply: (args) => Math.max(...args) }],
+]);
 
 /** Binding powers of the infix operators; ^ binds its right side one step looser, hence right-associative. */
 const INFIX: Record<string, { left: number; right: number }> = {
@@ -138,10 +142,11 @@ class Parser {
     let left = this.prefix();
     for (;;) {
       const next = this.peek();
-      const power = next.kind === 'op' ? INFIX[next.op] : undefined;
+      if (next.kind !== 'op') break;
+      const power = INFIX[next.op];
       if (!power || power.left < minPower) break;
       this.index++;
-      left = applyInfix((next as { op: string }).op, left, this.parse(power.right));
+      left = applyInfix(next.op, left, this.parse(power.right));
     }
     this.depth--;
     return left;
@@ -162,12 +167,12 @@ class Parser {
   }
 
   private named(name: string, at: number): number {
-    const fn = FUNCTIONS[name];
+    const fn = FUNCTIONS.get(name);
     if (fn) return this.call(name, fn);
-    const constant = CONSTANTS[name];
+    const constant = CONSTANTS.get(name);
     if (constant !== undefined) return constant;
     throw new ExpressionError(
-      `unknown name "${name}" at position ${at + 1} (functions: ${Object.keys(FUNCTIONS).join(', ')}; constants: pi, e)`,
+      `unknown name "${name}" at position ${at + 1} (functions: ${[...FUNCTIONS.keys()].join(', ')}; constants: pi, e)`,
     );
   }
 

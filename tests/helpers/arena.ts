@@ -146,3 +146,16 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Retries an async check until it passes, for state behind a service that is coming back. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

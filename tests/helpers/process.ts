@@ -51,7 +51,7 @@ export async function startArenaProcess(env: Record<string, string> = {}): Promi
     stop: () =>
       new Promise((resolve) => {
         const started = Date.now();
-        if (proc.exitCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
         proc.once('exit', (code) => {
           rmSync(dataDir, { recursive: true, force: true });
           resolve({ code, ms: Date.now() - started });
