@@ -8,9 +8,11 @@ import { newId } from './arena/ids.js';
 import { RedisCluster } from './cluster/redis-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
 import { connectRedis } from './redis.js';
+import { createRateLimits } from './realtime/limits.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
 import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
+import { describeConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
@@ -94,6 +96,9 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     logger,
     metrics,
     allowedOrigins: config.allowedOrigins,
+    limits: createRateLimits(config.limits, shared?.redis ?? null, config.redisPrefix),
+    trustProxy: config.trustProxy,
+    maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies) => leaderboard.get(excludeTies),
     onRemoteVote: () => leaderboard.invalidate(),
     adapter: shared?.adapter,
@@ -114,6 +119,15 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
     exportLines: (kind) => exportLines(store, kind),
+    adminToken: config.adminToken,
+    exportAccess: config.exportAccess,
+    admin: {
+      config: () => describeConfig(config),
+      refreshModels: async () => {
+        await registry.refresh();
+        return registry.report();
+      },
+    },
   });
   if (!opts.httpServer) {
     httpServer.on('request', (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res))));

@@ -37,7 +37,6 @@ export interface ArenaLimits {
   systemPrompt: string;
   maxPromptChars: number;
   maxTurns: number;
-  battlesPerMinute: number;
   maxTokens: number;
 }
 
@@ -97,7 +96,6 @@ const ORPHAN_SCAN_MS = 1_000;
  */
 export class BattleService {
   private readonly live = new Map<string, LiveBattle>();
-  private readonly recentStarts = new Map<string, number[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -164,7 +162,6 @@ export class BattleService {
 
   async start(caller: Caller, { prompt, mode }: ParsedPayload<'battle:start'>): Promise<AckResults['battle:start']> {
     this.checkPrompt(prompt);
-    this.checkRate(caller.sessionHash);
     const session = await this.session(caller.sessionHash);
     const models = this.availableModels();
     let pair: [string, string] | null;
@@ -186,7 +183,6 @@ export class BattleService {
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
     if (!prompt) fail('conflict', 'This battle has no prompt to run again.');
-    this.checkRate(caller.sessionHash);
     const session = await this.session(caller.sessionHash);
     const models = this.availableModels();
 
@@ -664,15 +660,6 @@ export class BattleService {
       fail('limit', `The prompt is ${prompt.length} characters; the limit is ${this.deps.limits.maxPromptChars}.`);
   }
 
-  private checkRate(sessionHash: string): void {
-    const now = Date.now();
-    const recent = (this.recentStarts.get(sessionHash) ?? []).filter((t) => now - t < 60_000);
-    if (recent.length >= this.deps.limits.battlesPerMinute)
-      fail('rate_limited', `At most ${this.deps.limits.battlesPerMinute} battles a minute. Try again in a little while.`);
-    recent.push(now);
-    this.recentStarts.set(sessionHash, recent);
-  }
-
   private updateGauges(): void {
     let battles = 0;
     for (const live of this.live.values()) if (isStreaming(live)) battles++;
@@ -688,7 +675,6 @@ export class BattleService {
         void this.deps.cluster.release(id, false).catch(() => undefined);
       }
     }
-    for (const [hash, starts] of this.recentStarts) if (starts.every((t) => Date.now() - t > 60_000)) this.recentStarts.delete(hash);
   }
 
   private every(ms: number, fn: () => unknown): void {

@@ -21,6 +21,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown
   LOG_LEVEL: { key: 'logLevel', parse: String },
   OLLAMA_URL: { key: 'ollamaUrl', parse: String },
   ARENA_DEMO: { key: 'demo', parse: String },
+  ARENA_ADMIN_TOKEN: { key: 'adminToken', parse: String },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -85,6 +86,7 @@ export function describeConfig(config: Config, env: NodeJS.ProcessEnv = process.
   return {
     ...config,
     redisUrl: config.redisUrl && maskUrlPassword(config.redisUrl),
+    adminToken: config.adminToken && maskSecret(config.adminToken),
     backends: config.backends.map((b) => ({
       ...b,
       url: maskUrlPassword(b.url),

@@ -89,12 +89,29 @@ export const ConfigSchema = z
         systemPrompt: z.string().default(''),
         maxPromptChars: z.number().int().positive().default(8_000),
         maxTurns: z.number().int().positive().default(8),
-        battlesPerMinute: z.number().int().positive().default(20),
         maxTokens: z.number().int().positive().default(1_024),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
       })
       .prefault({}),
+    /** Rate limits, shared by every instance through Redis when it is configured. */
+    limits: z
+      .object({
+        battlesPerMinute: z.number().int().positive().default(20),
+        promptsPerMinutePerIp: z.number().int().positive().default(120),
+        votesPerMinute: z.number().int().positive().default(60),
+        connectionsPerMinutePerIp: z.number().int().positive().default(120),
+        eventsPerSecond: z.number().int().positive().default(40),
+        /** Packets waiting for one client before it is dropped (it resumes from its last seq). */
+        maxBufferedPackets: z.number().int().positive().default(2_000),
+      })
+      .prefault({}),
+    /** Use X-Forwarded-For for client IPs (only behind a proxy you control). */
+    trustProxy: z.boolean().default(false),
+    /** Bearer token for /api/admin/*; unset = the admin API is off. Prefer env ARENA_ADMIN_TOKEN. */
+    adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Who may download exports: everyone, or only with the admin token. */
+    exportAccess: z.enum(['public', 'admin']).default('public'),
     shutdownGraceMs: ms.default(10_000),
   })
   .superRefine((cfg, ctx) => {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -11,14 +12,22 @@ export interface HttpDeps {
   modelsReport(): unknown;
   /** Lines of an export, produced lazily so a large export never sits in memory whole. */
   exportLines(kind: 'battles' | 'preferences'): AsyncIterable<string>;
+  /** Bearer token for /api/admin/*; undefined = admin API off. */
+  adminToken?: string;
+  exportAccess: 'public' | 'admin';
+  admin: {
+    config(): unknown;
+    refreshModels(): Promise<unknown>;
+  };
 }
 
 export type Next = () => void;
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
 /** Arena's own HTTP endpoints; everything else falls through to the UI (SvelteKit). */
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
+  const routes: Record<string, Route> = {
     'GET /healthz': (_req, res) => json(res, 200, { status: 'ok' }),
     'GET /readyz': async (_req, res) => {
       const r = await deps.readiness();
@@ -34,9 +43,27 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));
       json(res, 201, { session: token });
     },
-    'GET /api/export/battles.jsonl': (_req, res) => streamLines(res, deps.exportLines('battles'), deps.logger),
-    'GET /api/export/preferences.jsonl': (_req, res) => streamLines(res, deps.exportLines('preferences'), deps.logger),
+    'GET /api/export/battles.jsonl': exportRoute('battles'),
+    'GET /api/export/preferences.jsonl': exportRoute('preferences'),
+    'GET /api/admin/config': adminOnly((_req, res) => json(res, 200, deps.admin.config())),
+    'POST /api/admin/refresh': adminOnly(async (_req, res) => json(res, 200, await deps.admin.refreshModels())),
   };
+
+  function exportRoute(kind: 'battles' | 'preferences'): Route {
+    const route: Route = (_req, res) => streamLines(res, deps.exportLines(kind), deps.logger);
+    return deps.exportAccess === 'admin' ? adminOnly(route) : route;
+  }
+
+  function adminOnly(route: Route): Route {
+    return (req, res) => {
+      if (!deps.adminToken) return json(res, 404, { error: { code: 'not_found', message: 'The admin API is off: set ARENA_ADMIN_TOKEN.' } });
+      if (!bearerMatches(req, deps.adminToken)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return json(res, 401, { error: { code: 'forbidden', message: 'Admin token required.' } });
+      }
+      return route(req, res);
+    };
+  }
 
   return (req, res, next) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -67,6 +94,12 @@ async function streamLines(res: ServerResponse, lines: AsyncIterable<string>, lo
     logger.error({ err }, 'export failed midway');
     res.destroy();
   }
+}
+
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function isHttps(req: IncomingMessage): boolean {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ProviderErrorCode } from '../providers/errors.js';
 import { backendApiKey } from '../providers/index.js';
 import { Breaker, type FailureSeverity } from './breaker.js';
-import type { ArenaDeployment } from './catalog.js';
+import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import type { AttemptOutcome } from './failover.js';
 import { probeBackend, type ProbeFacts, type ProbeResult } from './probe.js';
 
@@ -52,7 +52,7 @@ export interface HealthChange {
 
 export interface HealthDeps {
   backends: BackendConfig[];
-  /** Every discovered deployment (the monitor tracks each one it has seen since). */
+  /** Every discovered deployment, the same array until discovery changes it; each one seen stays tracked. */
   deployments: () => ArenaDeployment[];
   options: HealthOptions;
   log: Logger;
@@ -105,6 +105,7 @@ export class HealthMonitor extends EventEmitter<{
   private readonly backends = new Map<string, BackendTrack>();
   private readonly deploymentTracks = new Map<string, DeploymentTrack>();
   private running = false;
+  private lastDiscovered: ArenaDeployment[] | undefined;
 
   constructor(private readonly deps: HealthDeps) {
     super();
@@ -168,13 +169,17 @@ export class HealthMonitor extends EventEmitter<{
     if (NOT_THE_BACKEND.has(code)) return;
     const severity = SEVERITY[code];
     // A load that failed tells nothing about the model itself; the early probe finds out about the server.
+    const backend = this.backends.get(track.backendId)!;
     if (outcome.phase === 'stream' && severity) {
       track.breaker.failure(severity);
       track.lastError = message;
-      if (code === 'connection_refused') this.backends.get(track.backendId)?.breaker.failure('hard');
+      // Nobody listens on that port: the whole backend is gone, not just this model.
+      if (code === 'connection_refused') {
+        backend.breaker.failure('hard');
+        backend.state = { ...backend.state, lastError: message, lastErrorAt: Date.now() };
+      }
     }
-    const backend = this.backends.get(track.backendId);
-    if (backend) this.probeSoon(backend);
+    this.probeSoon(backend);
   }
 
   /** An early probe, no sooner than EARLY_PROBE_GAP_MS after the last one. */
@@ -244,7 +249,10 @@ export class HealthMonitor extends EventEmitter<{
   }
 
   private trackDiscovered(): void {
-    for (const d of this.deps.deployments()) {
+    const deployments = this.deps.deployments();
+    if (deployments === this.lastDiscovered) return;
+    this.lastDiscovered = deployments;
+    for (const d of deployments) {
       if (this.deploymentTracks.has(d.key) || !this.backends.has(d.backendId)) continue;
       this.deploymentTracks.set(d.key, { backendId: d.backendId, model: d.model, breaker: this.newBreaker(), health: 'healthy' });
     }
@@ -267,6 +275,18 @@ export class HealthMonitor extends EventEmitter<{
   private newBreaker(): Breaker {
     return new Breaker({ openAfter: this.deps.options.openAfter, closeAfter: this.deps.options.closeAfter });
   }
+}
+
+/**
+ * The routing policy: a model's deployments in its preference order, down ones left out and
+ * degraded ones (a long queue) moved behind the healthy ones, where failover still reaches them.
+ */
+export function routeByHealth(monitor: HealthMonitor): (model: ArenaModel) => ArenaDeployment[] {
+  return (model) => {
+    const health = new Map(model.deployments.map((d) => [d.key, monitor.deployment(d.key).health]));
+    const tier = (state: Health) => model.deployments.filter((d) => health.get(d.key) === state);
+    return [...tier('healthy'), ...tier('degraded')];
+  };
 }
 
 function recoveryReason(lastError: string | undefined, recovery: { good: number; needed: number }): string {

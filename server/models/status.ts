@@ -130,7 +130,7 @@ export class StatusBoard extends EventEmitter<{ change: [snapshot: StatusSnapsho
 
   private backendSnapshot(backend: BackendConfig, models: ArenaModel[]): BackendSnapshot {
     const health = this.deps.health.backend(backend.id);
-    const scrub = (text: string | undefined) => text && withoutCredentials(text, backend.url);
+    const scrub = (text: string | undefined) => text && withoutCredentials(text);
     return {
       id: backend.id,
       kind: backend.kind,
@@ -185,9 +185,9 @@ function deploymentsOn(backendId: string, models: ArenaModel[]): Array<{ deploym
   return [...byKey.values()];
 }
 
-/** Error texts may quote the configured URL, which can carry `user:password@`. */
-function withoutCredentials(text: string, url: string): string {
-  return text.split(url).join(displayUrl(url));
+/** Error texts may quote a URL, which can carry `user:password@`. */
+function withoutCredentials(text: string): string {
+  return text.replace(/\/\/[^/\s@]+@/g, '//');
 }
 
 function isoOrNull(ms: number | undefined): string | null {

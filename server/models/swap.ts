@@ -63,6 +63,8 @@ interface Unit {
 
 export interface LoadedUnit {
   key: string;
+  /** What the unit holds: one Ollama model, or every model of a vLLM engine. */
+  models: string[];
   sizeMb: number;
   inFlight: number;
   ratePerMinute: number;
@@ -163,7 +165,8 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       .filter((u) => u.state === 'resident' || u.state === 'loading' || u.state === 'unloading')
       .map((u) => {
         const c = this.candidate(u);
-        return { key: u.key, sizeMb: c.sizeMb, inFlight: c.inFlight, ratePerMinute: c.ratePerMinute, score: keepScore(c) };
+        const models = this.deploymentsOf(u).map((d) => d.model);
+        return { key: u.key, models, sizeMb: c.sizeMb, inFlight: c.inFlight, ratePerMinute: round(c.ratePerMinute), score: round(keepScore(c)) };
       });
     const otherMb = this.otherMb.get(backendId) ?? 0;
     return { budgetMb: backend.vramMb, usedMb: units.reduce((sum, u) => sum + u.sizeMb, otherMb), otherMb, units };
@@ -382,6 +385,10 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       return unit.backend.kind === 'vllm' || d.key === unit.key;
     });
   }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }
 
 function residencyOf(unit: Unit): Residency {

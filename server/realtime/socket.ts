@@ -14,10 +14,12 @@ import {
 import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
 import { ArenaFailure } from '../arena/errors.js';
 import type { Metrics } from '../metrics.js';
+import { RateLimited, type RateLimits } from './limits.js';
 import { sessionHashFrom } from './session.js';
 
 export interface SocketData {
   sessionHash: string;
+  ip: string;
   /** Battles this socket watches as a spectator (plain array: fetchSockets serializes it across instances). */
   watching: string[];
 }
@@ -39,6 +41,10 @@ export interface RealtimeDeps {
   logger: Logger;
   metrics: Metrics;
   allowedOrigins: string[];
+  limits: RateLimits;
+  trustProxy: boolean;
+  /** Packets queued for one client before it is dropped (it resumes by seq when it returns). */
+  maxBufferedPackets: number;
   /** Current board for a new subscriber (ratings service). */
   leaderboard(excludeTies: boolean): Promise<AckResults['leaderboard:subscribe']['board']>;
   /** Another instance stored a vote. */
@@ -65,9 +71,16 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
   io.use((socket, next) => {
     const hash = sessionHashFrom(socket.request, socket.handshake.auth);
     if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
-    socket.data.sessionHash = hash;
-    socket.data.watching = [];
-    next();
+    const ip = clientIp(socket.request, deps.trustProxy);
+    deps.limits.connection(ip).then(
+      () => {
+        socket.data.sessionHash = hash;
+        socket.data.ip = ip;
+        socket.data.watching = [];
+        next();
+      },
+      (err) => next(new Error(err instanceof RateLimited ? err.message : 'connection refused')),
+    );
   });
 
   const handlers: { [E in ClientEventName]: Handler<E> } = {
@@ -116,9 +129,32 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       for (const battleId of socket.data.watching) announceViewers(battleId).catch(() => undefined);
     });
     for (const event of Object.keys(handlers) as ClientEventName[]) {
-      socket.on(event, (payload: unknown, ack: unknown) => dispatch(socket, event, payload, ack));
+      socket.on(event, (payload: unknown, ack: unknown) => {
+        deps.limits.flood(socket.id).then(
+          () => dispatch(socket, event, payload, ack),
+          (err) => {
+            deps.metrics.errors.inc({ type: 'flood' });
+            if (typeof ack === 'function') ack({ ok: false, error: { code: 'rate_limited', message: (err as Error).message } });
+          },
+        );
+      });
     }
   });
+
+  // engine.io queues without bound for a client that stops reading: drop such a client instead
+  // (it reconnects and resumes from its last seq), so one slow spectator cannot grow memory.
+  const sweeper = setInterval(() => {
+    for (const socket of io.of('/').sockets.values()) {
+      const buffered = bufferedPackets(socket);
+      if (buffered > deps.maxBufferedPackets) {
+        deps.metrics.errors.inc({ type: 'slow_client' });
+        deps.logger.warn({ buffered }, 'dropping a client that stopped reading');
+        socket.disconnect(true);
+      }
+    }
+  }, 1_000);
+  sweeper.unref();
+  io.engine.on('close', () => clearInterval(sweeper));
 
   async function dispatch(socket: ArenaSocket, event: ClientEventName, payload: unknown, ack: unknown) {
     // Every client event is a request: one without an ack function is dropped unread.
@@ -130,10 +166,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       return reply({ ok: false, error: badRequest(parsed.error.issues) });
     }
     try {
+      await deps.limits.event(event, socket.data.sessionHash, socket.data.ip);
       const result = await (handlers[event] as Handler<typeof event>)(socket, parsed.data as never);
       reply({ ok: true, ...result });
     } catch (err) {
       if (err instanceof ArenaFailure) return reply({ ok: false, error: err.toJSON() });
+      if (err instanceof RateLimited) {
+        deps.metrics.errors.inc({ type: 'rate_limited' });
+        return reply({ ok: false, error: { code: 'rate_limited', message: err.message } });
+      }
       deps.metrics.errors.inc({ type: 'internal' });
       deps.logger.error({ err, event }, 'handler failed');
       reply({ ok: false, error: { code: 'internal', message: 'Something went wrong on the server.' } });
@@ -145,6 +186,16 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
   }
 
   return io;
+}
+
+/** engine.io keeps its per-client queue private; its length is the only backpressure signal it offers. */
+function bufferedPackets(socket: ArenaSocket): number {
+  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
 }
 
 function badRequest(issues: { path: PropertyKey[]; message: string }[]): ArenaError {

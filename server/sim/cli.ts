@@ -5,7 +5,7 @@ import { DEMO_MODELS } from './models.js';
 import { startSimulator } from './server.js';
 import type { SimModelSpec } from './types.js';
 
-const USAGE = `Usage: sim [--flavor ollama|vllm] [--port N] [--host H] [--models models.json] [--sleep-mode] [--api-key KEY] [--max-concurrent N]`;
+const USAGE = `Usage: sim [--flavor ollama|vllm] [--port N] [--host H] [--models models.json] [--sleep-mode] [--api-key KEY] [--max-concurrent N] [--stamp]`;
 
 const ModelSpecs = z.array(
   z.object({
@@ -61,6 +61,7 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
       'sleep-mode': { type: 'boolean', default: false },
       'api-key': { type: 'string' },
       'max-concurrent': { type: 'string' },
+      stamp: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -76,6 +77,7 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
     sleepMode: values['sleep-mode'],
     apiKey: values['api-key'],
     maxConcurrent: positiveInt(values['max-concurrent'], '--max-concurrent'),
+    stampTokens: values.stamp,
   });
   const terminated = untilTerminated();
   console.log(`Simulated ${flavor} listening on ${sim.url}`);

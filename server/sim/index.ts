@@ -6,3 +6,4 @@ export type { SimFault, SimModelSpec, SimOptions, SimStreamEvent, Simulator } fr
 export { startSimulator } from './server.js';
 export { simulatedAnswer } from './answer.js';
 export { DEMO_MODELS } from './models.js';
+export { epochMicros, readStamps, stampToken, stripStamps } from './stamp.js';

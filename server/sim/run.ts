@@ -4,6 +4,7 @@ import type { ActiveChat, SimEngine } from './engine.js';
 import type { SimModel } from './models.js';
 import type { Plan, Step } from './plan.js';
 import type { ReplySink } from './sink.js';
+import { stampToken } from './stamp.js';
 import { isAbortError, sleepUntil, untilAborted } from './timing.js';
 import type { SimFault, SimStreamEvent } from './types.js';
 
@@ -120,7 +121,7 @@ export class ChatRun implements ActiveChat {
   }
 
   private emit(step: Step): void {
-    this.sink.emit(step);
+    this.sink.emit(this.engine.options.stampTokens && step.kind === 'content' ? { kind: 'content', text: stampToken(step.text) } : step);
     this.emittedSteps++;
     if (step.kind === 'content') this.contentEmitted++;
   }

@@ -59,6 +59,11 @@ export interface SimOptions {
   sleepMode?: boolean;
   /** Models start loaded (default true for vllm, false for ollama). */
   preloaded?: boolean;
+  /**
+   * Benchmarks: every content token is emitted as `⟦<epochMicros>⟧<token>` (see stamp.ts), so a
+   * client can measure delivery delay through a relay. Default false.
+   */
+  stampTokens?: boolean;
 }
 
 export interface SimStreamEvent {

@@ -32,12 +32,13 @@ async function execute(registry: ToolRegistry, call: ToolCall, signal?: AbortSig
 }
 
 async function withDeadline<T>(name: string, timeoutMs: number, outer: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const cancelled = () => new Error(`tool "${name}" was cancelled`);
+  if (outer?.aborted) throw cancelled();
   const deadline = new AbortController();
   const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
   let timer: NodeJS.Timeout | undefined;
   const stopped = new Promise<never>((_, reject) => {
-    const fail = () => reject(new Error(outer?.aborted ? `tool "${name}" was cancelled` : `tool "${name}" timed out after ${timeoutMs} ms`));
-    if (signal.aborted) return fail();
+    const fail = () => reject(outer?.aborted ? cancelled() : new Error(`tool "${name}" timed out after ${timeoutMs} ms`));
     signal.addEventListener('abort', fail, { once: true });
     timer = setTimeout(() => deadline.abort(), timeoutMs);
   });

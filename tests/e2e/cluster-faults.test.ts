@@ -74,7 +74,7 @@ describe('faults across instances', () => {
 
   it('survives a Redis restart under load: no crash, local streams continue, no acknowledged vote lost', async () => {
     const prefix = `restart:${randomUUID()}:`;
-    const config = { redisUrl: redis.url, redisPrefix: prefix, arena: { battlesPerMinute: 100 } };
+    const config = { redisUrl: redis.url, redisPrefix: prefix, limits: { battlesPerMinute: 100 } };
     const a: TestArena = await startTestArena({ sim, config });
     const b: TestArena = await startTestArena({ sim, config });
     try {

@@ -44,7 +44,7 @@ describe('two instances, one arena (Redis)', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ flavor: 'ollama', models: SIM_MODELS, preloaded: true });
-    const config = { redisUrl: REDIS_URL, redisPrefix: prefix, arena: { battlesPerMinute: 100 } };
+    const config = { redisUrl: REDIS_URL, redisPrefix: prefix, limits: { battlesPerMinute: 100 } };
     a = await startTestArena({ sim, config });
     b = await startTestArena({ sim, config });
   });

@@ -8,7 +8,7 @@ const identities = TEST_MODELS.flatMap((m) => [m.name, m.family!, m.name.split('
 describe('the duel over Socket.IO', () => {
   let t: TestArena;
   beforeAll(async () => {
-    t = await startTestArena({ config: { arena: { battlesPerMinute: 100 } } });
+    t = await startTestArena({ config: { limits: { battlesPerMinute: 100 } } });
   });
   afterAll(() => t.close());
 

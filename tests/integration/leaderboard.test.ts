@@ -12,7 +12,7 @@ async function voteOnce(client: ArenaClient, rec: ReturnType<typeof recordFrames
 describe('live leaderboard', () => {
   let t: TestArena;
   beforeAll(async () => {
-    t = await startTestArena({ config: { arena: { battlesPerMinute: 100 } } });
+    t = await startTestArena({ config: { limits: { battlesPerMinute: 100 } } });
   });
   afterAll(() => t.close());
 
@@ -50,7 +50,7 @@ describe('pairing', () => {
   it('never samples a model whose backend is down', async () => {
     const extra = await startSimulator({ flavor: 'ollama', models: [{ name: 'mdl-ember:5b', tokensPerSecond: 500, family: 'ember' }], preloaded: true });
     const t = await startTestArena({
-      config: { arena: { battlesPerMinute: 100 } },
+      config: { limits: { battlesPerMinute: 100 } },
       extraBackends: [{ id: 'extra', kind: 'ollama', url: extra.url }],
     });
     try {

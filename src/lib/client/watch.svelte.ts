@@ -7,7 +7,7 @@ import type { BattleView, CrowdTally, EventsFrame, SeqEvent, VoteChoice } from '
 import { applyEvents, isRunning } from './battle-state';
 import { call, getSocket } from './socket';
 
-export const INVALID_LINK = 'This watch link is not valid or has expired.';
+const INVALID_LINK = 'This watch link is not valid or has expired.';
 
 export class WatchClient {
   /** Replaced, never mutated (see applyEvents), so it needs no deep reactivity. */
@@ -35,9 +35,10 @@ export class WatchClient {
    *  some may be newer than the view in the ack and must be applied on top of it. */
   #heldEvents: SeqEvent[] | undefined;
 
+  /** `token`: the share link's `t`, empty when the link has none. */
   constructor(
     private readonly battleId: string,
-    private readonly token: string | null,
+    private readonly token: string,
   ) {}
 
   /** Connects and joins the battle. Returns the cleanup for onMount. */
@@ -84,7 +85,7 @@ export class WatchClient {
   }
 
   async crowdVote(choice: VoteChoice): Promise<void> {
-    if (!this.crowdVotable || !this.token) return;
+    if (!this.crowdVotable) return;
     this.#voting = true;
     const res = await call('watch:vote', { battleId: this.battleId, token: this.token, choice });
     this.#voting = false;
@@ -101,7 +102,7 @@ export class WatchClient {
   async #join(): Promise<void> {
     const attempt = ++this.#joinAttempt;
     this.#heldEvents = [];
-    const res = await call('watch:join', { battleId: this.battleId, token: this.token! });
+    const res = await call('watch:join', { battleId: this.battleId, token: this.token });
     if (attempt !== this.#joinAttempt) return;
     const held = this.#heldEvents;
     this.#heldEvents = undefined;

@@ -1,0 +1,122 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { backendApiKey } from '../providers/index.js';
+import type { ArenaDeployment, ArenaModel } from './catalog.js';
+import { createEngineControl } from './engine-control.js';
+import type { AttemptHooks } from './failover.js';
+import { HealthMonitor, routeByHealth } from './health.js';
+import type { ModelRegistry } from './registry.js';
+import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
+import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
+
+/**
+ * Model operations, wired into the registry: health probes and breakers decide the routing
+ * (down deployments skipped, down models not paired), every attempt reports its outcome, the
+ * swap manager loads what a request needs and keeps GPU memory within budget, and a status
+ * board tells what all of it looks like.
+ */
+
+export interface ModelOpsOptions {
+  config: Pick<Config, 'backends' | 'health' | 'timeouts'>;
+  registry: ModelRegistry;
+  logger: Logger;
+  swap?: Partial<SwapOptions>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type StatusListener = (snapshot: StatusSnapshot, changes: StateChange[]) => void;
+
+export interface ModelOps {
+  /** Probes every backend once (routing is health-aware from then on), then starts preloading. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): StatusSnapshot;
+  /** A deployment's state moved (down, degraded, sleeping, loading, healthy). */
+  on(event: 'change', listener: StatusListener): ModelOps;
+  off(event: 'change', listener: StatusListener): ModelOps;
+  readonly health: HealthMonitor;
+  readonly swap: SwapManager;
+}
+
+export function createModelOps({ config, registry, logger, swap: swapOptions, env }: ModelOpsOptions): ModelOps {
+  const log = logger.child({ component: 'model-ops' });
+  const deployments = discoveredDeployments(registry);
+  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, log, env });
+  const swap = new SwapManager({
+    backends: config.backends,
+    deployments,
+    control: createEngineControl({ timeoutMs: config.timeouts.firstTokenMs, apiKey: (b) => backendApiKey(b, env) }),
+    options: { ...DEFAULT_SWAP_OPTIONS, ...swapOptions },
+    log,
+  });
+  const route = routeByHealth(health);
+  const board = new StatusBoard({ backends: config.backends, models: () => registry.discoveredModels(), route, health, swap, log });
+
+  health.on('probe', (backendId, result, startedAt) => {
+    if (result.ok) swap.observe(backendId, result.facts, startedAt);
+  });
+  // Discovery runs every 30 s or so; a backend that comes back should not wait that long.
+  health.on('reachable', (backendId, reachable) => {
+    if (reachable) registry.refresh().catch((err: unknown) => log.error({ err, backend: backendId }, 'refresh after recovery failed'));
+  });
+  const refreshBoard = () => board.refresh();
+  health.on('change', refreshBoard);
+  swap.on('change', refreshBoard);
+  registry.on('change', refreshBoard);
+
+  const ops: ModelOps = {
+    health,
+    swap,
+    async start() {
+      registry.setDeploymentPicker(route);
+      registry.setAttemptHooks(attemptHooks(health, swap));
+      await health.start();
+      board.refresh();
+      void swap.start();
+    },
+    async stop() {
+      health.stop();
+      swap.stop();
+      health.off('change', refreshBoard);
+      swap.off('change', refreshBoard);
+      registry.off('change', refreshBoard);
+    },
+    status: () => board.snapshot(),
+    on(event, listener) {
+      board.on(event, listener);
+      return ops;
+    },
+    off(event, listener) {
+      board.off(event, listener);
+      return ops;
+    },
+  };
+  return ops;
+}
+
+function attemptHooks(health: HealthMonitor, swap: SwapManager): AttemptHooks {
+  return {
+    prepare: (deployment, signal) => swap.prepare(deployment, signal),
+    begin(deployment) {
+      const endStream = swap.begin(deployment);
+      return (outcome) => {
+        endStream();
+        health.recordOutcome(deployment, outcome);
+      };
+    },
+  };
+}
+
+/** Every discovered deployment once, recomputed only when discovery replaced the catalog. */
+function discoveredDeployments(registry: ModelRegistry): () => ArenaDeployment[] {
+  let models: ArenaModel[] | undefined;
+  let deployments: ArenaDeployment[] = [];
+  return () => {
+    const current = registry.discoveredModels();
+    if (current !== models) {
+      models = current;
+      deployments = [...new Map(current.flatMap((m) => m.deployments).map((d) => [d.key, d])).values()];
+    }
+    return deployments;
+  };
+}

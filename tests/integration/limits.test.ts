@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { io as connect } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newSessionToken } from '../../server/arena/ids.js';
+import { startSimulator } from '../../server/sim/index.js';
+import { call, ok, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+describe('rate limits', () => {
+  const arenas: TestArena[] = [];
+  const prefix = `limits:${randomUUID()}:`;
+  afterAll(async () => {
+    for (const a of arenas) await a.close();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+  const arena = async (opts: Parameters<typeof startTestArena>[0]) => {
+    const t = await startTestArena(opts);
+    arenas.push(t);
+    return t;
+  };
+
+  it('limits new battles per session with a clear error, and shares the budget across instances', async () => {
+    const sim = await startSimulator({ flavor: 'ollama', models: TEST_MODELS, preloaded: true });
+    const config = { redisUrl: REDIS_URL, redisPrefix: prefix, limits: { battlesPerMinute: 3 } };
+    const a = await arena({ sim, config });
+    const b = await arena({ sim, config });
+    const session = newSessionToken();
+    const onA = await a.client(session);
+    const onB = await b.client(session);
+    await ok(onA, 'battle:start', { prompt: 'one' });
+    await ok(onB, 'battle:start', { prompt: 'two' });
+    await ok(onA, 'battle:start', { prompt: 'three' });
+    for (const client of [onA, onB]) {
+      const refused = await call(client, 'battle:start', { prompt: 'four' });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+      expect(!refused.ok && refused.error.message).toMatch(/Too many new battles a minute\. Try again in \d+ s\./);
+    }
+    // Another session has its own budget.
+    await ok(await a.client(), 'battle:start', { prompt: 'someone else' });
+    await Promise.all(arenas.splice(0).map((x) => x.close()));
+    await sim.close();
+  });
+
+  it('limits connections per address', async () => {
+    const t = await arena({ config: { limits: { connectionsPerMinutePerIp: 3 } } });
+    for (let i = 0; i < 3; i++) await t.client();
+    const refused = connect(t.url, { transports: ['websocket'], auth: { session: newSessionToken() }, reconnection: false });
+    const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
+    expect(error.message).toMatch(/Too many connections from your address/);
+    refused.close();
+  });
+
+  it('limits votes per session and floods per socket, staying responsive to others', async () => {
+    const t = await arena({ config: { limits: { votesPerMinute: 2, eventsPerSecond: 10 } } });
+    const client = await t.client();
+    const replies = await Promise.all(Array.from({ length: 3 }, () => call(client, 'battle:vote', { battleId: 'nope', choice: 'left' })));
+    expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['not_found', 'not_found', 'rate_limited']);
+
+    const flooder = await t.client();
+    const flood = await Promise.all(Array.from({ length: 40 }, () => call(flooder, 'session:state', {})));
+    const limited = flood.filter((r) => !r.ok && r.error.code === 'rate_limited').length;
+    expect(limited).toBeGreaterThanOrEqual(25);
+    const started = Date.now();
+    await ok(await t.client(), 'session:state', {});
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('admin endpoints', () => {
+  let t: TestArena;
+  const token = 'admin-token-0123456789';
+  afterAll(() => t?.close());
+
+  it('require the admin token, mask secrets, and can make exports private', async () => {
+    t = await startTestArena({ config: { adminToken: token, exportAccess: 'admin' } });
+    const get = (path: string, auth?: string) => fetch(`${t.url}${path}`, { headers: auth ? { authorization: `Bearer ${auth}` } : {} });
+    expect((await get('/api/admin/config')).status).toBe(401);
+    expect((await get('/api/admin/config', 'wrong-token-0123456789')).status).toBe(401);
+    const res = await get('/api/admin/config', token);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(token);
+    expect(text).toContain('****6789');
+    expect((await get('/api/export/battles.jsonl')).status).toBe(401);
+    expect((await get('/api/export/battles.jsonl', token)).status).toBe(200);
+    const refresh = await fetch(`${t.url}/api/admin/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(refresh.status).toBe(200);
+  });
+
+  it('are off without a configured token', async () => {
+    const off = await startTestArena();
+    try {
+      expect((await fetch(`${off.url}/api/admin/config`)).status).toBe(404);
+      expect((await fetch(`${off.url}/api/export/battles.jsonl`)).status).toBe(200);
+    } finally {
+      await off.close();
+    }
+  });
+});
