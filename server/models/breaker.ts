@@ -54,7 +54,7 @@ export class Breaker {
       return;
     }
     this.goodProbesInARow++;
-    if (this.goodProbesInARow < 1) return;
+    if (this.goodProbesInARow < this.opts.closeAfter) return;
     this.open = false;
     this.failuresInARow = 0;
     this.goodProbesInARow = 0;

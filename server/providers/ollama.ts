@@ -26,9 +26,12 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
     accept: 'application/x-ndjson',
     ...(opts.apiKey && { authorization: `Bearer ${opts.apiKey}` }),
   };
+  // Ollama sends no response headers until the model is loaded and has produced its first
+  // token, so the header wait must allow a cold load: it gets the first-token budget.
+  const timeouts = { ...opts.timeouts, connectMs: Math.max(opts.timeouts.connectMs, opts.timeouts.firstTokenMs) };
   return {
     kind: 'ollama',
-    stream: (req) => guardStream(req, opts.timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, headers, req, ctx)),
+    stream: (req) => guardStream(req, timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, headers, req, ctx)),
   };
 }
 

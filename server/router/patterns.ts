@@ -2,8 +2,11 @@ import { UNIT_SPELLINGS } from '../tools/units.js';
 
 /** Regex building blocks shared by the routing rules (source strings, combined case-insensitively). */
 
-/** A number as people type it: 7, 1,245, 3.5, .5 */
-export const NUM = String.raw`(?:\d+(?:[.,]\d+)*|\.\d+)`;
+/**
+ * A number as people type it: 7, 1,245, 3.5, .5. Never starts inside another number: besides being
+ * right, that keeps "1,1,1,…" from making every pattern quadratic.
+ */
+export const NUM = String.raw`(?<![\d.,])(?:\d+(?:[.,]\d+)*|\.\d+)`;
 /** A number with an optional currency sign and magnitude: $1,200, 1.5 million. */
 export const AMOUNT = String.raw`[$£€¥]?\s?${NUM}(?:\s?(?:k|thousand|million|billion|bn)\b)?`;
 /** A sum of money: $40, 46 dollars. */

@@ -132,9 +132,26 @@ describe.each<Flavor>(['ollama', 'vllm'])('%s connect timeout', (flavor) => {
     const sim = await startSimulator({ flavor, models: [slowLoad], preloaded: false });
     try {
       const ended = nextStreamEnd(sim, slowLoad.name);
-      const s = summarize(await collect(providerFor(flavor, sim.url, { ...RELAXED, connectMs: 150 }).stream({ model: slowLoad.name, messages })));
+      // Ollama's header wait is the first-token budget (it holds headers through a cold load).
+      const timeouts = { ...RELAXED, connectMs: 150, ...(flavor === 'ollama' ? { firstTokenMs: 150 } : {}) };
+      const s = summarize(await collect(providerFor(flavor, sim.url, timeouts).stream({ model: slowLoad.name, messages })));
       expect(s.error).toMatchObject({ code: 'connect_timeout', retryable: true });
       expect((await ended).reason).toBe('client_closed');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('ollama cold load', () => {
+  it('is not cut off by the connect timeout when it fits the first-token budget', async () => {
+    const slowLoad: SimModelSpec = { ...PLAIN, loadMs: 400 };
+    const sim = await startSimulator({ flavor: 'ollama', models: [slowLoad], preloaded: false });
+    try {
+      const timeouts = { ...RELAXED, connectMs: 100, firstTokenMs: 5_000 };
+      const s = summarize(await collect(providerFor('ollama', sim.url, timeouts).stream({ model: slowLoad.name, messages })));
+      expect(s.error).toBeUndefined();
+      expect(s.finish?.loadMs).toBeGreaterThanOrEqual(300);
     } finally {
       await sim.close();
     }

@@ -105,6 +105,15 @@ describe('createRouter cascade', () => {
     expect(await router.decide('hello', 'tools')).toMatchObject({ route: 'tools', layer: 'explicit' });
   });
 
+  it('stays fast on long, repetitive prompts that could make patterns backtrack', async () => {
+    const router = createRouter();
+    for (const prompt of ['1,'.repeat(4_000), '1 '.repeat(4_000), '$1 '.repeat(2_600), 'how many days '.repeat(570), '5 km to '.repeat(1_000)]) {
+      const started = performance.now();
+      await router.decide(prompt);
+      expect(performance.now() - started).toBeLessThan(200);
+    }
+  });
+
   it('defaults to arena when every layer abstains, saying why', async () => {
     const rulesOnly = createRouter({ classifier: false });
     expect(await rulesOnly.decide('write a short poem about my grandmother')).toEqual({
