@@ -49,7 +49,7 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
     options: { ...DEFAULT_SWAP_OPTIONS, ...swapOptions },
     log,
   });
-  const route = routeByHealth(health);
+  const route = routeFor(health, swap);
   const board = new StatusBoard({ backends: config.backends, models: () => registry.discoveredModels(), route, health, swap, log });
 
   health.on('probe', (backendId, result, startedAt) => {
@@ -92,6 +92,16 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
     },
   };
   return ops;
+}
+
+/** Healthy first (see routeByHealth); a GPU with no room until a stream ends goes last. */
+function routeFor(health: HealthMonitor, swap: SwapManager): (model: ArenaModel) => ArenaDeployment[] {
+  const byHealth = routeByHealth(health);
+  return (model) => {
+    const order = byHealth(model);
+    const ready = order.filter((d) => swap.canServeNow(d.key));
+    return [...ready, ...order.filter((d) => !ready.includes(d))];
+  };
 }
 
 function attemptHooks(health: HealthMonitor, swap: SwapManager): AttemptHooks {

@@ -144,6 +144,14 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     };
   }
 
+  /** False when loading it now would need to evict a model that is streaming. */
+  canServeNow(deployment: string): boolean {
+    const unit = this.unitOf(deployment);
+    if (!unit || (unit.state !== 'absent' && unit.state !== 'unloading')) return true;
+    if (!unit.backend.gpu || !unit.backend.vramMb) return true;
+    return chooseVictims(this.evictable(unit), this.sizeOf(unit) - this.freeMb(unit.backend)) !== undefined;
+  }
+
   residency(deployment: string): Residency | undefined {
     const unit = this.unitOf(deployment);
     return unit && residencyOf(unit);

@@ -20,6 +20,24 @@ export interface Reply {
   toolCalls: SimToolCall[];
 }
 
+/**
+ * Test directive, inert unless a prompt carries it: `[[echo:<base64>]]` in the last user message
+ * makes the model answer exactly the decoded UTF-8 text (no reasoning, no length cap), so tests
+ * can stream arbitrary, hostile model output. Standard or URL-safe base64.
+ */
+const ECHO_DIRECTIVE = /\[\[echo:([A-Za-z0-9+/_=-]*)\]\]/;
+
+/** The text an `[[echo:…]]` directive asks for, if the prompt has one. */
+export function echoDirective(prompt: string): string | undefined {
+  const match = ECHO_DIRECTIVE.exec(prompt);
+  return match ? Buffer.from(match[1]!, 'base64').toString('utf8') : undefined;
+}
+
+/** Tokens that join back to exactly `text`, leading whitespace included. */
+function exactTokens(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
 const IDENTITY_QUESTION = /\b(who are you|which model|what model|your name|who made you|who created you)\b/i;
 /** A leading think block, closed or cut off mid-reasoning (tags models put it in the content). */
 const THINK_BLOCK = /^\s*<think>[\s\S]*?(<\/think>\s*|$)/;
@@ -74,6 +92,8 @@ function continuation(model: SimModel, messages: SimMessage[], offeredTools: rea
 
 export function composeReply(model: SimModel, messages: SimMessage[], offeredTools?: readonly string[]): Reply {
   if (messages.at(-1)?.role === 'assistant') return continuation(model, messages, offeredTools);
+  const echo = messages.at(-1)?.role === 'user' ? echoDirective(messages.at(-1)!.content) : undefined;
+  if (echo !== undefined) return { reasoning: [], answer: exactTokens(echo), toolCalls: [] };
   const reasoning = reasoningFor(model, messages);
   const toolResults = trailingToolResults(messages);
   if (toolResults.length > 0) return { reasoning, answer: tokenize(toolResultAnswer(model, messages, toolResults)), toolCalls: [] };

@@ -20,33 +20,36 @@ describe('the duel in Chromium', () => {
     await arena?.stop();
   });
 
-  const answer = (side: 'left' | 'right') => page.getByTestId(`answer-${side}`).innerText();
-
   it('types a prompt and watches both answers stream side by side', async () => {
     await page.goto(arena.url);
+    await page.waitForSelector('[data-ready=true]');
+    // Sample both columns every few ms, in the page, from before the prompt is sent.
+    await page.evaluate(() => {
+      const lengths: Record<string, number[]> = { left: [], right: [] };
+      (window as unknown as { __lengths: typeof lengths }).__lengths = lengths;
+      setInterval(() => {
+        for (const side of ['left', 'right']) {
+          const n = (document.querySelector(`[data-testid="answer-${side}"]`)?.textContent ?? '').trim().length;
+          if (n > 0 && lengths[side].at(-1) !== n) lengths[side].push(n);
+        }
+      }, 10);
+    });
     await page.getByTestId('prompt').fill('How do rainbows form?');
     await page.getByTestId('send').click();
-
-    // Streaming, not a dump: both columns show partial text that keeps growing.
-    await page.waitForFunction(() =>
-      ['left', 'right'].every((s) => (document.querySelector(`[data-testid="answer-${s}"]`)?.textContent ?? '').trim().length > 0),
-    );
-    const early = [await answer('left'), await answer('right')];
-    await page.waitForFunction(
-      ([l, r]) =>
-        (document.querySelector('[data-testid="answer-left"]')?.textContent ?? '').length > l.length &&
-        (document.querySelector('[data-testid="answer-right"]')?.textContent ?? '').length > r.length,
-      [early[0].length, early[1].length] as const,
-    );
     expect(await page.getByTestId('vote-left').isDisabled()).toBe(true);
-  });
-
-  it('votes with the keyboard once both finish, then reveals names and timings', async () => {
-    await page.getByTestId('vote-left').waitFor();
     await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, {
       timeout: 20_000,
     });
-    await page.getByTestId('prompt').blur();
+    // Streaming, not a dump: each column was seen at several growing lengths.
+    const lengths = await page.evaluate(() => (window as unknown as { __lengths: Record<string, number[]> }).__lengths);
+    for (const side of ['left', 'right']) {
+      expect(lengths[side].length, `${side} grew in steps`).toBeGreaterThanOrEqual(3);
+      expect([...lengths[side]].sort((a, b) => a - b)).toEqual(lengths[side]);
+    }
+  });
+
+  it('votes with the keyboard once both finish, then reveals names and timings', async () => {
+    await page.keyboard.press('Escape'); // leave the prompt box so 1–4 vote
     await page.keyboard.press('1');
     await page.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
     const reveal = (await page.getByTestId('reveal-left').innerText()) + (await page.getByTestId('reveal-right').innerText());

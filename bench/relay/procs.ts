@@ -1,0 +1,292 @@
+/**
+ * The processes a relay benchmark runs (simulator, Arena instances, the baseline server), each in
+ * its own OS process, and their CPU and memory read from /proc.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SimModelSpec } from '../../server/sim/index.js';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+export interface Proc {
+  name: string;
+  pid: number;
+  url: string;
+  child: ChildProcess;
+  /** Log lines at warn level or above (Arena) / stderr lines, for the report. */
+  problems: string[];
+  stop(): Promise<void>;
+}
+
+const live = new Set<Proc>();
+
+/** Stops every process this harness started (on exit, errors, Ctrl-C). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
+interface SpawnOptions {
+  name: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Finds the URL in a stdout line. */
+  url: (line: string) => string | undefined;
+  /** Which stdout lines are worth keeping as problems. */
+  problem?: (line: string) => boolean;
+  cleanup?: () => void;
+  timeoutMs?: number;
+}
+
+function spawnProc(opts: SpawnOptions): Promise<Proc> {
+  const child = spawn(process.execPath, opts.args, {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const problems: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+    for (const line of d.toString().split('\n')) if (line.trim() && problems.length < 50) problems.push(`stderr: ${line.slice(0, 300)}`);
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const proc: Proc = {
+    name: opts.name,
+    pid: child.pid!,
+    url: '',
+    child,
+    problems,
+    stop: async () => {
+      live.delete(proc);
+      if (!exited) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exit;
+        clearTimeout(killer);
+      }
+      opts.cleanup?.();
+    },
+  };
+  live.add(proc);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${opts.name} did not start: ${stderr.slice(-2000)}`)), opts.timeoutMs ?? 60_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      void proc.stop();
+      reject(err);
+    };
+    child.once('exit', (code) => fail(new Error(`${opts.name} exited with ${code}: ${stderr.slice(-2000)}`)));
+    let buffer = '';
+    // Always drained: a full stdout pipe would block the process being measured.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!proc.url) {
+          const url = opts.url(line);
+          if (url) {
+            proc.url = url;
+            clearTimeout(timer);
+            child.removeAllListeners('exit');
+            child.once('exit', () => (exited = true));
+            resolve(proc);
+          }
+        } else if (opts.problem?.(line) && problems.length < 50) problems.push(line.slice(0, 300));
+      }
+    });
+  });
+}
+
+/** `dist/arena.mjs sim` when the build knows --stamp, else the simulator from source (tsx). */
+export function simCommand(): { args: string[]; source: string } {
+  const dist = join(ROOT, 'dist/arena.mjs');
+  if (existsSync(dist)) {
+    const help = execFileSync(process.execPath, [dist, 'sim', '--help'], { cwd: ROOT, timeout: 20_000 }).toString();
+    if (help.includes('--stamp')) return { args: [dist, 'sim'], source: 'node dist/arena.mjs sim --stamp' };
+  }
+  return { args: ['--import', 'tsx', join(ROOT, 'server/cli.ts'), 'sim'], source: 'node --import tsx server/cli.ts sim --stamp (dist/ predates --stamp)' };
+}
+
+export async function startSim(models: SimModelSpec[]): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-sim-'));
+  const file = join(dir, 'models.json');
+  writeFileSync(file, JSON.stringify(models));
+  const { args } = simCommand();
+  return spawnProc({
+    name: 'sim',
+    args: [...args, '--flavor', 'ollama', '--port', '0', '--models', file, '--stamp'],
+    url: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
+}
+
+export interface ArenaSpawn {
+  simUrl: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  maxTurns?: number;
+  name?: string;
+}
+
+/** The production server: `node dist/arena.mjs serve`, configured by a YAML file and env. */
+export async function startArena(opts: ArenaSpawn): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-'));
+  const yaml = [
+    `demo: 'off'`,
+    `backends:`,
+    `  - { id: sim, kind: ollama, url: '${opts.simUrl}' }`,
+    `arena:`,
+    `  battlesPerMinute: 100000`,
+    `  maxTurns: ${opts.maxTurns ?? 8}`,
+    ...(opts.redisPrefix ? [`redisPrefix: '${opts.redisPrefix}'`] : []),
+  ].join('\n');
+  writeFileSync(join(dir, 'arena.yaml'), yaml + '\n');
+  return spawnProc({
+    name: opts.name ?? 'arena',
+    args: [join(ROOT, 'dist/arena.mjs'), 'serve'],
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ARENA_CONFIG: join(dir, 'arena.yaml'),
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'info',
+      ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : { REDIS_URL: '' }),
+    },
+    url: (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        return entry.msg === 'arena listening' ? entry.url : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    // pino levels: 40 warn, 50 error, 60 fatal.
+    problem: (line) => /"level":(4|5|6)\d/.test(line),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
+}
+
+export async function startBaseline(simUrl: string, models: string[]): Promise<Proc> {
+  return spawnProc({
+    name: 'baseline',
+    args: ['--import', 'tsx', join(ROOT, 'bench/baseline-server.ts'), '--sim', simUrl, '--models', models.join(',')],
+    url: (line) => /baseline listening on (http:\/\/\S+)/.exec(line)?.[1],
+  });
+}
+
+/** Builds dist/ when it is missing (npm run build). */
+export function ensureBuilt(): string {
+  const dist = join(ROOT, 'dist/arena.mjs');
+  if (!existsSync(dist)) {
+    console.error('[bench] dist/arena.mjs missing: npm run build');
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return dist;
+}
+
+// ---------------------------------------------------------------- /proc sampling
+
+export interface ProcStat {
+  /** CPU seconds (user + system). */
+  cpu: number;
+  rssMb: number;
+}
+
+export function readProc(pid: number): ProcStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return { cpu, rssMb: rssKb / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+export interface UsageSummary {
+  /** Average CPU over the window, % of one core. */
+  cpuPct: number;
+  rssAvgMb: number;
+  rssMaxMb: number;
+  rssEndMb: number;
+  samples: { t: number; cpuPct: number; rssMb: number }[];
+}
+
+/** Samples a process every `everyMs` until stopped. */
+export class ProcSampler {
+  private timer: NodeJS.Timeout | null = null;
+  private first: { t: number; stat: ProcStat } | null = null;
+  private last: { t: number; stat: ProcStat } | null = null;
+  private readonly samples: UsageSummary['samples'] = [];
+
+  constructor(
+    readonly pid: number,
+    private readonly everyMs = 1_000,
+  ) {}
+
+  start(): this {
+    const take = () => {
+      const stat = readProc(this.pid);
+      if (!stat) return;
+      const t = performance.now();
+      const prev = this.last;
+      if (!this.first) this.first = { t, stat };
+      this.last = { t, stat };
+      if (prev) this.samples.push({ t: (t - this.first.t) / 1000, cpuPct: ((stat.cpu - prev.stat.cpu) / ((t - prev.t) / 1000)) * 100, rssMb: stat.rssMb });
+    };
+    take();
+    this.timer = setInterval(take, this.everyMs);
+    return this;
+  }
+
+  stop(): UsageSummary {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const stat = readProc(this.pid);
+    if (stat) this.last = { t: performance.now(), stat };
+    const { first, last } = this;
+    const rss = this.samples.map((s) => s.rssMb);
+    return {
+      cpuPct: first && last && last.t > first.t ? ((last.stat.cpu - first.stat.cpu) / ((last.t - first.t) / 1000)) * 100 : NaN,
+      rssAvgMb: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length : (last?.stat.rssMb ?? NaN),
+      rssMaxMb: rss.length ? Math.max(...rss) : (last?.stat.rssMb ?? NaN),
+      rssEndMb: last?.stat.rssMb ?? NaN,
+      samples: this.samples,
+    };
+  }
+}
+
+/** Bytes waiting in kernel socket queues on connections to `port` (send queue on the server side). */
+export function kernelQueues(port: number): { sockets: number; txBytes: number; rxBytes: number } {
+  let sockets = 0;
+  let txBytes = 0;
+  let rxBytes = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 5) continue;
+      const localPort = parseInt(cols[1]!.split(':')[1]!, 16);
+      if (localPort !== port || cols[3] !== '01') continue; // 01 = ESTABLISHED
+      const [tx, rx] = cols[4]!.split(':').map((h) => parseInt(h, 16));
+      sockets++;
+      txBytes += tx!;
+      rxBytes += rx!;
+    }
+  }
+  return { sockets, txBytes, rxBytes };
+}

@@ -1,0 +1,125 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../server/providers/types.js';
+import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
+import { routeOf, startOps, untilState, type OpsHarness } from './failover-setup.js';
+
+/**
+ * Failover times against real faults, recorded in docs/benchmarks.md: fault → first request
+ * served by the CPU, idle fault → GPU marked down, GPU killed mid-answer → first CPU token,
+ * recovery → traffic back on the GPU (the hysteresis: `closeAfter` good probes).
+ */
+
+const LLAMA: SimModelSpec = { name: 'llama3.1:8b', family: 'llama', tokensPerSecond: 300, ttftMs: 15, loadMs: 20, maxTokens: 40 };
+const GPU = `gpu/${LLAMA.name}`;
+const CPU = `cpu/${LLAMA.name}`;
+const INTERVAL_MS = 200;
+const CLOSE_AFTER = 3;
+const ROUNDS = 4;
+const messages: ChatMessage[] = [{ role: 'user', content: 'Why is the sky blue?' }];
+
+describe('failover timing', () => {
+  let gpu: Simulator;
+  let cpu: Simulator;
+  let h: OpsHarness;
+  const results: Record<string, number[]> = { faultToCpuFirstToken: [], idleFaultDetected: [], midStreamGap: [], recoveryToGpu: [] };
+
+  beforeAll(async () => {
+    [gpu, cpu] = await Promise.all([
+      startSimulator({ flavor: 'vllm', models: [LLAMA] }),
+      startSimulator({ flavor: 'ollama', models: [LLAMA], preloaded: true }),
+    ]);
+    h = await startOps({
+      backends: [
+        { id: 'gpu', kind: 'vllm', url: gpu.url, gpu: true },
+        { id: 'cpu', kind: 'ollama', url: cpu.url },
+      ],
+      models: [{ id: 'llama', deployments: [{ backend: 'gpu', model: LLAMA.name }, { backend: 'cpu', model: LLAMA.name }] }],
+      health: { intervalMs: INTERVAL_MS, timeoutMs: 500, closeAfter: CLOSE_AFTER },
+    });
+  });
+  afterAll(async () => {
+    console.log(`failover timing (ms; probe interval ${INTERVAL_MS}, closeAfter ${CLOSE_AFTER}, ${ROUNDS} rounds)`);
+    console.table(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])));
+    await h.close();
+    await Promise.all([gpu.close(), cpu.close()]);
+  });
+
+  /** Milliseconds from `since` until the request's first text token, and where that token came from. */
+  async function firstToken(since: number, maxTokens?: number): Promise<{ ms: number; deployment: string }> {
+    let deployment = '';
+    let ms = NaN;
+    for await (const part of h.registry.stream('llama', { messages, maxTokens })) {
+      if (part.type === 'route') deployment = part.deployment;
+      if (part.type === 'text' && Number.isNaN(ms)) ms = performance.now() - since;
+    }
+    return { ms, deployment };
+  }
+
+  async function recover(): Promise<number> {
+    const up = once(gpu.events, 'up');
+    gpu.setFault({ kind: 'none' });
+    await up;
+    const since = performance.now();
+    for (;;) {
+      const { deployment } = await firstToken(since, 2);
+      if (deployment === GPU) return performance.now() - since;
+    }
+  }
+
+  it('fault → the first request is served by the CPU within milliseconds', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const down = once(gpu.events, 'down');
+      gpu.setFault({ kind: 'down' });
+      await down;
+      const { ms, deployment } = await firstToken(performance.now());
+      expect(deployment).toBe(CPU);
+      results.faultToCpuFirstToken!.push(ms);
+      results.recoveryToGpu!.push(await recover());
+    }
+    expect(Math.max(...results.faultToCpuFirstToken!)).toBeLessThan(250);
+  });
+
+  it('idle fault → marked down within one probe interval', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const down = once(gpu.events, 'down');
+      gpu.setFault({ kind: 'down' });
+      await down;
+      const since = performance.now();
+      await untilState(h.ops, GPU, 'down');
+      results.idleFaultDetected!.push(performance.now() - since);
+      expect(routeOf(h.ops, 'llama')).toEqual([CPU]);
+      results.recoveryToGpu!.push(await recover());
+    }
+    expect(Math.max(...results.idleFaultDetected!)).toBeLessThan(INTERVAL_MS + 250);
+  });
+
+  it('GPU killed mid-answer → the first CPU token follows within milliseconds', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      let texts = 0;
+      let killedAt = 0;
+      let gap = NaN;
+      for await (const part of h.registry.stream('llama', { messages })) {
+        if (part.type === 'text' && ++texts === 5) {
+          killedAt = performance.now();
+          gpu.setFault({ kind: 'down' });
+        } else if (part.type === 'text' && killedAt && Number.isNaN(gap)) gap = performance.now() - killedAt;
+      }
+      results.midStreamGap!.push(gap);
+      results.recoveryToGpu!.push(await recover());
+    }
+    expect(Math.max(...results.midStreamGap!)).toBeLessThan(250);
+  });
+
+  it('recovery → traffic back on the GPU after the hysteresis, not before', () => {
+    const floor = (CLOSE_AFTER - 1) * INTERVAL_MS;
+    expect(Math.min(...results.recoveryToGpu!)).toBeGreaterThanOrEqual(floor);
+    expect(Math.max(...results.recoveryToGpu!)).toBeLessThan((CLOSE_AFTER + 1) * INTERVAL_MS + 250);
+  });
+});
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  return { n: values.length, min: Math.round(sorted[0] ?? NaN), median: Math.round(median), max: Math.round(sorted.at(-1) ?? NaN) };
+}
