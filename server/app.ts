@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
+import { createToolPath } from './router/tool-path.js';
 import { battleRoom, createRealtime, leaderboardRoom, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -61,6 +62,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();
   registry.start(config.discovery.intervalMs);
+  const tools = await createToolPath({ config, registry, logger });
   const metrics = createMetrics();
   const httpServer = opts.httpServer ?? createServer();
 
@@ -80,6 +82,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     metrics,
     models: arenaModels(config, registry),
     limits: config.arena,
+    tools,
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     coalesceMs: opts.coalesceMs,

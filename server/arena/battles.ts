@@ -7,6 +7,7 @@ import type {
   BattleEvent,
   BattleView,
   ParsedPayload,
+  RouteInfo,
   SeqEvent,
   Side,
   TournamentView,
@@ -16,13 +17,14 @@ import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
 import type { ChatMessage, ChatRequest } from '../providers/types.js';
+import type { ToolPath } from '../router/tool-path.js';
 import type { BattleRecord, SessionRecord, Store } from '../store/types.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
-import { applyEvent, buildReveal, isEnded, isSettled, toView } from './record.js';
+import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
 /** What the arena needs from the model layer (the registry implements it). */
@@ -65,6 +67,8 @@ export interface BattleServiceDeps {
   forward(action: RemoteAction): Promise<Ack | null>;
   /** Called after each stored vote (ratings recompute). */
   onVote?(battle: BattleRecord): void;
+  /** The router and the tool-calling model; without it every prompt goes to the arena. */
+  tools?: ToolPath;
   coalesceMs?: number;
 }
 
@@ -114,6 +118,7 @@ export class BattleService {
     const models = this.deps.models.available();
     return {
       demo: models.some((m) => this.deps.models.describe(m).demo),
+      tools: this.deps.tools?.status() ?? { enabled: false, reason: 'The tools path is not configured.' },
       availableModels: models.length,
       tournamentModels: models.length,
     };
@@ -160,20 +165,36 @@ export class BattleService {
 
   // ------------------------------------------------------------------ new battles (any instance)
 
-  async start(caller: Caller, { prompt, mode }: ParsedPayload<'battle:start'>): Promise<AckResults['battle:start']> {
-    this.checkPrompt(prompt);
+  async start(caller: Caller, payload: ParsedPayload<'battle:start'>): Promise<AckResults['battle:start']> {
+    this.checkPrompt(payload.prompt);
     const session = await this.session(caller.sessionHash);
-    const models = this.availableModels();
-    let pair: [string, string] | null;
-    if (mode === 'tournament') {
-      session.tournament = newTournament(newId(), prompt, shuffle(models));
-      pair = nextRound(session.tournament);
-    } else {
-      session.tournament = undefined;
-      pair = this.deps.pickPair(models, new Set());
+    if (payload.mode === 'tournament') {
+      const models = this.availableModels();
+      session.tournament = newTournament(newId(), payload.prompt, shuffle(models));
+      const pair = nextRound(session.tournament);
+      return { battle: await this.open(caller, session, { pair, mode: 'tournament', groupId: session.tournament.id, prompt: payload.prompt }) };
     }
-    const kind = mode === 'tournament' ? 'tournament' : 'arena';
-    return { battle: await this.open(caller, session, pair, kind, session.tournament?.id, prompt) };
+    session.tournament = undefined;
+    const { prompt, route } = await this.route(payload.prompt, payload.route);
+    if (route?.route === 'tools' && !route.toolsUnavailable) {
+      const model = this.deps.tools!.status().model!;
+      return { battle: await this.open(caller, session, { pair: [model, ''], mode: 'tools', prompt, route }) };
+    }
+    const pair = this.deps.pickPair(this.availableModels(), new Set());
+    return { battle: await this.open(caller, session, { pair, mode: 'arena', prompt, route }) };
+  }
+
+  /** The router's decision; a tools decision falls back to the arena (saying why) when the tools path is off. */
+  private async route(input: string, mode: ParsedPayload<'battle:start'>['route']): Promise<{ prompt: string; route?: RouteInfo }> {
+    if (!this.deps.tools) return { prompt: input };
+    const { prompt, ...decision } = await this.deps.tools.decide(input, mode);
+    if (!prompt.trim()) fail('bad_request', 'prompt: prompt is empty');
+    const route: RouteInfo = { route: decision.route, layer: decision.layer, reason: decision.reason, confidence: decision.confidence };
+    if (decision.route === 'tools') {
+      const status = this.deps.tools.status();
+      if (!status.enabled) route.toolsUnavailable = status.reason;
+    }
+    return { prompt, route };
   }
 
   async next(caller: Caller, { battleId }: ParsedPayload<'battle:next'>): Promise<AckResults['battle:next']> {
@@ -183,6 +204,7 @@ export class BattleService {
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
     if (!prompt) fail('conflict', 'This battle has no prompt to run again.');
+    if (previous.mode === 'tools') fail('conflict', 'Answers on the tools path have no next pair: ask in the arena for a duel.');
     const session = await this.session(caller.sessionHash);
     const models = this.availableModels();
 
@@ -191,14 +213,14 @@ export class BattleService {
       if (!t || t.id !== previous.groupId) fail('conflict', 'This tournament is no longer active.');
       if (!previous.vote) fail('conflict', 'Vote on this round before the next challenger enters.');
       if (t!.done) fail('conflict', 'The tournament is over: start a new one.');
-      return { battle: await this.open(caller, session, nextRound(t!), 'tournament', t!.id, prompt!) };
+      return { battle: await this.open(caller, session, { pair: nextRound(t!), mode: 'tournament', groupId: t!.id, prompt: prompt! }) };
     }
     const group = promptKey(prompt!);
     const { pairs, restarted } = unseenPairs(models, session.seenPairs[group] ?? []);
     if (restarted) session.seenPairs[group] = [];
     const candidates = new Set(pairs.map(([a, b]) => pairKey(a, b)));
     const exclude = new Set(allPairs(models).map(([a, b]) => pairKey(a, b)).filter((k) => !candidates.has(k)));
-    return { battle: await this.open(caller, session, this.deps.pickPair(models, exclude), 'cycle', group, prompt!) };
+    return { battle: await this.open(caller, session, { pair: this.deps.pickPair(models, exclude), mode: 'cycle', groupId: group, prompt: prompt! }) };
   }
 
   // ------------------------------------------------------------------ owner actions (the owning instance)
@@ -236,6 +258,7 @@ export class BattleService {
   vote(caller: Caller, p: ParsedPayload<'battle:vote'>): Promise<AckResults['battle:vote']> {
     return this.asOwner(caller, 'vote', p, async (live) => {
       const { record } = live;
+      if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
       const at = Date.now();
@@ -306,13 +329,12 @@ export class BattleService {
   private async open(
     caller: Caller,
     session: SessionRecord,
-    pair: [string, string] | null,
-    mode: BattleRecord['mode'],
-    groupId: string | undefined,
-    prompt: string,
+    opts: { pair: [string, string] | null; mode: BattleRecord['mode']; prompt: string; groupId?: string; route?: RouteInfo },
   ): Promise<BattleView> {
+    const { pair, mode, prompt, groupId, route } = opts;
     if (!pair) fail('unavailable', 'No pair of models is available right now.');
-    const [left, right] = Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
+    // Blind duels randomise sides; the tools path has one named model, always on the left.
+    const [left, right] = mode === 'tools' || Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
     const record: BattleRecord = {
       id: newId(),
       sessionHash: caller.sessionHash,
@@ -324,16 +346,17 @@ export class BattleService {
       leak: { left: false, right: false },
       watchToken: newId(18),
       ...(groupId ? { groupId } : {}),
+      ...(route ? { route } : {}),
       lastSeq: 0,
     };
     await this.deps.cluster.acquire(record.id);
     const live = this.track(record);
     session.currentBattleId = record.id;
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
-    this.markSeen(session, prompt, pair!);
+    if (mode !== 'tools') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
     caller.join(record.id);
-    this.deps.logger.info({ battleId: record.id, mode }, 'battle created');
+    this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
   }
@@ -343,7 +366,8 @@ export class BattleService {
     live.log.push({ t: 'turn', turn, prompt });
     void this.persist(live);
     this.deps.cluster.markStreaming(live.record.id);
-    for (const side of SIDES) void this.runSide(live, side, turn);
+    if (live.record.mode === 'tools') void this.runTools(live, turn);
+    else for (const side of SIDES) void this.runSide(live, side, turn);
     this.updateGauges();
   }
 
@@ -436,6 +460,59 @@ export class BattleService {
     }
   }
 
+  /** The tools path: one named model, tool calls and results streamed as they happen. */
+  private async runTools(live: LiveBattle, turn: number): Promise<void> {
+    const side: Side = 'left';
+    const run = live.runs[side];
+    const stale = () => live.runs[side] !== run;
+    const push = (event: BattleEvent) => {
+      if (!stale()) live.log.push(event);
+    };
+    const controller = new AbortController();
+    live.controllers[side] = controller;
+    const { record } = live;
+    let streaming = false;
+    let ended = false;
+    const end = (status: 'done' | 'stopped' | 'error', error?: string) => {
+      if (ended) return;
+      ended = true;
+      push({ t: 'end', side, turn, status, ...(error ? { error } : {}) });
+    };
+    const text = (kind: 'text' | 'reasoning', value: string) => {
+      if (!streaming) {
+        streaming = true;
+        push({ t: 'status', side, turn, status: 'streaming' });
+      }
+      this.deps.metrics.tokensRelayed.inc();
+      push({ t: 'delta', side, turn, [kind]: value });
+    };
+    this.deps.metrics.activeStreams.inc();
+    try {
+      const result = await this.deps.tools!.run(this.history(record, side, turn, false), controller.signal, (e) => {
+        if (e.type === 'text' || e.type === 'reasoning') text(e.type, e.text);
+        else if (e.type === 'tool-call') push({ t: 'tool-call', side, turn, id: e.id, name: e.name, arguments: e.arguments });
+        else if (e.type === 'tool-result')
+          push({ t: 'tool-result', side, turn, id: e.id, ok: e.ok, ms: Math.round(e.ms), ...(e.ok ? { result: e.result } : { error: e.error }) });
+      });
+      record.models.left = result.model;
+      if (result.note) text('text', `\n\n*${result.note}*`);
+      if (result.outcome === 'error') end(result.error?.code === 'aborted' ? 'stopped' : 'error', neutralError(result.error?.code ?? ''));
+      else end('done');
+    } catch (err) {
+      this.deps.logger.error({ battleId: record.id, err }, 'tools path failed');
+      end(controller.signal.aborted ? 'stopped' : 'error', (err as Error).message);
+    } finally {
+      this.deps.metrics.activeStreams.dec();
+      if (!stale()) {
+        live.controllers[side] = undefined;
+        live.log.flush();
+        live.lastActive = Date.now();
+        this.updateGauges();
+        await this.persist(live);
+      }
+    }
+  }
+
   /** Each side sees only its own past answers; a resumed side also gets its partial answer as prefill. */
   private history(record: BattleRecord, side: Side, turn: number, resume: boolean): ChatMessage[] {
     const messages: ChatMessage[] = [];
@@ -450,6 +527,7 @@ export class BattleService {
   }
 
   private endUnfinished(live: LiveBattle, side: Side): void {
+    if (!sidesOf(live.record).includes(side)) return;
     const turn = live.record.turns.length - 1;
     const answer = live.record.turns[turn]?.answers[side];
     if (answer && !isEnded(answer)) {
@@ -539,9 +617,11 @@ export class BattleService {
         continue;
       }
       const turn = live.record.turns.length - 1;
-      const unfinished = SIDES.filter((s) => turn >= 0 && !isEnded(live.record.turns[turn].answers[s]));
+      const unfinished = sidesOf(live.record).filter((s) => turn >= 0 && !isEnded(live.record.turns[turn].answers[s]));
       this.deps.logger.warn({ battleId, sides: unfinished }, 'took over a battle from a dead instance');
-      for (const side of unfinished) void this.runSide(live, side, turn, true);
+      // A tool conversation cannot be continued mid-loop: it runs its turn again.
+      if (live.record.mode === 'tools' && unfinished.length) this.beginTurn(live, live.record.turns[turn].prompt, turn);
+      else for (const side of unfinished) void this.runSide(live, side, turn, true);
       this.updateGauges();
     }
   }

@@ -38,6 +38,16 @@ export function applyEvent(record: BattleRecord, event: BattleEvent): void {
     case 'leak':
       record.leak[event.side] = true;
       return;
+    case 'tool-call': {
+      const answer = record.turns[event.turn]?.answers[event.side];
+      if (answer) (answer.tools ??= []).push({ id: event.id, name: event.name, arguments: event.arguments });
+      return;
+    }
+    case 'tool-result': {
+      const call = record.turns[event.turn]?.answers[event.side].tools?.find((c) => c.id === event.id);
+      if (call) Object.assign(call, { ok: event.ok, ms: event.ms, ...(event.ok ? { result: event.result } : { error: event.error }) });
+      return;
+    }
     case 'vote':
       record.vote ??= { choice: event.choice, at: Date.now() };
       return;
@@ -56,6 +66,8 @@ export function toView(record: BattleRecord, seq: number, reveal: Reveal | undef
     turns,
     leak: { ...record.leak },
     seq,
+    ...(record.route ? { route: record.route } : {}),
+    ...(record.mode === 'tools' ? { toolModel: record.models.left } : {}),
     ...(record.vote && reveal ? { vote: record.vote.choice, reveal } : {}),
     ...(owner ? { sharePath: `/watch/${record.id}?t=${record.watchToken}` } : {}),
   };
@@ -68,6 +80,7 @@ function answerView(a: SideAnswer) {
     status: a.status,
     ...(a.error ? { error: a.error } : {}),
     ...(a.resumed ? { resumed: true } : {}),
+    ...(a.tools ? { tools: a.tools.map((t) => ({ ...t })) } : {}),
   };
 }
 
@@ -94,7 +107,12 @@ export function isEnded(answer: SideAnswer): boolean {
   return answer.status === 'done' || answer.status === 'stopped' || answer.status === 'error';
 }
 
+/** The sides that answer: both in a duel, one on the tools path. */
+export function sidesOf(record: BattleRecord): readonly Side[] {
+  return record.mode === 'tools' ? ['left'] : ['left', 'right'];
+}
+
 export function isSettled(record: BattleRecord): boolean {
   const last = record.turns.at(-1);
-  return Boolean(last && isEnded(last.answers.left) && isEnded(last.answers.right));
+  return Boolean(last && sidesOf(record).every((s) => isEnded(last.answers[s])));
 }

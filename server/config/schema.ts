@@ -94,6 +94,25 @@ export const ConfigSchema = z
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
       })
       .prefault({}),
+    /** The tools path: questions that need computation, dates or conversions. */
+    tools: z
+      .object({
+        /** Backend for the tool-calling model; default: OpenAI when OPENAI_API_KEY is set, else the first tool-capable arena model. */
+        backend: z.string().optional(),
+        model: z.string().default('gpt-4o'),
+        maxRounds: z.number().int().min(1).max(10).default(4),
+        /** Extra tool modules (paths); each default-exports a tool or an array of tools. */
+        modules: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    router: z
+      .object({
+        /** The built-in classifier layer (after the explicit choice and the rules). */
+        classifier: z.boolean().default(true),
+        /** Optional LLM layer: asks a configured backend, with a short timeout. */
+        llm: z.object({ backend: z.string(), model: z.string(), timeoutMs: ms.default(1_500) }).optional(),
+      })
+      .prefault({}),
     /** Rate limits, shared by every instance through Redis when it is configured. */
     limits: z
       .object({
@@ -120,6 +139,12 @@ export const ConfigSchema = z
       if (cfg.backends.findIndex((o) => o.id === b.id) !== i)
         ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
     });
+    const checkBackend = (id: string | undefined, path: (string | number)[]) => {
+      if (id !== undefined && !ids.has(id))
+        ctx.addIssue({ code: 'custom', path, message: `unknown backend "${id}" (declared: ${[...ids].join(', ') || 'none'})` });
+    };
+    checkBackend(cfg.tools.backend, ['tools', 'backend']);
+    checkBackend(cfg.router.llm?.backend, ['router', 'llm', 'backend']);
     cfg.models.forEach((m, i) => {
       m.deployments.forEach((d, j) => {
         if (!ids.has(d.backend))

@@ -36,6 +36,8 @@ export interface BackendSnapshot {
   kind: BackendConfig['kind'];
   url: string;
   gpu: boolean;
+  /** The built-in simulator's demo backend. */
+  demo: boolean;
   /** null until the first probe. */
   reachable: boolean | null;
   checkedAt: string | null;
@@ -136,6 +138,7 @@ export class StatusBoard extends EventEmitter<{ change: [snapshot: StatusSnapsho
       kind: backend.kind,
       url: displayUrl(backend.url),
       gpu: backend.gpu,
+      demo: backend.demo,
       reachable: health?.reachable ?? null,
       checkedAt: isoOrNull(health?.checkedAt),
       latencyMs: health?.latencyMs ?? null,

@@ -1,3 +1,5 @@
+import type { RouteInfo, ToolCallView } from '../../src/lib/shared/protocol.js';
+
 /**
  * Durable state of the arena. Two drivers implement `Store` (embedded SQLite, Redis) and one
  * contract test suite runs against both, so the rest of the server never knows which it has.
@@ -21,6 +23,8 @@ export interface SideAnswer {
   deployment?: string;
   /** True when the answer was continued on another deployment after a mid-stream failure. */
   resumed?: boolean;
+  /** Tools path: the calls made while answering. */
+  tools?: ToolCallView[];
 }
 
 export interface Turn {
@@ -29,7 +33,7 @@ export interface Turn {
   answers: Record<Side, SideAnswer>;
 }
 
-export type BattleMode = 'arena' | 'cycle' | 'tournament';
+export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
 
 export interface BattleRecord {
   id: string;
@@ -48,6 +52,8 @@ export interface BattleRecord {
   watchToken: string;
   /** For cycles and tournaments: the group this battle belongs to. */
   groupId?: string;
+  /** How the router decided, when it was asked. */
+  route?: RouteInfo;
   /** Sequence number of the last event applied to this record (resume point after a restart). */
   lastSeq?: number;
 }

@@ -11,7 +11,30 @@ export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
 export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
-export type BattleMode = 'arena' | 'cycle' | 'tournament';
+export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
+/** The user's routing toggle: let the router decide, or force a duel / the tool-calling model. */
+export type RouteMode = 'auto' | 'arena' | 'tools';
+
+/** Why a prompt went where it went (shown to the user, who may override it). */
+export interface RouteInfo {
+  route: 'arena' | 'tools';
+  layer: 'explicit' | 'rules' | 'classifier' | 'llm';
+  reason: string;
+  confidence: number;
+  /** The router chose tools but the tools path is off, so the prompt went to the arena. */
+  toolsUnavailable?: string;
+}
+
+/** One tool call of the tools path, as it streams: the call first, its result when it returns. */
+export interface ToolCallView {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  ok?: boolean;
+  result?: unknown;
+  error?: string;
+  ms?: number;
+}
 
 // ---------------------------------------------------------------- errors and acks
 
@@ -42,6 +65,8 @@ export interface AnswerView {
   error?: string;
   /** Continued on another backend after a failure: a neutral marker, no identity. */
   resumed?: boolean;
+  /** Tools path only: the tool calls made while answering, in order. */
+  tools?: ToolCallView[];
 }
 
 export interface TurnView {
@@ -82,6 +107,10 @@ export interface BattleView {
   /** Owner only: the spectator share path (/watch/<id>?t=<capability>). */
   sharePath?: string;
   tournament?: TournamentView;
+  /** How the router decided (absent for tournaments and Next). */
+  route?: RouteInfo;
+  /** Tools path only (not blind, never rated): the model answering, shown from the start. */
+  toolModel?: string;
 }
 
 // ---------------------------------------------------------------- ordered battle events
@@ -93,6 +122,8 @@ export type BattleEvent =
   | { t: 'delta'; side: Side; turn: number; text?: string; reasoning?: string }
   | { t: 'end'; side: Side; turn: number; status: 'done' | 'stopped' | 'error'; error?: string }
   | { t: 'leak'; side: Side }
+  | { t: 'tool-call'; side: Side; turn: number; id: string; name: string; arguments: Record<string, unknown> }
+  | { t: 'tool-result'; side: Side; turn: number; id: string; ok: boolean; result?: unknown; error?: string; ms: number }
   | { t: 'vote'; choice: VoteChoice; reveal: Reveal; tournament?: TournamentView };
 export type SeqEvent = BattleEvent & { seq: number };
 
@@ -107,6 +138,8 @@ export type CrowdTally = Record<VoteChoice, number>;
 
 export interface ArenaInfo {
   demo: boolean;
+  /** Whether questions that need tools can go to a tool-calling model, and why not. */
+  tools: { enabled: boolean; model?: string; reason?: string };
   /** How many arena models are available right now (no names: that would hint identities). */
   availableModels: number;
   tournamentModels: number;
@@ -120,7 +153,9 @@ const side = z.enum(['left', 'right']);
 
 export const ClientSchemas = {
   'session:state': z.object({}).strict(),
-  'battle:start': z.object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena') }).strict(),
+  'battle:start': z
+    .object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena'), route: z.enum(['auto', 'arena', 'tools']).default('auto') })
+    .strict(),
   'battle:send': z.object({ battleId: id, prompt }).strict(),
   'battle:stop': z.object({ battleId: id, side: side.optional() }).strict(),
   'battle:regenerate': z.object({ battleId: id }).strict(),

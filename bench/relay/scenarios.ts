@@ -1,0 +1,307 @@
+/**
+ * The relay scenarios: (a) one instance vs the baseline, (b) two instances + Redis, (c) capacity
+ * ladder, (d) slow consumers. Each starts its own processes and stops them before returning.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { simulatedAnswer, type SimModelSpec } from '../../server/sim/index.js';
+import type { LatencySummary } from './histogram.js';
+import { connectIdle, measureDirect, runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { kernelQueues, ProcSampler, readProc, startArena, startBaseline, startSim, type Proc, type UsageSummary } from './procs.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (msg: string) => console.error(`[bench] ${msg}`);
+
+export interface RelaySettings {
+  quick: boolean;
+  tokensPerSecond: number;
+  ttftMs: number;
+  /** Measured seconds per load run (after warm-up). */
+  durationS: number;
+  warmupS: number;
+  duels: number;
+  spectators: number;
+  /** Idle connections for the memory-per-connection figure. */
+  idleClients: number;
+  steps: number[];
+  spectatorsPerDuel: number;
+  maxSpectators: number;
+  capacityDurationS: number;
+  p99LimitMs: number;
+  redisUrl: string;
+  slowClients: number;
+  slowDuelsEach: number;
+  slowDurationS: number;
+  turnsPerBattle: number;
+}
+
+export const MODEL_NAMES = ['mdl-aurora:1b', 'mdl-borealis:2b', 'mdl-cinder:3b', 'mdl-dune:4b'];
+
+export function models(s: RelaySettings): SimModelSpec[] {
+  return MODEL_NAMES.map((name) => ({ name, tokensPerSecond: s.tokensPerSecond, ttftMs: s.ttftMs, loadMs: 0, maxTokens: 60 }));
+}
+
+/** Prompts every model answers in 40–60 tokens (the simulator is deterministic). */
+export function pickPrompts(specs: SimModelSpec[], count = 24): { prompts: string[]; meanTokens: number } {
+  const topics = ['tides', 'volcanoes', 'compilers', 'bread', 'orbits', 'glaciers', 'markets', 'bridges', 'owls', 'rivers', 'chess', 'clocks'];
+  const prompts: string[] = [];
+  let tokens = 0;
+  for (let i = 0; prompts.length < count && i < 5_000; i++) {
+    const prompt = `Benchmark prompt ${i}: explain ${topics[i % topics.length]} in a short paragraph.`;
+    const lengths = specs.map((spec) => simulatedAnswer(spec, [{ role: 'user', content: prompt }]).tokens.length);
+    if (lengths.every((n) => n >= 40 && n <= 60)) {
+      prompts.push(prompt);
+      tokens += lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    }
+  }
+  return { prompts, meanTokens: tokens / prompts.length };
+}
+
+export interface Row {
+  label: string;
+  duels: number;
+  spectators: number;
+  load: LoadResult;
+  servers: UsageSummary[];
+  sim: UsageSummary;
+  idleKbPerConn?: number;
+}
+
+/** Runs one load against `servers`, sampling their CPU/RSS (and the simulator's) over the measured window. */
+async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettings, load: Partial<LoadOptions> & { duels: number; spectators: number; prompts: string[] }): Promise<Row> {
+  const samplers = servers.map((p) => new ProcSampler(p.pid));
+  const simSampler = new ProcSampler(sim.pid);
+  log(`${label}: ${load.duels} duels, ${load.spectators} spectators${load.slow ? `, ${load.slow.clients} slow` : ''}, ${load.durationMs ?? s.durationS * 1000} ms`);
+  const result = await runLoad({
+    servers: servers.map((p) => p.url),
+    durationMs: s.durationS * 1000,
+    warmupMs: s.warmupS * 1000,
+    turnsPerBattle: s.turnsPerBattle,
+    ...load,
+    onWindow: (phase) => {
+      if (phase === 'start') [...samplers, simSampler].forEach((x) => x.start());
+      load.onWindow?.(phase);
+    },
+  });
+  const usage = samplers.map((x) => x.stop());
+  const simUsage = simSampler.stop();
+  log(
+    `  → p50 ${fmt(result.delay.all.p50)} ms, p99 ${fmt(result.delay.all.p99)} ms, ${result.tokensPerSec.total.toFixed(0)} tok/s, ` +
+      `server CPU ${usage.map((u) => u.cpuPct.toFixed(0)).join('+')}%, loadgen CPU ${result.loadgen.cpuPct.toFixed(0)}%, errors ${JSON.stringify(result.errors)}${result.lastError ? ` (${result.lastError})` : ''}`,
+  );
+  for (const p of servers) if (p.problems.length) log(`  ${p.name} problems: ${p.problems.slice(0, 3).join(' | ')}`);
+  return { label, duels: load.duels, spectators: load.spectators, load: result, servers: usage, sim: simUsage };
+}
+
+/** RSS growth of `proc` for K idle connected clients, per client (KiB). */
+async function idleMemory(proc: Proc, clients: number): Promise<number> {
+  await sleep(1_000);
+  const before = readProc(proc.pid)!.rssMb;
+  const idle = await connectIdle(proc.url, clients);
+  await sleep(2_000);
+  const after = readProc(proc.pid)!.rssMb;
+  idle.close();
+  await sleep(1_000);
+  return ((after - before) * 1024) / clients;
+}
+
+export interface SingleResult {
+  direct: LatencySummary;
+  arena: Row;
+  baseline: Row;
+}
+
+/** (a) One Arena instance and the baseline, same simulator, same clients. */
+export async function singleInstance(s: RelaySettings, prompts: string[]): Promise<SingleResult> {
+  const sim = await startSim(models(s));
+  try {
+    log('direct: simulator → bench client, no relay');
+    const direct = await measureDirect(sim.url, MODEL_NAMES[0]!, 20, prompts);
+    const arenaRow = await withProc(startArena({ simUrl: sim.url }), async (arena) => {
+      const idle = await idleMemory(arena, s.idleClients);
+      const row = await measure('Arena', [arena], sim, s, { duels: s.duels, spectators: s.spectators, prompts });
+      return { ...row, idleKbPerConn: idle };
+    });
+    const baselineRow = await withProc(startBaseline(sim.url, MODEL_NAMES), async (baseline) => {
+      const idle = await idleMemory(baseline, s.idleClients);
+      const row = await measure('baseline', [baseline], sim, s, { duels: s.duels, spectators: s.spectators, prompts });
+      return { ...row, idleKbPerConn: idle };
+    });
+    return { direct, arena: arenaRow, baseline: baselineRow };
+  } finally {
+    await sim.stop();
+  }
+}
+
+export interface ClusterResult {
+  single?: Row;
+  cluster: Row;
+  prefix: string;
+}
+
+export async function redisReachable(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes this run's keys (and only them). */
+async function cleanRedis(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** (b) Two Arena instances sharing Redis; spectators on the other instance than their duel's owner. */
+export async function twoInstances(s: RelaySettings, prompts: string[], single?: Row): Promise<ClusterResult> {
+  const prefix = `arena-bench-${randomBytes(4).toString('hex')}:`;
+  const sim = await startSim(models(s));
+  try {
+    const singleRow =
+      single ?? (await withProc(startArena({ simUrl: sim.url }), (arena) => measure('Arena ×1', [arena], sim, s, { duels: s.duels, spectators: s.spectators, prompts })));
+    const a = await startArena({ simUrl: sim.url, redisUrl: s.redisUrl, redisPrefix: prefix, name: 'arena-1' });
+    try {
+      const b = await startArena({ simUrl: sim.url, redisUrl: s.redisUrl, redisPrefix: prefix, name: 'arena-2' });
+      try {
+        await sleep(1_000);
+        const cluster = await measure('Arena ×2 + Redis', [a, b], sim, s, { duels: s.duels, spectators: s.spectators, prompts });
+        return { single: singleRow, cluster, prefix };
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop();
+      const deleted = await cleanRedis(s.redisUrl, prefix).catch(() => -1);
+      log(`redis: deleted ${deleted} keys under ${prefix}`);
+    }
+  } finally {
+    await sim.stop();
+  }
+}
+
+export interface CapacityResult {
+  target: string;
+  rows: Row[];
+  /** Highest step whose p99 stayed under the limit (0 = none). */
+  capacity: number;
+  stoppedBecause: string;
+}
+
+/** (c) Steps up the number of duels until p99 delay passes the limit. A fresh server per step. */
+export async function capacity(s: RelaySettings, prompts: string[], target: 'arena' | 'baseline'): Promise<CapacityResult> {
+  const rows: Row[] = [];
+  let capacityDuels = 0;
+  let stoppedBecause = `every step passed (max ${s.steps.at(-1)})`;
+  const sim = await startSim(models(s));
+  try {
+    for (const duels of s.steps) {
+      const spectators = Math.min(duels * s.spectatorsPerDuel, s.maxSpectators);
+      const start = target === 'arena' ? startArena({ simUrl: sim.url }) : startBaseline(sim.url, MODEL_NAMES);
+      const row = await withProc(start, (server) =>
+        measure(target === 'arena' ? 'Arena' : 'baseline', [server], sim, { ...s, durationS: s.capacityDurationS }, { duels, spectators, prompts }),
+      );
+      rows.push(row);
+      const { load } = row;
+      const broken = load.errors.stuck + load.errors.requests + load.errors.connects;
+      if (!(load.delay.all.p99 < s.p99LimitMs)) {
+        stoppedBecause = `p99 ${fmt(load.delay.all.p99)} ms > ${s.p99LimitMs} ms at ${duels} duels`;
+        break;
+      }
+      if (broken > Math.max(5, duels * 0.02)) {
+        stoppedBecause = `${broken} failed requests/turns/connections at ${duels} duels`;
+        break;
+      }
+      capacityDuels = duels;
+    }
+  } finally {
+    await sim.stop();
+  }
+  return { target, rows, capacity: capacityDuels, stoppedBecause };
+}
+
+export interface SlowResult {
+  control?: SlowTrace;
+  slow: SlowTrace;
+}
+
+export interface SlowTrace {
+  label: string;
+  row: Row;
+  /** Every sample: seconds into the window, RSS, bytes queued in the kernel towards clients. */
+  trace: { t: number; rssMb: number; kernelTxMb: number; sockets: number }[];
+}
+
+/** (d) Spectators that stop reading (raw WebSocket, paused, pong keep-alive), RSS over time; optionally a control run without them. */
+export async function slowConsumers(s: RelaySettings, prompts: string[], withControl: boolean): Promise<SlowResult> {
+  const sim = await startSim(models(s));
+  const runOne = async (label: string, slow: boolean): Promise<SlowTrace> =>
+    withProc(startArena({ simUrl: sim.url, maxTurns: 100_000 }), async (arena) => {
+      const port = Number(new URL(arena.url).port);
+      const trace: SlowTrace['trace'] = [];
+      let t0 = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const sample = () => {
+        const stat = readProc(arena.pid);
+        const kernel = kernelQueues(port);
+        if (stat) trace.push({ t: (performance.now() - t0) / 1000, rssMb: stat.rssMb, kernelTxMb: kernel.txBytes / 2 ** 20, sockets: kernel.sockets });
+      };
+      const row = await measure(label, [arena], sim, { ...s, durationS: s.slowDurationS, turnsPerBattle: 100_000 }, {
+        duels: s.duels,
+        spectators: s.duels,
+        prompts,
+        turnsPerBattle: 100_000,
+        ...(slow ? { slow: { clients: s.slowClients, duelsEach: s.slowDuelsEach, keepAlive: true } } : {}),
+        onWindow: (phase) => {
+          if (phase === 'start') {
+            t0 = performance.now();
+            sample();
+            timer = setInterval(sample, 2_000);
+          } else {
+            clearInterval(timer);
+            sample();
+          }
+        },
+      });
+      clearInterval(timer);
+      return { label, row, trace };
+    });
+  try {
+    const control = withControl ? await runOne('Arena, no slow consumers', false) : undefined;
+    const slow = await runOne(`Arena + ${s.slowClients} paused spectators × ${s.slowDuelsEach} duels`, true);
+    return { control, slow };
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function withProc<T>(starting: Promise<Proc>, fn: (proc: Proc) => Promise<T>): Promise<T> {
+  const proc = await starting;
+  try {
+    return await fn(proc);
+  } finally {
+    await proc.stop();
+  }
+}
+
+export function fmt(ms: number, digits = 2): string {
+  if (!Number.isFinite(ms)) return '–';
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(digits);
+}

@@ -1,0 +1,239 @@
+/**
+ * `npm run bench` — Arena's token relay measured against a minimal Socket.IO relay, plus the
+ * rating benchmark. Every process (simulator, Arena instances, baseline) runs on its own; the
+ * clients all live in this process. Results print as markdown and are appended to
+ * docs/benchmarks.md under "Token relay (npm run bench)".
+ *
+ *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
+ *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
+ *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
+ *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
+ *            --idle K --slow-clients N --no-write
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatMarkdown, runRatingBench } from './rating.js';
+import { capacityTable, clusterTable, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, type TargetLine } from './relay/report.js';
+import { ensureBuilt, ROOT, simCommand, stopAll } from './relay/procs.js';
+import {
+  capacity,
+  fmt,
+  models,
+  pickPrompts,
+  redisReachable,
+  singleInstance,
+  slowConsumers,
+  twoInstances,
+  type CapacityResult,
+  type ClusterResult,
+  type RelaySettings,
+  type SingleResult,
+  type SlowResult,
+} from './relay/scenarios.js';
+
+const HEADING = '## Token relay (npm run bench)';
+const DOC = join(ROOT, 'docs/benchmarks.md');
+const log = (msg: string) => console.error(`[bench] ${msg}`);
+
+const argv = process.argv.slice(2);
+const { values } = parseArgs({
+  args: argv,
+  options: {
+    quick: { type: 'boolean', default: false },
+    single: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    capacity: { type: 'boolean', default: false },
+    slow: { type: 'boolean', default: false },
+    rating: { type: 'boolean', default: false },
+    baseline: { type: 'boolean', default: true },
+    'no-baseline-capacity': { type: 'boolean', default: false },
+    duels: { type: 'string' },
+    spectators: { type: 'string' },
+    duration: { type: 'string' },
+    tps: { type: 'string' },
+    steps: { type: 'string' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+    idle: { type: 'string' },
+    'slow-clients': { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const quick = values.quick;
+const chosen = (['single', 'cluster', 'capacity', 'slow', 'rating'] as const).filter((k) => values[k]);
+const scenarios = new Set(chosen.length ? chosen : ['single', 'cluster', 'capacity', 'slow', 'rating']);
+const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+
+const settings: RelaySettings = {
+  quick,
+  tokensPerSecond: num(values.tps, 30),
+  ttftMs: 100,
+  durationS: num(values.duration, quick ? 6 : 30),
+  warmupS: quick ? 2 : 3,
+  duels: num(values.duels, 100),
+  spectators: num(values.spectators, 500),
+  idleClients: num(values.idle, quick ? 300 : 1_000),
+  steps: values.steps ? values.steps.split(',').map(Number) : quick ? [10, 100, 250] : [10, 50, 100, 250, 500, 1000, 2000],
+  spectatorsPerDuel: 5,
+  maxSpectators: 10_000,
+  capacityDurationS: quick ? 5 : 15,
+  p99LimitMs: 100,
+  redisUrl: values.redis,
+  slowClients: num(values['slow-clients'], 100),
+  slowDuelsEach: 10,
+  slowDurationS: quick ? 15 : 60,
+  turnsPerBattle: 1,
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  ensureBuilt();
+  const { prompts, meanTokens } = pickPrompts(models(settings));
+  const sections: string[] = [];
+  const targets: TargetLine[] = [];
+  let single: SingleResult | undefined;
+
+  if (scenarios.has('single')) {
+    single = await singleInstance(settings, prompts);
+    const text = `### (a) One instance vs the baseline, ${settings.duels} duels + ${settings.spectators} spectators\n\n${singleTable(single)}`;
+    sections.push(text);
+    console.log(`\n${text}\n`);
+    const added = single.arena.load.delay.all.p50 - single.baseline.load.delay.all.p50;
+    targets.push({
+      target: 'relay adds ≤ 1 ms p50 over the baseline at 100 duels',
+      measured: `+${fmt(added)} ms (Arena ${fmt(single.arena.load.delay.all.p50)} vs baseline ${fmt(single.baseline.load.delay.all.p50)} ms at ${settings.duels} duels)`,
+      met: settings.duels === 100 ? added <= 1 : null,
+    });
+  }
+
+  if (scenarios.has('cluster')) {
+    if (await redisReachable(settings.redisUrl)) {
+      const cluster: ClusterResult = await twoInstances(settings, prompts, single?.arena);
+      const text = `### (b) Two instances + Redis, ${settings.duels} duels + ${settings.spectators} spectators (owners split over both, spectators on the other instance)\n\n${clusterTable(cluster)}`;
+      sections.push(text);
+      console.log(`\n${text}\n`);
+      const added = cluster.cluster.load.delay.all.p50 - cluster.single!.load.delay.all.p50;
+      targets.push({ target: 'two instances add ≤ 2 ms p50', measured: `+${fmt(added)} ms`, met: added <= 2 });
+    } else {
+      const text = `### (b) Two instances + Redis\n\nSkipped: no Redis answered at ${settings.redisUrl}.`;
+      sections.push(text);
+      targets.push({ target: 'two instances add ≤ 2 ms p50', measured: 'Redis not reachable', met: null });
+    }
+  }
+
+  if (scenarios.has('capacity')) {
+    const results: CapacityResult[] = [await capacity(settings, prompts, 'arena')];
+    if (!values['no-baseline-capacity']) results.push(await capacity(settings, prompts, 'baseline'));
+    const text = [
+      `### (c) Capacity: duels stepped up (${settings.spectatorsPerDuel} spectators per duel, at most ${settings.maxSpectators.toLocaleString('en')}) until p99 > ${settings.p99LimitMs} ms; ${settings.capacityDurationS} s measured per step, fresh server per step`,
+      ...results.map((r) => `#### ${r.target}\n\n${capacityTable(r)}`),
+    ].join('\n\n');
+    sections.push(text);
+    console.log(`\n${text}\n`);
+    const arena = results[0]!;
+    const step1000 = arena.rows.find((r) => r.duels === 1000);
+    targets.push({
+      target: '≥ 1,000 duels + 5,000 spectators at p99 < 100 ms on one instance',
+      measured: `capacity ${arena.capacity.toLocaleString('en')} duels (${arena.stoppedBecause})` + (results[1] ? `; baseline ${results[1].capacity.toLocaleString('en')} duels on the same machine` : ''),
+      met: step1000 ? step1000.load.delay.all.p99 < settings.p99LimitMs : arena.capacity >= 1000,
+    });
+  }
+
+  if (scenarios.has('slow')) {
+    const slow: SlowResult = await slowConsumers(settings, prompts, !quick);
+    const text = [
+      `### (d) Slow consumers: ${settings.slowClients} spectators each watching ${settings.slowDuelsEach} duels stop reading (raw WebSocket, socket paused, Engine.IO pong every 10 s so the heartbeat keeps them), beside ${settings.duels} duels + ${settings.duels} normal spectators; multi-turn battles so every watched stream stays live; ${settings.slowDurationS} s`,
+      slowTable(slow),
+    ].join('\n\n');
+    sections.push(text);
+    console.log(`\n${text}\n`);
+    const verdict = slowVerdict(slow);
+    targets.push({ target: 'server memory stays bounded with slow consumers', measured: verdict.text.replace(/^\*\*Not bounded\*\*: |^Bounded: /, ''), met: verdict.bounded });
+  }
+
+  if (scenarios.has('rating')) {
+    log('rating: Bradley-Terry + bootstrap (bench/rating.ts)');
+    const result = await runRatingBench(quick ? { speed: { battles: 100_000 }, convergence: { seeds: 1, maxVotes: 4_000 } } : {});
+    const text = `### Rating (bench/rating.ts \`runRatingBench\`${quick ? ', reduced for --quick' : ''})\n\n${formatMarkdown(result).replace(/^### /gm, '#### ')}`;
+    sections.push(text);
+    console.log(`\n${text}\n`);
+  }
+
+  if (targets.length) {
+    const text = `### Targets\n\n${targetsTable(targets)}`;
+    sections.push(text);
+    console.log(`\n${text}\n`);
+  }
+
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const header = [
+    `### Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\``,
+    '',
+    `Machine: \`nproc\` = ${nproc()}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}. ` +
+      `Arena: \`node dist/arena.mjs serve\` (dist built ${distBuilt()}); simulator: \`${simCommand().source}\`; baseline: \`bench/baseline-server.ts\`; ` +
+      `all clients (socket.io-client, WebSocket transport, loopback) in the one bench process. Every process shares the same ${nproc()} cores. Run took ${minutes} min.`,
+    '',
+    settingsLine(settings, meanTokens),
+  ].join('\n');
+  const run = [header, ...sections].join('\n\n');
+  if (!values['no-write']) {
+    appendToDoc(run);
+    log(`appended to ${DOC}`);
+  }
+  log(`done in ${minutes} min`);
+}
+
+function nproc(): string {
+  try {
+    return execFileSync('nproc').toString().trim();
+  } catch {
+    return String(cpus().length);
+  }
+}
+
+function distBuilt(): string {
+  try {
+    return statSync(join(ROOT, 'dist/arena.mjs')).mtime.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Appends a run under the relay heading; every other section is left as it is. */
+function appendToDoc(run: string): void {
+  const existing = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
+  const start = existing.indexOf(`${HEADING}\n`);
+  if (start < 0) {
+    writeFileSync(DOC, `${existing.trimEnd()}\n\n${HEADING}\n\nHow Arena's token path compares with a minimal Socket.IO relay. Newest run last.\n\n${run}\n`);
+    return;
+  }
+  // Insert at the end of this section: before the next "## " heading, or at the end of the file.
+  const nextSection = existing.slice(start + HEADING.length).search(/\n## /);
+  const at = nextSection < 0 ? existing.length : start + HEADING.length + nextSection;
+  writeFileSync(DOC, `${existing.slice(0, at).trimEnd()}\n\n${run}\n${existing.slice(at)}`);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping every process`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    // Client sockets and timers must not keep the process alive.
+    setTimeout(() => process.exit(), 500).unref();
+  });
