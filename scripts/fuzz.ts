@@ -624,7 +624,10 @@ function preview(value: unknown, max = 240): string {
   } catch {
     text = String(value);
   }
-  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+  const length = text.length;
+  // Long runs of one character (huge fuzz strings) are shown as a count.
+  text = text.replace(/([\s\S])\1{15,}/g, (run, c: string) => `${c}×${run.length}`);
+  return text.length > max ? `${text.slice(0, max)}… (${length} chars)` : length !== text.length ? `${text} (${length} chars)` : text;
 }
 
 // ------------------------------------------------------------------ the run
@@ -1032,7 +1035,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
   const groups = new Map<string, { type: string; detail: string; count: number; example: Finding }>();
   for (const f of findings) {
-    const key = `${f.type}|${f.event ?? ''}|${f.detail.slice(0, 120)}`;
+    const key = `${f.type}|${f.detail.replace(/\d+/g, 'N').slice(0, 60)}`;
     const g = groups.get(key);
     if (g) g.count++;
     else groups.set(key, { type: f.type, detail: f.detail, count: 1, example: f });
@@ -1297,7 +1300,7 @@ async function main() {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(2);
   });
 }

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { BackendConfig, Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
 import type { ProviderErrorCode } from '../providers/errors.js';
 import { backendApiKey } from '../providers/index.js';
 import { Breaker, type FailureSeverity } from './breaker.js';
@@ -55,7 +54,6 @@ export interface HealthDeps {
   /** Every discovered deployment, the same array until discovery changes it; each one seen stays tracked. */
   deployments: () => ArenaDeployment[];
   options: HealthOptions;
-  log: Logger;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -72,7 +70,7 @@ const SEVERITY: Partial<Record<ProviderErrorCode, FailureSeverity>> = {
   auth: 'soft',
 };
 
-/** Failures after which the early probe would only repeat what the caller already knows. */
+/** Failures that say nothing about the backend: neither counted nor followed by an early probe. */
 const NOT_THE_BACKEND = new Set<ProviderErrorCode>(['aborted', 'bad_request', 'model_not_found']);
 
 /** At most one early probe per backend this often, however many requests fail. */
@@ -168,8 +166,8 @@ export class HealthMonitor extends EventEmitter<{
     const { code, message } = outcome.error;
     if (NOT_THE_BACKEND.has(code)) return;
     const severity = SEVERITY[code];
-    // A load that failed tells nothing about the model itself; the early probe finds out about the server.
     const backend = this.backends.get(track.backendId)!;
+    // A load that failed tells nothing about the model itself; the early probe finds out about the server.
     if (outcome.phase === 'stream' && severity) {
       track.breaker.failure(severity);
       track.lastError = message;

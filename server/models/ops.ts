@@ -41,7 +41,7 @@ export interface ModelOps {
 export function createModelOps({ config, registry, logger, swap: swapOptions, env }: ModelOpsOptions): ModelOps {
   const log = logger.child({ component: 'model-ops' });
   const deployments = discoveredDeployments(registry);
-  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, log, env });
+  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env });
   const swap = new SwapManager({
     backends: config.backends,
     deployments,

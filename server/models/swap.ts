@@ -85,7 +85,6 @@ export interface SwapDeps {
   control: EngineControl;
   options: SwapOptions;
   log: Logger;
-  now?: () => number;
 }
 
 export class SwapManager extends EventEmitter<{ change: [unitKey: string, residency: Residency] }> {
@@ -94,22 +93,22 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   private readonly usage = new Map<string, DecayingRate>();
   private readonly inFlight = new Map<string, number>();
   private readonly otherMb = new Map<string, number>();
-  private readonly now: () => number;
+  private readonly now = Date.now;
   private timer: NodeJS.Timeout | undefined;
   private rebalancing: Promise<void> | undefined;
 
   constructor(private readonly deps: SwapDeps) {
     super();
     this.backends = new Map(deps.backends.map((b) => [b.id, b]));
-    this.now = deps.now ?? Date.now;
   }
 
-  /** Preloads at start-up (when enabled), then follows usage every `rebalanceMs`. */
-  async start(): Promise<void> {
-    if (this.deps.options.preloadOnStart) await this.rebalance({ startup: true });
-    if (this.deps.options.rebalanceMs <= 0) return;
-    this.timer = setInterval(() => void this.rebalance(), this.deps.options.rebalanceMs);
-    this.timer.unref();
+  /** Follows usage every `rebalanceMs`; resolves once the start-up preload (when enabled) is done. */
+  start(): Promise<void> {
+    if (this.deps.options.rebalanceMs > 0) {
+      this.timer = setInterval(() => void this.rebalance(), this.deps.options.rebalanceMs);
+      this.timer.unref();
+    }
+    return this.deps.options.preloadOnStart ? this.rebalance({ startup: true }) : Promise.resolve();
   }
 
   stop(): void {
@@ -149,7 +148,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     const unit = this.unitOf(deployment);
     if (!unit || (unit.state !== 'absent' && unit.state !== 'unloading')) return true;
     if (!unit.backend.gpu || !unit.backend.vramMb) return true;
-    return chooseVictims(this.evictable(unit), this.sizeOf(unit) - this.freeMb(unit.backend)) !== undefined;
+    return chooseVictims(this.evictable(unit), this.sizeOf(unit) - this.freeMb(unit)) !== undefined;
   }
 
   residency(deployment: string): Residency | undefined {
@@ -208,7 +207,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   }
 
   private worthPreloading(unit: Unit): boolean {
-    const need = this.sizeOf(unit) - this.freeMb(unit.backend);
+    const need = this.sizeOf(unit) - this.freeMb(unit);
     if (need <= 0) return true;
     const score = keepScore(this.candidate(unit));
     const victims = chooseVictims(this.evictable(unit).filter((c) => keepScore(c) < score), need);
@@ -248,7 +247,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   private makeRoom(unit: Unit): Unit[] {
     const budget = unit.backend.gpu ? unit.backend.vramMb : undefined;
     if (!budget) return [];
-    const need = this.sizeOf(unit) - this.freeMb(unit.backend);
+    const need = this.sizeOf(unit) - this.freeMb(unit);
     const chosen = chooseVictims(this.evictable(unit), need);
     if (!chosen) {
       throw new ProviderError('busy', `${unit.backend.id}: no room for ${unit.key} (${this.sizeOf(unit)} MiB) within ${budget} MiB: the rest is in use`);
@@ -290,9 +289,11 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     this.emit('change', unit.key, residencyOf(unit));
   }
 
-  private freeMb(backend: BackendConfig): number {
+  /** Free memory on the unit's backend, not counting the unit itself (it may be on its way out). */
+  private freeMb(unit: Unit): number {
+    const { backend } = unit;
     const used = this.unitsOn(backend.id)
-      .filter((u) => u.state === 'resident' || u.state === 'loading' || u.state === 'unloading')
+      .filter((u) => u !== unit && (u.state === 'resident' || u.state === 'loading' || u.state === 'unloading'))
       .reduce((sum, u) => sum + this.sizeOf(u), this.otherMb.get(backend.id) ?? 0);
     return (backend.vramMb ?? Infinity) - used;
   }

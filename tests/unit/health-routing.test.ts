@@ -5,7 +5,6 @@ import { HealthMonitor, routeByHealth } from '../../server/models/health.js';
 import { parseRequestsWaiting } from '../../server/models/probe.js';
 import { deploymentState } from '../../server/models/status.js';
 import { ProviderError } from '../../server/providers/errors.js';
-import { silentLogger } from '../../server/log.js';
 
 const deployment = (backendId: string, gpu: boolean): ArenaDeployment => ({ key: `${backendId}/m`, backendId, model: 'm', gpu, capabilities: ['completion'] });
 const GPU = deployment('gpu', true);
@@ -20,7 +19,8 @@ function monitor() {
       { id: 'cpu', kind: 'ollama', url: 'http://cpu.invalid:11434' },
     ],
   });
-  return new HealthMonitor({ backends: config.backends, deployments: () => [GPU, CPU], options: config.health, log: silentLogger });
+  const deployments = [GPU, CPU];
+  return new HealthMonitor({ backends: config.backends, deployments: () => deployments, options: config.health });
 }
 
 const failure = (code: ProviderError['code'], phase: 'prepare' | 'stream' = 'stream') =>

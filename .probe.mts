@@ -1,3 +1,4 @@
+console.log("hello");
 import { io } from 'socket.io-client';
 import { startArenaProcess } from '/work/main/tests/helpers/process.ts';
 const arena = await startArenaProcess();
