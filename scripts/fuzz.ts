@@ -569,6 +569,8 @@ export interface Finding {
   event?: string;
   /** The exact payload sent, truncated. */
   payload?: string;
+  /** The whole payload as JSON (unanswered and internal-error findings), to replay it. */
+  fullPayload?: string;
 }
 
 const LEAKY = /\n\s+at |\bat [\w$.<>]+ \(|node_modules|file:\/\/|\/work\/|\/home\/|\.tsx?:\d+|\.m?js:\d+|(?:Type|Reference|Range|Syntax|URI)Error\b|SQLITE_|ECONNREFUSED|errno/;
@@ -665,6 +667,8 @@ export interface FuzzReport {
   eventsPerSecond: number;
   byKind: Record<string, number>;
   acks: { ok: number; errors: Record<string, number>; unansweredAfterClose: number; silentAsExpected: number; unexpectedReplies: number };
+  /** Payloads socket.io-client itself refused to encode (never sent). */
+  unencodable: number;
   connections: { opened: number; closedByServer: number; connectErrors: Record<string, number> };
   handshakes: Record<string, { connected: number; refused: number }>;
   rss?: { startMb: number; warmMb: number; peakMb: number; endMb: number; growthPct: number; boundPct: number };
@@ -693,7 +697,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const log = opts.log ?? (() => undefined);
+  // The plan of event #n depends on the seed alone; choices made at send time (learnt ids, flood
+  // contents) draw from a second generator, so they never shift the plan.
   const rng = new Rng(opts.seed);
+  const live = new Rng(opts.seed ^ 0x2545f491);
   const exclude = new Set(opts.exclude ?? []);
   const connections = opts.connections ?? 24;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 15_000;
@@ -711,6 +718,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const battles: KnownBattle[] = [];
   const recent: Planned[] = [];
   let sent = 0;
+  let unencodable = 0;
   let inFlight = 0;
   let crashed = false;
   const idle: (() => void)[] = [];
@@ -788,7 +796,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const check = checkAck(event, res);
     if (check.ok) acks.ok++;
     else if (check.code) acks.errors[check.code] = (acks.errors[check.code] ?? 0) + 1;
-    if (check.problem) finding({ type: check.problem, detail: check.detail ?? '', ...describe(ev) });
+    if (check.problem) finding({ type: check.problem, detail: check.detail ?? '', ...describe(ev), ...(check.problem === 'internal_error' ? { fullPayload: full(ev.args) } : {}) });
     if (check.ok) learn(event, res as Record<string, unknown>, ev);
   }
 
@@ -810,8 +818,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const p = payload as Record<string, unknown>;
     const own = battles.filter((b) => b.slot === slot.index);
     const foreign = battles.filter((b) => b.slot !== slot.index);
-    const pickFrom = (list: KnownBattle[]) => (list.length ? list[rng.int(0, list.length - 1)] : undefined);
-    const randomId = () => rng.chars(16, ID_ALPHABET);
+    const pickFrom = (list: KnownBattle[]) => (list.length ? list[live.int(0, list.length - 1)] : undefined);
+    const randomId = () => live.chars(16, ID_ALPHABET);
     let battle: KnownBattle | undefined;
     let token: string | undefined;
     switch (ev.ids) {
@@ -869,15 +877,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (ev.expect === 'silent') return void acks.silentAsExpected++;
       if (ev.expect === 'mayClose') return void acks.unansweredAfterClose++;
       if (!KNOWN_EVENTS.includes(event as KnownEvent)) return void acks.silentAsExpected++;
-      finding({ type: 'unanswered', detail: `no ack within ${ackTimeoutMs} ms on a live connection`, ...describe(ev) });
+      finding({ type: 'unanswered', detail: `no ack within ${ackTimeoutMs} ms on a live connection`, ...describe(ev), fullPayload: full(args) });
     };
     const onClose = () => finish('closed');
     slot.pending.add(onClose);
     const timer = setTimeout(() => finish('timeout'), ev.expect === 'silent' ? Math.min(ackTimeoutMs, 1_500) : ackTimeoutMs);
     try {
       socket.emit(event, ...args, (res: unknown) => finish('ack', res));
-    } catch (err) {
-      finish('ack', { ok: false, error: { code: 'bad_request', message: `client refused to send: ${(err as Error).message}` } });
+    } catch {
+      // socket.io-client itself cannot encode it (e.g. a Buffer as an object's prototype): not sent.
+      unencodable++;
+      done = true;
+      clearTimeout(timer);
+      slot.pending.delete(onClose);
+      if (counted) settleOne();
     }
   }
 
@@ -887,7 +900,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (recent.length > 30) recent.shift();
 
     if (ev.kind === 'handshake') return handshake(ev);
-    const slotIndex = ev.kind === 'flood' ? rng.int(0, slots.length - 1) : ev.index % slots.length;
+    const slotIndex = ev.kind === 'flood' ? live.int(0, slots.length - 1) : ev.index % slots.length;
     slotFor.set(ev.index, slotIndex);
     if (slotFor.size > 10_000) slotFor.delete(slotFor.keys().next().value!);
     const slot = slots[slotIndex]!;
@@ -915,8 +928,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     fillIds(ev, slot);
     if (!ev.ack) {
-      socket.emit(ev.event, ...ev.args);
-      acks.silentAsExpected++;
+      try {
+        socket.emit(ev.event, ...ev.args);
+        acks.silentAsExpected++;
+      } catch {
+        unencodable++;
+      }
       return;
     }
     emitWithAck(slot, socket, ev, ev.event, ev.args);
@@ -924,11 +941,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
   /** Many events back to back on one socket, acks awaited together. */
   function flood(slot: Slot, socket: FuzzSocket, ev: Planned) {
-    const count = rng.int(100, 400);
+    const count = live.int(100, 400);
     byKind.flood = (byKind.flood ?? 0) + count - 1;
     sent += count - 1;
     for (let i = 0; i < count; i++) {
-      const roll = rng.next();
+      const roll = live.next();
       const sub: Planned = { ...ev, variant: `flood-${i}` };
       if (roll < 0.6) emitWithAck(slot, socket, { ...sub, event: 'session:state' }, 'session:state', [{}]);
       else if (roll < 0.8) emitWithAck(slot, socket, { ...sub, event: 'battle:resume' }, 'battle:resume', [{ battleId: 'nope', afterSeq: -1 }]);
@@ -992,8 +1009,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       handshaking.add(attempt);
       void attempt.finally(() => handshaking.delete(attempt));
       if (handshaking.size >= 16) await Promise.race(handshaking);
-    } else await send(ev);
-    if (ev.kind === 'flood') await waitForAll(ackTimeoutMs);
+    } else {
+      const t0 = Date.now();
+      await send(ev);
+      if (process.env.FUZZ_DEBUG && Date.now() - t0 > 500) log(`slow send #${ev.index} ${ev.kind}/${ev.variant}: ${Date.now() - t0} ms`);
+    }
+    if (ev.kind === 'flood') {
+      const t0 = Date.now();
+      await waitForAll(ackTimeoutMs);
+      if (process.env.FUZZ_DEBUG) log(`flood #${ev.index} settled in ${Date.now() - t0} ms`);
+    }
     if (!alive()) crashed = true;
     if (Date.now() - lastLog > 5_000) {
       lastLog = Date.now();
@@ -1048,6 +1073,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     eventsPerSecond: Math.round((sent / durationMs) * 1000),
     byKind,
     acks,
+    unencodable,
     connections: conn,
     handshakes,
     rss,
@@ -1111,6 +1137,14 @@ export async function wellFormedDuel(url: string, timeoutMs = 60_000): Promise<{
     return { ok: false, ms: Date.now() - started, detail: (err as Error).message };
   } finally {
     for (const s of sockets) s.close();
+  }
+}
+
+function full(args: unknown[]): string {
+  try {
+    return JSON.stringify(args).slice(0, 300_000);
+  } catch {
+    return '(not serializable)';
   }
 }
 

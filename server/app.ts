@@ -17,11 +17,12 @@ import type { Config } from './config/schema.js';
 import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createModelOps } from './models/ops.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
-import { battleRoom, createRealtime, leaderboardRoom, type ArenaIo } from './realtime/socket.js';
+import { battleRoom, createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -62,6 +63,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();
   registry.start(config.discovery.intervalMs);
+  const modelOps = createModelOps({ config, registry, logger });
+  await modelOps.start();
   const tools = await createToolPath({ config, registry, logger });
   const metrics = createMetrics();
   const httpServer = opts.httpServer ?? createServer();
@@ -104,13 +107,18 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies) => leaderboard.get(excludeTies),
     onRemoteVote: () => leaderboard.invalidate(),
+    status: () => modelOps.status(),
     adapter: shared?.adapter,
   });
+
+  // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
+  modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', snapshot));
 
   const http = createHttpHandler({
     logger,
     metricsRegistry: metrics.registry,
     modelsReport: () => registry.report(),
+    status: () => modelOps.status(),
     readiness: async () => {
       const storeOk = await store.ping();
       const available = registry.availableModels().length;
@@ -162,6 +170,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         await battles.shutdown();
         leaderboard.close();
         registry.stop();
+        await modelOps.stop();
         if (opts.httpServer) io.disconnectSockets(true);
         else await new Promise<void>((resolve) => io.close(() => resolve()));
         await cluster.close();
@@ -200,7 +209,8 @@ async function forwardToOwner(io: ArenaIo, action: RemoteAction): Promise<Ack | 
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
   const demoBackends = new Set(config.backends.filter((b) => b.demo).map((b) => b.id));
-  const find = (id: string) => registry.availableModels().find((m) => m.id === id);
+  // model() also knows models that just went down, so a reveal keeps their label.
+  const find = (id: string) => registry.model(id);
   return {
     available: () => registry.availableModels().map((m) => m.id),
     describe: (id) => {

@@ -10,6 +10,8 @@ export interface HttpDeps {
   metricsRegistry: Registry;
   readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
   modelsReport(): unknown;
+  /** Backends and deployments with health, queue depth and memory (GET /api/status). */
+  status(): unknown;
   /** Lines of an export, produced lazily so a large export never sits in memory whole. */
   exportLines(kind: 'battles' | 'preferences'): AsyncIterable<string>;
   /** Bearer token for /api/admin/*; undefined = admin API off. */
@@ -38,6 +40,7 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       res.end(await deps.metricsRegistry.metrics());
     },
     'GET /api/models': (_req, res) => json(res, 200, deps.modelsReport()),
+    'GET /api/status': (_req, res) => json(res, 200, deps.status()),
     'POST /api/session': (req, res) => {
       const token = newSessionToken();
       res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));

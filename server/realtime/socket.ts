@@ -34,6 +34,7 @@ export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterSe
 type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export const battleRoom = (battleId: string) => `battle:${battleId}`;
+export const STATUS_ROOM = 'status';
 export const leaderboardRoom = (excludeTies: boolean) => (excludeTies ? 'leaderboard:decisive' : 'leaderboard:all');
 
 export interface RealtimeDeps {
@@ -49,6 +50,8 @@ export interface RealtimeDeps {
   leaderboard(excludeTies: boolean): Promise<AckResults['leaderboard:subscribe']['board']>;
   /** Another instance stored a vote. */
   onRemoteVote(): void;
+  /** The current backend/deployment health snapshot. */
+  status(): AckResults['status:subscribe']['status'];
   /** The Redis adapter when several instances share the arena. */
   adapter?: ServerOptions['adapter'];
 }
@@ -95,6 +98,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     'leaderboard:subscribe': async (s, p) => {
       await s.join(leaderboardRoom(p.excludeTies));
       return { board: await deps.leaderboard(p.excludeTies) };
+    },
+    'status:subscribe': async (s) => {
+      await s.join(STATUS_ROOM);
+      return { status: deps.status() };
     },
     'watch:join': async (s, p) => {
       const result = await deps.battles.watch(caller(s), p);

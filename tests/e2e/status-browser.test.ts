@@ -1,20 +1,19 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../server/config/schema.js';
-import { json } from '../../server/http/routes.js';
+import { createArena, type Arena } from '../../server/app.js';
 import { silentLogger } from '../../server/log.js';
-import { createModelOps, type ModelOps } from '../../server/models/ops.js';
-import { ModelRegistry } from '../../server/models/registry.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import { launchBrowser } from '../helpers/browser.js';
 
 /**
- * The /status page of the built UI, fed by `GET /api/status` from real model ops over simulated
- * backends (served here as app.ts serves it), following a GPU that goes down and comes back.
+ * The /status page of the built UI on a real Arena over simulated backends, following a GPU that
+ * goes down and comes back through live pushes.
  */
 
 const LLAMA: SimModelSpec = { name: 'llama3.1:8b', family: 'llama', tokensPerSecond: 300, ttftMs: 10, loadMs: 20, sizeMb: 4900, maxTokens: 20 };
@@ -26,8 +25,7 @@ type UiHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) =
 describe('the status page in Chromium', () => {
   let gpu: Simulator;
   let cpu: Simulator;
-  let ops: ModelOps;
-  let server: Server;
+  let arena: Arena;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -38,36 +36,28 @@ describe('the status page in Chromium', () => {
       startSimulator({ flavor: 'vllm', models: [LLAMA], apiKey: SECRET }),
       startSimulator({ flavor: 'ollama', models: [LLAMA], preloaded: true }),
     ]);
-    const env = { GPU_KEY: SECRET };
+    process.env.STATUS_TEST_GPU_KEY = SECRET;
     const config = ConfigSchema.parse({
+      dataDir: mkdtempSync(join(tmpdir(), 'arena-status-')),
       backends: [
-        { id: 'gpu', kind: 'vllm', url: gpu.url, gpu: true, vramMb: 8000, apiKeyEnv: 'GPU_KEY' },
+        { id: 'gpu', kind: 'vllm', url: gpu.url, gpu: true, vramMb: 8000, apiKeyEnv: 'STATUS_TEST_GPU_KEY' },
         { id: 'cpu', kind: 'ollama', url: cpu.url },
       ],
       models: [{ id: 'llama', deployments: [{ backend: 'gpu', model: LLAMA.name }, { backend: 'cpu', model: LLAMA.name }] }],
       health: { intervalMs: 200, timeoutMs: 500 },
     });
-    const registry = new ModelRegistry(config, silentLogger, { env });
-    await registry.refresh();
-    ops = createModelOps({ config, registry, logger: silentLogger, env, swap: { preloadOnStart: false, rebalanceMs: 0 } });
-    await ops.start();
-
     const { handler } = (await import(pathToFileURL(resolve('build/handler.js')).href)) as { handler: UiHandler };
-    server = createServer((req, res) => {
-      if (req.url === '/api/status') return json(res, 200, ops.status());
-      handler(req, res, () => json(res, 404, { error: 'not found' }));
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    arena = await createArena(config, { logger: silentLogger, ui: handler });
+    url = await arena.listen(0, '127.0.0.1');
     browser = await launchBrowser();
     page = await browser.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((done) => server?.close(done));
-    await ops?.stop();
+    await arena?.close();
     await Promise.all([gpu?.close(), cpu?.close()]);
+    delete process.env.STATUS_TEST_GPU_KEY;
   });
 
   const gpuState = () => page.getByTestId(`deployment-state-${GPU}`);

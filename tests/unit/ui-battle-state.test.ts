@@ -184,6 +184,69 @@ describe('applyEvents', () => {
   });
 });
 
+describe('tool calls (tools path)', () => {
+  function toolsTurn(): BattleView {
+    return applyEvents({ ...emptyView(), mode: 'tools', toolModel: 'llama3.1:8b' }, seq(0, { t: 'turn', turn: 0, prompt: 'What is 17 * 23 + 4?' })).view;
+  }
+  const call = (id: string, expression: string): BattleEvent => ({ t: 'tool-call', side: 'left', turn: 0, id, name: 'calculator', arguments: { expression } });
+
+  it('appends each call to the answer in order, and a call means the model is at work', () => {
+    const view = applyEvents(toolsTurn(), seq(1, call('c1', '17 * 23'), call('c2', '391 + 4'))).view;
+    const left = view.turns[0].answers.left;
+    expect(left.tools).toEqual([
+      { id: 'c1', name: 'calculator', arguments: { expression: '17 * 23' } },
+      { id: 'c2', name: 'calculator', arguments: { expression: '391 + 4' } },
+    ]);
+    expect(left.status).toBe('streaming');
+    expect(view.turns[0].answers.right).toEqual({ text: '', reasoning: '', status: 'pending' });
+  });
+
+  it('fills in the result or the error of the call with that id', () => {
+    const view = applyEvents(
+      toolsTurn(),
+      seq(
+        1,
+        call('c1', '17 * 23 + 4'),
+        call('c2', '1 / 0'),
+        { t: 'tool-result', side: 'left', turn: 0, id: 'c2', ok: false, error: 'division by zero', ms: 2 },
+        { t: 'tool-result', side: 'left', turn: 0, id: 'c1', ok: true, result: { result: 395 }, ms: 1 },
+      ),
+    ).view;
+    expect(view.turns[0].answers.left.tools).toEqual([
+      { id: 'c1', name: 'calculator', arguments: { expression: '17 * 23 + 4' }, ok: true, result: { result: 395 }, ms: 1 },
+      { id: 'c2', name: 'calculator', arguments: { expression: '1 / 0' }, ok: false, error: 'division by zero', ms: 2 },
+    ]);
+  });
+
+  it('ignores a result for an unknown call', () => {
+    const view = applyEvents(
+      toolsTurn(),
+      seq(1, call('c1', '2 + 2'), { t: 'tool-result', side: 'left', turn: 0, id: 'nope', ok: true, result: 4, ms: 1 }),
+    ).view;
+    expect(view.turns[0].answers.left.tools).toEqual([{ id: 'c1', name: 'calculator', arguments: { expression: '2 + 2' } }]);
+  });
+
+  it('skips repeated tool events by seq, within a frame and across frames', () => {
+    const events = seq(1, call('c1', '2 + 2'), { t: 'tool-result', side: 'left', turn: 0, id: 'c1', ok: true, result: 4, ms: 3 });
+    const once = applyEvents(toolsTurn(), [...events, ...events]).view;
+    expect(once.turns[0].answers.left.tools).toEqual([{ id: 'c1', name: 'calculator', arguments: { expression: '2 + 2' }, ok: true, result: 4, ms: 3 }]);
+    expect(once.seq).toBe(3);
+    expect(applyEvents(once, events).view).toBe(once);
+  });
+
+  it('never mutates the calls of the view it was given', () => {
+    const base = applyEvents(toolsTurn(), seq(1, call('c1', '2 + 2'))).view;
+    const snapshot = structuredClone(base);
+    applyEvents(base, seq(2, { t: 'tool-result', side: 'left', turn: 0, id: 'c1', ok: true, result: 4, ms: 1 }, call('c2', '3 + 3')));
+    expect(base).toEqual(snapshot);
+  });
+
+  it('drops the calls of a regenerated turn', () => {
+    const view = applyEvents(toolsTurn(), seq(1, call('c1', '2 + 2'), { t: 'turn', turn: 0, prompt: 'again' })).view;
+    expect(view.turns[0].answers.left.tools).toBeUndefined();
+  });
+});
+
 describe('battle predicates', () => {
   it('opens voting only when both answers of the latest turn settled and no vote yet', () => {
     expect(canVote(undefined)).toBe(false);
@@ -203,5 +266,17 @@ describe('battle predicates', () => {
 
     const voted = applyEvents(settled, seq(9, { t: 'vote', choice: 'left', reveal })).view;
     expect(canVote(voted)).toBe(false);
+  });
+
+  it('on the tools path only the left answer counts, and there is never a vote', () => {
+    const tools: BattleView = { ...emptyView(), mode: 'tools', toolModel: 'llama3.1:8b' };
+    const streaming = applyEvents(tools, seq(0, { t: 'turn', turn: 0, prompt: '2+2' }, { t: 'delta', side: 'left', turn: 0, text: '4' })).view;
+    expect(isRunning(streaming)).toBe(true);
+
+    // The right answer stays pending for good: it must not keep the battle "running".
+    const done = applyEvents(streaming, seq(2, { t: 'end', side: 'left', turn: 0, status: 'done' })).view;
+    expect(done.turns[0].answers.right.status).toBe('pending');
+    expect(isRunning(done)).toBe(false);
+    expect(canVote(done)).toBe(false);
   });
 });

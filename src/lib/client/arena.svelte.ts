@@ -2,7 +2,7 @@
  * The duel page's state and actions: one battle view kept in sync with the server's ordered
  * event log, plus the info and error toasts around it. Components only read it and call actions.
  */
-import type { Ack, ArenaInfo, BattleView, EventsFrame, SeqEvent, Side, VoteChoice } from '$shared/protocol';
+import type { Ack, ArenaInfo, BattleView, EventsFrame, RouteMode, SeqEvent, Side, VoteChoice } from '$shared/protocol';
 import { applyEvents, canVote, isRunning } from './battle-state';
 import { call, getSocket } from './socket';
 
@@ -20,6 +20,8 @@ export class ArenaClient {
   /** Replaced, never mutated (see applyEvents), so it needs no deep reactivity. */
   battle = $state.raw<BattleView>();
   mode = $state<StartMode>('arena');
+  /** Where new arena prompts go: the router decides, or the user forces a duel or the tools path. */
+  route = $state<RouteMode>('auto');
   /** A start/send/vote/next request is waiting for its ack. */
   busy = $state(false);
   toasts = $state<Toast[]>([]);
@@ -27,8 +29,10 @@ export class ArenaClient {
 
   running = $derived(isRunning(this.battle));
   votable = $derived(canVote(this.battle) && !this.busy);
-  /** Follow-ups go into the current battle until it is voted on. */
+  /** Follow-ups go into the current battle until it is voted on (tools battles: until a new round). */
   inBattle = $derived(!!this.battle && !this.battle.vote);
+  /** Why the tools path is off; undefined while it is on (or not known yet). */
+  toolsOff = $derived(this.info && !this.info.tools.enabled ? (this.info.tools.reason ?? 'not available.') : undefined);
 
   #resuming = false;
   /** Frames that arrive while a new battle's id is not known yet (its start/next ack is pending). */
@@ -71,7 +75,15 @@ export class ArenaClient {
     if (this.battle && !this.battle.vote) {
       return this.#act(() => call('battle:send', { battleId: this.battle!.id, prompt }));
     }
-    return this.#replaceBattle(() => call('battle:start', { prompt, mode: this.mode }));
+    return this.#replaceBattle(() => call('battle:start', { prompt, mode: this.mode, route: this.route }));
+  }
+
+  /** Overrides the router: the battle's first prompt again, as a new battle on the given path. */
+  async reroute(route: 'arena' | 'tools'): Promise<void> {
+    const prompt = this.battle?.turns[0]?.prompt;
+    if (!prompt) return;
+    if (this.running) this.stop();
+    await this.#replaceBattle(() => call('battle:start', { prompt, mode: 'arena', route }));
   }
 
   async next(): Promise<void> {

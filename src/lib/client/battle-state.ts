@@ -79,6 +79,22 @@ class Draft {
       case 'leak':
         this.view.leak[event.side] = true;
         return;
+      case 'tool-call': {
+        const answer = this.answer(event.turn, event.side);
+        if (!answer) return;
+        // The array is shared with the input view, so it is replaced rather than pushed to.
+        answer.tools = [...(answer.tools ?? []), { id: event.id, name: event.name, arguments: event.arguments }];
+        // Like a delta: the model is at work even if no status event said so yet.
+        if (!isSettled(answer.status)) answer.status = 'streaming';
+        return;
+      }
+      case 'tool-result': {
+        const answer = this.answer(event.turn, event.side);
+        if (!answer?.tools) return;
+        const outcome = event.ok ? { ok: true, result: event.result } : { ok: false, error: event.error };
+        answer.tools = answer.tools.map((call) => (call.id === event.id ? { ...call, ...outcome, ms: event.ms } : call));
+        return;
+      }
       case 'vote':
         this.view.vote = event.choice;
         this.view.reveal = event.reveal;
@@ -121,13 +137,18 @@ export function latestTurn(view: BattleView | undefined): TurnView | undefined {
   return view?.turns[view.turns.length - 1];
 }
 
+/** The sides that answer: both in a duel, only the left one on the tools path (the right stays pending). */
+export function answeringSides(view: BattleView): readonly Side[] {
+  return view.mode === 'tools' ? ['left'] : ['left', 'right'];
+}
+
 /** Some answer of the latest turn is still being produced. */
 export function isRunning(view: BattleView | undefined): boolean {
   const turn = latestTurn(view);
-  return !!turn && !(isSettled(turn.answers.left.status) && isSettled(turn.answers.right.status));
+  return !!view && !!turn && answeringSides(view).some((side) => !isSettled(turn.answers[side].status));
 }
 
-/** Voting opens once both answers of the latest turn have settled, and only once. */
+/** Voting opens once both answers of the latest turn have settled, and only once. Tool answers are never rated. */
 export function canVote(view: BattleView | undefined): boolean {
-  return !!view && !view.vote && view.turns.length > 0 && !isRunning(view);
+  return !!view && view.mode !== 'tools' && !view.vote && view.turns.length > 0 && !isRunning(view);
 }

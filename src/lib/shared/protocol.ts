@@ -4,9 +4,10 @@
  * server validates against before any handler runs. The UI imports only types from this file.
  */
 import { z } from 'zod';
+import type { StatusSnapshot } from '../../../server/models/status.js';
 import type { Leaderboard, LeaderboardRow } from '../../../server/rating/types.js';
 
-export type { Leaderboard, LeaderboardRow };
+export type { Leaderboard, LeaderboardRow, StatusSnapshot };
 export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
@@ -163,6 +164,7 @@ export const ClientSchemas = {
   'battle:next': z.object({ battleId: id }).strict(),
   'battle:resume': z.object({ battleId: id, afterSeq: z.number().int().min(0) }).strict(),
   'leaderboard:subscribe': z.object({ excludeTies: z.boolean().default(false) }).strict(),
+  'status:subscribe': z.object({}).strict(),
   'watch:join': z.object({ battleId: id, token: id }).strict(),
   'watch:vote': z.object({ battleId: id, token: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
 } as const;
@@ -183,6 +185,7 @@ export interface AckResults {
   /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
+  'status:subscribe': { status: StatusSnapshot };
   /** A spectator's read-only view; live events follow in `battle:events`. */
   'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
   'watch:vote': { crowd: CrowdTally };
@@ -199,6 +202,8 @@ export interface ServerToClientEvents {
   /** Spectators watching a battle now (all instances). */
   'battle:viewers': (update: { battleId: string; count: number }) => void;
   'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
+  /** Backend and deployment health, pushed on every state change to `status:subscribe`rs. */
+  'status:update': (status: StatusSnapshot) => void;
 }
 
 /** Socket.IO handshake `auth` payload for clients that cannot carry the session cookie. */
