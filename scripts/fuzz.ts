@@ -760,8 +760,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     return slot.connecting;
   }
 
+  const debugSlot = process.env.FUZZ_DEBUG_SLOT ? Number(process.env.FUZZ_DEBUG_SLOT) : -1;
   function watchSocket(slot: Slot, socket: FuzzSocket) {
+    if (slot.index === debugSlot) log(`slot ${slot.index}: connected ${socket.id}`);
     socket.on('disconnect', (reason) => {
+      if (slot.index === debugSlot) log(`slot ${slot.index}: disconnect ${socket.id} ${reason}, ${slot.pending.size} pending`);
       if (reason !== 'io client disconnect') conn.closedByServer++;
       for (const done of [...slot.pending]) done('closed');
       slot.pending.clear();
@@ -927,6 +930,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       return;
     }
     fillIds(ev, slot);
+    if (slot.index === debugSlot) log(`slot ${slot.index}: #${ev.index} ${ev.kind}/${ev.variant} ${ev.event} on ${socket.id} connected=${socket.connected}`);
     if (!ev.ack) {
       try {
         socket.emit(ev.event, ...ev.args);

@@ -38,8 +38,9 @@ export class LiveLeaderboard {
     return this.latestBoard;
   }
 
-  /** A vote was stored (here or on another instance): recompute soon and push. */
+  /** A vote was stored (here or on another instance): the next reader recomputes; pushes are debounced. */
   invalidate(): void {
+    this.boards.clear();
     this.timer ??= setTimeout(() => void this.refresh(), this.deps.debounceMs);
   }
 

@@ -1,13 +1,12 @@
-import type { RouteInfo, ToolCallView } from '../../src/lib/shared/protocol.js';
+import type { AnswerStatus, BattleMode, CrowdTally, RouteInfo, Side, ToolCallView, VoteChoice } from '../../src/lib/shared/protocol.js';
+
+export type { AnswerStatus, BattleMode, CrowdTally, Side, VoteChoice };
 
 /**
  * Durable state of the arena. Two drivers implement `Store` (embedded SQLite, Redis) and one
  * contract test suite runs against both, so the rest of the server never knows which it has.
  */
 
-export type Side = 'left' | 'right';
-export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
-export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
 
 export interface SideAnswer {
   text: string;
@@ -33,7 +32,6 @@ export interface Turn {
   answers: Record<Side, SideAnswer>;
 }
 
-export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
 
 export interface BattleRecord {
   id: string;
@@ -98,8 +96,6 @@ export interface TournamentState {
 
 export type VoteResult = 'ok' | 'already_voted' | 'not_found';
 
-/** Spectators' votes on one battle: shown apart, never counted in ratings. */
-export type CrowdTally = Record<VoteChoice, number>;
 
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
