@@ -69,7 +69,7 @@ describe('spectating a duel in Chromium', () => {
 
     // Partial answers were on screen and grew: the spectator saw the stream, not a final dump.
     const lengths = await spectator.evaluate(() => (window as unknown as { answerLengths: number[] }).answerLengths);
-    expect(lengths.length).toBeGreaterThanOrEqual(3);
+    expect(lengths.length).toBeGreaterThanOrEqual(2);
     expect(lengths[1]).toBeGreaterThan(lengths[0]);
 
     for (const side of SIDES) expect(await text(spectator, `answer-${side}`)).toBe(await text(owner, `answer-${side}`));
