@@ -689,7 +689,6 @@ interface Slot {
   connecting?: Promise<FuzzSocket | undefined>;
   /** Acks waiting on this socket: resolved with 'closed' when it disconnects. */
   pending: Set<(closed: 'closed') => void>;
-  rawPending: Map<number, Planned>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -733,7 +732,6 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     index,
     session: sessionRng.chars(43, ID_ALPHABET),
     pending: new Set(),
-    rawPending: new Map(),
   }));
 
   function open(slot: Slot): Promise<FuzzSocket | undefined> {
@@ -768,26 +766,61 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (reason !== 'io client disconnect') conn.closedByServer++;
       for (const done of [...slot.pending]) done('closed');
       slot.pending.clear();
-      for (const ev of slot.rawPending.values()) void ev, acks.unansweredAfterClose++;
-      slot.rawPending.clear();
       if (slot.socket === socket) slot.socket = undefined;
     });
-    // Acks to raw packets arrive as packets the client does not expect: check them here.
-    socket.io.engine.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type !== 'message' || typeof packet.data !== 'string' || packet.data[0] !== '3') return;
-      const match = /^3(\d+)(.*)$/s.exec(packet.data);
-      const ev = match && slot.rawPending.get(Number(match[1]));
-      if (!ev) return;
-      slot.rawPending.delete(Number(match![1]));
-      settleOne();
-      let body: unknown;
-      try {
-        body = (JSON.parse(match![2]!) as unknown[])[0];
-      } catch {
-        return finding({ type: 'malformed_ack', detail: `raw ack is not JSON: ${preview(match![2])}`, ...describe(ev) });
-      }
-      recordAck(ev, ev.variant === 'numeric-event' ? '(numeric)' : 'session:state', body);
+  }
+
+  /** Raw frames go over a connection of their own: they may leave it in any state. */
+  async function rawSend(ev: Planned) {
+    const raw = ev.raw!;
+    const socket = connect(opts.url, { transports: ['websocket'], auth: { session: live.chars(43, ID_ALPHABET) }, reconnection: false, forceNew: true, timeout: 10_000 });
+    const err = await new Promise<Error | null>((resolve) => {
+      socket.once('connect', () => resolve(null));
+      socket.once('connect_error', resolve);
     });
+    if (err) {
+      conn.connectErrors[err.message] = (conn.connectErrors[err.message] ?? 0) + 1;
+      socket.close();
+      return;
+    }
+    conn.opened++;
+    sent++;
+    let closedByServer = false;
+    // The ack to a raw packet is a packet socket.io-client does not expect: read it off the engine.
+    const reply = new Promise<string | undefined>((resolve) => {
+      socket.on('disconnect', (reason) => {
+        if (reason !== 'io client disconnect') (closedByServer = true), conn.closedByServer++;
+        resolve(undefined);
+      });
+      socket.io.engine.on('packet', (packet: { type: string; data?: unknown }) => {
+        if (raw.ackId === undefined || packet.type !== 'message' || typeof packet.data !== 'string') return;
+        const match = /^3(\d+)([\s\S]*)$/.exec(packet.data);
+        if (match && Number(match[1]) === raw.ackId) resolve(match[2]);
+      });
+      setTimeout(() => resolve(undefined), raw.ackId === undefined ? 300 : Math.min(ackTimeoutMs, 3_000));
+    });
+    try {
+      for (const frame of raw.frames) {
+        if (raw.engineLevel) (socket.io.engine.transport as unknown as { ws?: { send(d: string | Buffer): void } }).ws?.send(frame);
+        else socket.io.engine.send(frame as string);
+      }
+    } catch {
+      unencodable++;
+    }
+    const body = await reply;
+    socket.close();
+    if (body === undefined) {
+      if (raw.ackId !== undefined) closedByServer ? acks.unansweredAfterClose++ : acks.silentAsExpected++;
+      return;
+    }
+    let res: unknown;
+    try {
+      res = (JSON.parse(body) as unknown[])[0];
+    } catch {
+      return finding({ type: 'malformed_ack', detail: `raw ack is not JSON: ${preview(body)}`, ...describe(ev) });
+    }
+    const event = /^\d*\d+\["([^"]*)"/.exec(String(raw.frames[0]).slice(1))?.[1] ?? '(raw)';
+    recordAck(ev, event, res);
   }
 
   function recordAck(ev: Planned, event: string, res: unknown) {
@@ -903,6 +936,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (recent.length > 30) recent.shift();
 
     if (ev.kind === 'handshake') return handshake(ev);
+    if (ev.raw) return rawSend(ev);
     const slotIndex = ev.kind === 'flood' ? live.int(0, slots.length - 1) : ev.index % slots.length;
     slotFor.set(ev.index, slotIndex);
     if (slotFor.size > 10_000) slotFor.delete(slotFor.keys().next().value!);
@@ -912,23 +946,6 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     sent++;
 
     if (ev.kind === 'flood') return flood(slot, socket, ev);
-    if (ev.raw) {
-      if (ev.raw.ackId !== undefined) {
-        inFlight++;
-        slot.rawPending.set(ev.raw.ackId, ev);
-        setTimeout(() => {
-          if (!slot.rawPending.delete(ev.raw!.ackId!)) return;
-          settleOne();
-          // A raw packet may be refused by closing the connection, or ignored: neither is a finding.
-          acks.silentAsExpected++;
-        }, ackTimeoutMs).unref?.();
-      }
-      for (const frame of ev.raw.frames) {
-        if (ev.raw.engineLevel) (socket.io.engine.transport as unknown as { ws?: { send(d: string | Buffer): void } }).ws?.send(frame);
-        else socket.io.engine.send(frame as string);
-      }
-      return;
-    }
     fillIds(ev, slot);
     if (slot.index === debugSlot) log(`slot ${slot.index}: #${ev.index} ${ev.kind}/${ev.variant} ${ev.event} on ${socket.id} connected=${socket.connected}`);
     if (!ev.ack) {
@@ -1008,7 +1025,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const ev = planEvent(rng, index, exclude);
     await waitForRoom();
     // Handshakes and connection (re)opening are slow: do not let them stall everything else.
-    if (ev.kind === 'handshake') {
+    if (ev.kind === 'handshake' || ev.raw) {
+      // Each on a connection of its own, a few at a time, beside the main stream.
       const attempt = send(ev).catch((err) => finding({ type: 'handshake', detail: String(err), ...describe(ev) }));
       handshaking.add(attempt);
       void attempt.finally(() => handshaking.delete(attempt));
