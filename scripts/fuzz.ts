@@ -1191,6 +1191,8 @@ export function procFds(pid: number): number {
 export interface ServerProcess {
   url: string;
   proc: ChildProcess;
+  /** Forces a full GC in the server (SIGUSR2 to the harness preload) and returns its memory afterwards. */
+  gc(): Promise<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>;
   /** error/fatal log lines (capped), for the report. */
   errors: Record<string, unknown>[];
   /** The last 64 KiB of stderr. */
@@ -1207,13 +1209,20 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
   const configFile = join(dir, 'arena.config.yaml');
   // JSON is YAML.
   writeFileSync(configFile, JSON.stringify({ backends: [{ id: 'sim', kind: 'ollama', url: opts.simUrl }], ...opts.config }, null, 2));
-  const proc = spawn(process.execPath, ['dist/arena.mjs', 'serve'], {
+  const proc = spawn(process.execPath, ['--expose-gc', '--import', `data:text/javascript,${encodeURIComponent(GC_PRELOAD)}`, 'dist/arena.mjs', 'serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), ARENA_CONFIG: configFile, ARENA_DEMO: 'off', LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const errors: Record<string, unknown>[] = [];
   let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-65_536)));
+  const gcWaiters: ((m: Awaited<ReturnType<ServerProcess['gc']>>) => void)[] = [];
+  proc.stderr!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) {
+      const m = /^ARENA_HARNESS_GC (\{.*\})$/.exec(line);
+      if (m) gcWaiters.shift()?.(JSON.parse(m[1]!));
+    }
+    stderr = (stderr + d.toString().replace(/^ARENA_HARNESS_GC .*\n?/gm, '')).slice(-65_536);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error(`arena did not start: ${stderr}`)), 30_000);
@@ -1239,6 +1248,12 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
     url,
     proc,
     errors,
+    gc: () =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no GC report from the server')), 10_000);
+        gcWaiters.push((m) => (clearTimeout(timer), resolve(m)));
+        proc.kill('SIGUSR2');
+      }),
     stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
@@ -1250,6 +1265,13 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
       }),
   };
 }
+
+/**
+ * Harness-only preload (not server code): `--expose-gc` plus, on SIGUSR2, two full GCs and a line
+ * on stderr with the memory left. Lets a measurement start from a collected heap, so a V8 heap
+ * that merely has not been collected yet is not mistaken for a leak.
+ */
+const GC_PRELOAD = `process.on('SIGUSR2', () => { globalThis.gc(); setTimeout(() => { globalThis.gc(); const m = process.memoryUsage(); process.stderr.write('ARENA_HARNESS_GC ' + JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n'); }, 200); });`;
 
 /** Fast simulated models, so battles finish quickly and the server, not the models, is under test. */
 export const FAST_MODELS = [

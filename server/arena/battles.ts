@@ -4,7 +4,6 @@ import type {
   Ack,
   AckResults,
   ArenaInfo,
-  BattleEvent,
   BattleView,
   ParsedPayload,
   RouteInfo,
@@ -24,6 +23,7 @@ import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
+import { SideRun } from './side-run.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
@@ -373,52 +373,32 @@ export class BattleService {
 
   /** Streams one side's answer; `resume` continues a partial answer (after a takeover). */
   private async runSide(live: LiveBattle, side: Side, turn: number, resume = false): Promise<void> {
-    const run = live.runs[side];
-    const stale = () => live.runs[side] !== run;
-    const push = (event: BattleEvent) => {
-      if (!stale()) live.log.push(event);
-    };
-    const controller = new AbortController();
-    live.controllers[side] = controller;
     const { record } = live;
-    const modelId = record.models[side];
-    const answer = () => record.turns[turn].answers[side];
-    const leak = new LeakDetector(this.deps.models.leakWords(modelId));
     const { metrics } = this.deps;
-    let streaming = resume;
-    let ended = false;
-    const end = (status: 'done' | 'stopped' | 'error', error?: string) => {
-      ended = true;
-      push({ t: 'end', side, turn, status, ...(error ? { error } : {}) });
-    };
-    if (resume) push({ t: 'status', side, turn, status: 'resumed' });
-
+    const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
+    const answer = () => record.turns[turn].answers[side];
+    const leak = new LeakDetector(this.deps.models.leakWords(record.models[side]));
     metrics.activeStreams.inc();
     try {
-      const stream = this.deps.models.stream(modelId, {
+      const stream = this.deps.models.stream(record.models[side], {
         messages: this.history(record, side, turn, resume),
-        signal: controller.signal,
+        signal: run.controller.signal,
         maxTokens: this.deps.limits.maxTokens,
       });
       for await (const part of stream) {
-        if (stale()) break;
+        if (run.stale) break;
         switch (part.type) {
           case 'route':
             answer().deployment = part.deployment;
-            if (part.resumed) push({ t: 'status', side, turn, status: 'resumed' });
+            if (part.resumed) run.push({ t: 'status', side, turn, status: 'resumed' });
             break;
           case 'loading':
-            push({ t: 'status', side, turn, status: 'loading' });
+            run.push({ t: 'status', side, turn, status: 'loading' });
             break;
           case 'text':
           case 'reasoning':
-            if (!streaming) {
-              streaming = true;
-              push({ t: 'status', side, turn, status: 'streaming' });
-            }
-            metrics.tokensRelayed.inc();
-            push({ t: 'delta', side, turn, [part.type === 'text' ? 'text' : 'reasoning']: part.text });
-            if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) push({ t: 'leak', side });
+            run.text(part.type, part.text);
+            if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
             break;
           case 'finish': {
             const a = answer();
@@ -427,90 +407,68 @@ export class BattleService {
             a.promptTokens = part.usage.promptTokens;
             a.completionTokens = part.usage.completionTokens;
             if (part.ttftMs !== undefined && a.deployment) metrics.ttft.observe({ deployment: a.deployment }, part.ttftMs / 1000);
-            end('done');
+            run.end('done');
             break;
           }
           case 'error':
-            if (part.error.code === 'aborted') end('stopped');
-            else {
-              metrics.errors.inc({ type: part.error.code });
-              this.deps.logger.warn({ battleId: record.id, side, code: part.error.code, err: part.error.message }, 'stream failed');
-              end('error', neutralError(part.error.code));
-            }
+            this.endWithError(run, record, part.error.code, part.error.message);
             break;
           case 'tool-call':
             break; // arena battles offer no tools
         }
-        if (ended) break;
+        if (run.ended) break;
       }
     } catch (err) {
       metrics.errors.inc({ type: 'internal' });
       this.deps.logger.error({ battleId: record.id, side, err }, 'stream crashed');
-      end('error', 'Internal error while streaming this answer.');
+      run.end('error', 'Internal error while streaming this answer.');
     } finally {
-      metrics.activeStreams.dec();
-      if (!stale()) {
-        if (!ended) end(controller.signal.aborted ? 'stopped' : 'error', controller.signal.aborted ? undefined : 'The answer ended unexpectedly.');
-        live.controllers[side] = undefined;
-        live.log.flush();
-        live.lastActive = Date.now();
-        this.updateGauges();
-        await this.persist(live);
-      }
+      await this.settleRun(live, run);
     }
   }
 
   /** The tools path: one named model, tool calls and results streamed as they happen. */
   private async runTools(live: LiveBattle, turn: number): Promise<void> {
-    const side: Side = 'left';
-    const run = live.runs[side];
-    const stale = () => live.runs[side] !== run;
-    const push = (event: BattleEvent) => {
-      if (!stale()) live.log.push(event);
-    };
-    const controller = new AbortController();
-    live.controllers[side] = controller;
     const { record } = live;
-    let streaming = false;
-    let ended = false;
-    const end = (status: 'done' | 'stopped' | 'error', error?: string) => {
-      if (ended) return;
-      ended = true;
-      push({ t: 'end', side, turn, status, ...(error ? { error } : {}) });
-    };
-    const text = (kind: 'text' | 'reasoning', value: string) => {
-      if (!streaming) {
-        streaming = true;
-        push({ t: 'status', side, turn, status: 'streaming' });
-      }
-      this.deps.metrics.tokensRelayed.inc();
-      push({ t: 'delta', side, turn, [kind]: value });
-    };
+    const run = new SideRun(live, 'left', turn, () => this.deps.metrics.tokensRelayed.inc());
     this.deps.metrics.activeStreams.inc();
     try {
-      const result = await this.deps.tools!.run(this.history(record, side, turn, false), controller.signal, (e) => {
-        if (e.type === 'text' || e.type === 'reasoning') text(e.type, e.text);
-        else if (e.type === 'tool-call') push({ t: 'tool-call', side, turn, id: e.id, name: e.name, arguments: e.arguments });
+      const result = await this.deps.tools!.run(this.history(record, 'left', turn, false), run.controller.signal, (e) => {
+        if (e.type === 'text' || e.type === 'reasoning') run.text(e.type, e.text);
+        else if (e.type === 'tool-call') run.push({ t: 'tool-call', side: 'left', turn, id: e.id, name: e.name, arguments: e.arguments });
         else if (e.type === 'tool-result')
-          push({ t: 'tool-result', side, turn, id: e.id, ok: e.ok, ms: Math.round(e.ms), ...(e.ok ? { result: e.result } : { error: e.error }) });
+          run.push({ t: 'tool-result', side: 'left', turn, id: e.id, ok: e.ok, ms: Math.round(e.ms), ...(e.ok ? { result: e.result } : { error: e.error }) });
       });
       record.models.left = result.model;
-      if (result.note) text('text', `\n\n*${result.note}*`);
-      if (result.outcome === 'error') end(result.error?.code === 'aborted' ? 'stopped' : 'error', neutralError(result.error?.code ?? ''));
-      else end('done');
+      if (result.note) run.text('text', `\n\n*${result.note}*`);
+      if (result.error) this.endWithError(run, record, result.error.code, result.error.message);
+      else run.end('done');
     } catch (err) {
       this.deps.logger.error({ battleId: record.id, err }, 'tools path failed');
-      end(controller.signal.aborted ? 'stopped' : 'error', (err as Error).message);
+      run.end(run.controller.signal.aborted ? 'stopped' : 'error', (err as Error).message);
     } finally {
-      this.deps.metrics.activeStreams.dec();
-      if (!stale()) {
-        live.controllers[side] = undefined;
-        live.log.flush();
-        live.lastActive = Date.now();
-        this.updateGauges();
-        await this.persist(live);
-      }
+      await this.settleRun(live, run);
     }
+  }
+
+  private endWithError(run: SideRun, record: BattleRecord, code: string, message: string): void {
+    if (code === 'aborted') return run.end('stopped');
+    this.deps.metrics.errors.inc({ type: code });
+    this.deps.logger.warn({ battleId: record.id, side: run.side, code, err: message }, 'stream failed');
+    run.end('error', neutralError(code));
+  }
+
+  /** After a run, whatever happened: it has ended, its events are out, the record is saved. */
+  private async settleRun(live: LiveBattle, run: SideRun): Promise<void> {
+    this.deps.metrics.activeStreams.dec();
+    if (run.stale) return;
+    const aborted = run.controller.signal.aborted;
+    run.end(aborted ? 'stopped' : 'error', aborted ? undefined : 'The answer ended unexpectedly.');
+    live.controllers[run.side] = undefined;
+    live.log.flush();
+    live.lastActive = Date.now();
+    this.updateGauges();
+    await this.persist(live);
   }
 
   /** Each side sees only its own past answers; a resumed side also gets its partial answer as prefill. */

@@ -1,0 +1,55 @@
+import type { BattleEvent, Side } from '../../src/lib/shared/protocol.js';
+
+/** The part of a live battle a run touches. */
+export interface RunHost {
+  runs: Record<Side, number>;
+  controllers: Partial<Record<Side, AbortController>>;
+  log: { push(event: BattleEvent): void };
+}
+
+/**
+ * One run of one side's answer. A stop, regenerate or hand-off bumps the side's run number: from
+ * then on this run's events are dropped, so a superseded stream can never write into the new one.
+ */
+export class SideRun {
+  readonly controller = new AbortController();
+  private readonly run: number;
+  private streaming: boolean;
+  ended = false;
+
+  constructor(
+    private readonly host: RunHost,
+    readonly side: Side,
+    readonly turn: number,
+    private readonly onToken: () => void,
+    resumed = false,
+  ) {
+    this.run = host.runs[side];
+    host.controllers[side] = this.controller;
+    this.streaming = resumed;
+    if (resumed) this.push({ t: 'status', side, turn, status: 'resumed' });
+  }
+
+  get stale(): boolean {
+    return this.host.runs[this.side] !== this.run;
+  }
+
+  push(event: BattleEvent): void {
+    if (!this.stale) this.host.log.push(event);
+  }
+
+  text(kind: 'text' | 'reasoning', value: string): void {
+    if (!this.streaming) {
+      this.streaming = true;
+      this.push({ t: 'status', side: this.side, turn: this.turn, status: 'streaming' });
+    }
+    this.onToken();
+    this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value });
+  }
+
+  end(status: 'done' | 'stopped' | 'error', error?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.push({ t: 'end', side: this.side, turn: this.turn, status, ...(error ? { error } : {}) });
+  }
+}
