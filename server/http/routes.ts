@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { newSessionToken } from '../arena/ids.js';
+import { newId, newSessionToken } from '../arena/ids.js';
 import { sessionCookie } from '../realtime/session.js';
 
 export interface HttpDeps {
@@ -72,8 +72,14 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes[`${req.method} ${path}`];
     if (!route) return next();
+    // A request id ties the log lines of one request together (and to the proxy's, when it sends one).
+    const reqId = String(req.headers['x-request-id'] ?? '').slice(0, 64) || newId(8);
+    const log = deps.logger.child({ reqId });
+    const started = performance.now();
+    res.setHeader('x-request-id', reqId);
+    res.once('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http'));
     Promise.resolve(route(req, res)).catch((err) => {
-      deps.logger.error({ err, path }, 'http handler failed');
+      log.error({ err, path }, 'http handler failed');
       if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: 'internal error' } });
       else res.destroy();
     });
