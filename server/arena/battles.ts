@@ -89,7 +89,12 @@ interface LiveBattle {
   outbox: Promise<void>;
 }
 
-const IDLE_EVICT_MS = 10 * 60_000;
+/**
+ * An idle battle leaves memory (and, with several instances, gives up its lease) after this long;
+ * it comes back from the store and its log on the next action. Short, so memory and lease renewals
+ * follow the battles actually streaming, not every battle of the last minutes.
+ */
+const IDLE_EVICT_MS = 2 * 60_000;
 const ORPHAN_SCAN_MS = 1_000;
 
 /**
@@ -104,7 +109,7 @@ export class BattleService {
   private closing = false;
 
   constructor(private readonly deps: BattleServiceDeps) {
-    this.every(60_000, () => this.evictIdle());
+    this.every(15_000, () => this.evictIdle());
     if (deps.cluster.shared) {
       deps.cluster.startHeartbeat(
         () => [...this.live.values()].map((l) => ({ id: l.record.id, streaming: isStreaming(l) })),
