@@ -67,12 +67,15 @@ describe('two instances, one arena (Redis)', () => {
 
     await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'delta'));
     const spectator = await b.client();
+    // Frames can arrive before the join's ack (the room is joined first): keep them, as the UI does.
+    const early = recordFrames(spectator);
     const viewerCounts: number[] = [];
     owner.on('battle:viewers', (u) => viewerCounts.push(u.count));
     const joined = await ok(spectator, 'watch:join', { battleId, token });
     expect(joined.battle.sharePath).toBeUndefined();
     expect(joined.viewers).toBe(1);
     const watched = follow(spectator, battleId, joined.battle);
+    watched.apply(early.events(battleId));
     const ownerView = follow(owner, battleId, battle);
     ownerView.apply(ownerRec.events(battle.id));
 
