@@ -62,7 +62,8 @@ io.on('connection', (socket) => {
   socket.on('battle:next', (p: { battleId: string }, ack: Ack) => {
     const previous = duels.get(p.battleId);
     if (!previous) return ack({ ok: false, error: { code: 'not_found', message: 'no such duel' } });
-    duels.delete(p.battleId);
+    // Late spectators can still join a finished duel for a minute (Arena keeps battles longer).
+    setTimeout(() => duels.delete(p.battleId), 60_000).unref();
     open(socket, previous.prompt, ack);
   });
   socket.on('battle:send', (p: { battleId: string; prompt: string }, ack: Ack) => {

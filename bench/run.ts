@@ -7,16 +7,17 @@
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
+ *   npm run bench -- --variants         diagnostics: proposed event-log changes measured (not in the default run)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
  *            --idle K --slow-clients N --no-write
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMarkdown, runRatingBench } from './rating.js';
-import { capacityTable, clusterTable, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, type TargetLine } from './relay/report.js';
+import { capacityTable, clusterTable, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, variantsTable, type TargetLine } from './relay/report.js';
 import { ensureBuilt, ROOT, simCommand, stopAll } from './relay/procs.js';
 import {
   capacity,
@@ -31,11 +32,32 @@ import {
   type ClusterResult,
   type RelaySettings,
   type SingleResult,
+  measuredRows,
   type SlowResult,
+  variants,
 } from './relay/scenarios.js';
 
 const HEADING = '## Token relay (npm run bench)';
-const DOC = join(ROOT, 'docs/benchmarks.md');
+const DOC = process.env.BENCH_DOC ?? join(ROOT, 'docs/benchmarks.md');
+const INTRO = `How fast Arena moves tokens from model servers to browsers, against the least a Socket.IO relay can do.
+
+- **Processes.** The model simulator (\`arena sim --stamp\`), Arena (\`node dist/arena.mjs serve\`, one or two
+  instances, Redis for two) and the baseline (\`bench/baseline-server.ts\`) each run in their own process; every
+  client (socket.io-client over WebSocket on loopback, plus raw paused WebSockets for slow consumers) lives in the
+  one bench process. Everything shares the machine's cores, so each table also shows the bench's own CPU and the
+  CPU used by unrelated processes during the window.
+- **Delay.** With \`--stamp\` the simulator writes each token as \`⟦epoch µs⟧word\`; a client records
+  \`receive time − stamp\` for every stamp it receives, so tokens Arena merged into one delta each count.
+  "TTFT overhead" is the same for the first token of each answer (owners only).
+- **Baseline.** For each duel it opens the same two simulator streams (Ollama NDJSON) and emits every token to the
+  duel's room at once: no coalescing, store, log, leak check or metrics. Same clients, same measures.
+- **Server figures.** CPU from \`/proc/<pid>/stat\` (100% = one core), RSS from \`/proc/<pid>/status\`, Arena's own
+  event-loop lag and frames per token from its \`/metrics\`, memory per idle connection = RSS slope over 4 rounds
+  of K idle clients.
+
+Run it with \`npm run bench\` (all scenarios, ≈ 10 min on 2 cores), \`npm run bench -- --quick\` (≈ 1 min) or pick
+scenarios: \`--single --cluster --capacity --slow --rating\` (\`--variants\`: diagnostics, not in the default run).
+Each run is appended below with its command; the newest is last.`;
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 
 const argv = process.argv.slice(2);
@@ -48,6 +70,7 @@ const { values } = parseArgs({
     capacity: { type: 'boolean', default: false },
     slow: { type: 'boolean', default: false },
     rating: { type: 'boolean', default: false },
+    variants: { type: 'boolean', default: false },
     baseline: { type: 'boolean', default: true },
     'no-baseline-capacity': { type: 'boolean', default: false },
     duels: { type: 'string' },
@@ -63,7 +86,7 @@ const { values } = parseArgs({
 });
 
 const quick = values.quick;
-const chosen = (['single', 'cluster', 'capacity', 'slow', 'rating'] as const).filter((k) => values[k]);
+const chosen = (['single', 'cluster', 'capacity', 'slow', 'rating', 'variants'] as const).filter((k) => values[k]);
 const scenarios = new Set(chosen.length ? chosen : ['single', 'cluster', 'capacity', 'slow', 'rating']);
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 
@@ -71,25 +94,26 @@ const settings: RelaySettings = {
   quick,
   tokensPerSecond: num(values.tps, 30),
   ttftMs: 100,
-  durationS: num(values.duration, quick ? 6 : 30),
-  warmupS: quick ? 2 : 3,
+  durationS: num(values.duration, quick ? 4 : 30),
+  warmupS: quick ? 1.5 : 3,
   duels: num(values.duels, 100),
   spectators: num(values.spectators, 500),
-  idleClients: num(values.idle, quick ? 300 : 1_000),
-  steps: values.steps ? values.steps.split(',').map(Number) : quick ? [10, 100, 250] : [10, 50, 100, 250, 500, 1000, 2000],
+  idleClients: num(values.idle, quick ? 100 : 500),
+  steps: values.steps ? values.steps.split(',').map(Number) : quick ? [20, 100] : [10, 50, 100, 250, 500, 1000, 2000],
   spectatorsPerDuel: 5,
   maxSpectators: 10_000,
-  capacityDurationS: quick ? 5 : 15,
+  capacityDurationS: quick ? 3 : 15,
   p99LimitMs: 100,
   redisUrl: values.redis,
-  slowClients: num(values['slow-clients'], 100),
-  slowDuelsEach: 10,
-  slowDurationS: quick ? 15 : 60,
+  slowClients: num(values['slow-clients'], quick ? 20 : 50),
+  slowDuelsEach: quick ? 50 : 20,
+  slowDurationS: quick ? 25 : 60,
   turnsPerBattle: 1,
 };
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const loadBefore = loadavg()[0]!;
   ensureBuilt();
   const { prompts, meanTokens } = pickPrompts(models(settings));
   const sections: string[] = [];
@@ -126,7 +150,7 @@ async function main(): Promise<void> {
 
   if (scenarios.has('capacity')) {
     const results: CapacityResult[] = [await capacity(settings, prompts, 'arena')];
-    if (!values['no-baseline-capacity']) results.push(await capacity(settings, prompts, 'baseline'));
+    if (!values['no-baseline-capacity'] && !quick) results.push(await capacity(settings, prompts, 'baseline'));
     const text = [
       `### (c) Capacity: duels stepped up (${settings.spectatorsPerDuel} spectators per duel, at most ${settings.maxSpectators.toLocaleString('en')}) until p99 > ${settings.p99LimitMs} ms; ${settings.capacityDurationS} s measured per step, fresh server per step`,
       ...results.map((r) => `#### ${r.target}\n\n${capacityTable(r)}`),
@@ -145,13 +169,23 @@ async function main(): Promise<void> {
   if (scenarios.has('slow')) {
     const slow: SlowResult = await slowConsumers(settings, prompts, !quick);
     const text = [
-      `### (d) Slow consumers: ${settings.slowClients} spectators each watching ${settings.slowDuelsEach} duels stop reading (raw WebSocket, socket paused, Engine.IO pong every 10 s so the heartbeat keeps them), beside ${settings.duels} duels + ${settings.duels} normal spectators; multi-turn battles so every watched stream stays live; ${settings.slowDurationS} s`,
+      `### (d) Slow consumers: ${settings.slowClients} spectators each watching ${settings.slowDuelsEach} duels stop reading (raw WebSocket, socket paused, Engine.IO pong every 10 s so the heartbeat keeps them), beside ${settings.duels} duels + ${settings.duels} normal spectators; multi-turn battles so every watched stream stays live; ${settings.slowDurationS} s. Arena's bound: \`limits.maxBufferedPackets\` (default 2,000 packets in engine.io's queue) — left at its default.`,
       slowTable(slow),
     ].join('\n\n');
     sections.push(text);
     console.log(`\n${text}\n`);
     const verdict = slowVerdict(slow);
     targets.push({ target: 'server memory stays bounded with slow consumers', measured: verdict.text.replace(/^\*\*Not bounded\*\*: |^Bounded: /, ''), met: verdict.bounded });
+  }
+
+  if (scenarios.has('variants')) {
+    const rows = await variants(settings, prompts);
+    const text = [
+      `### Diagnostics: proposed token-path changes, measured (Arena from source via \`bench/relay/arena-variant.ts\`, the change applied at run time; 20 s windows)`,
+      variantsTable(rows),
+    ].join('\n\n');
+    sections.push(text);
+    console.log(`\n${text}\n`);
   }
 
   if (scenarios.has('rating')) {
@@ -169,6 +203,12 @@ async function main(): Promise<void> {
   }
 
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const other = measuredRows.map((r) => r.otherCpuPct);
+  const otherMax = other.length ? Math.max(...other) : 0;
+  const background =
+    `Background: load average ${loadBefore.toFixed(2)} before the run; CPU used by processes outside the benchmark during the measured windows: ` +
+    (other.length ? `mean ${(other.reduce((a, b) => a + b, 0) / other.length).toFixed(0)}%, max ${otherMax.toFixed(0)}% of one core` : 'n/a') +
+    (otherMax > 15 ? ' — **the machine was not quiet: figures are pessimistic**.' : '.');
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const header = [
     `### Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\``,
@@ -177,7 +217,8 @@ async function main(): Promise<void> {
       `Arena: \`node dist/arena.mjs serve\` (dist built ${distBuilt()}); simulator: \`${simCommand().source}\`; baseline: \`bench/baseline-server.ts\`; ` +
       `all clients (socket.io-client, WebSocket transport, loopback) in the one bench process. Every process shares the same ${nproc()} cores. Run took ${minutes} min.`,
     '',
-    settingsLine(settings, meanTokens),
+    background,
+    ...(measuredRows.length ? ['', settingsLine(settings, meanTokens)] : []),
   ].join('\n');
   const run = [header, ...sections].join('\n\n');
   if (!values['no-write']) {
@@ -208,7 +249,7 @@ function appendToDoc(run: string): void {
   const existing = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
   const start = existing.indexOf(`${HEADING}\n`);
   if (start < 0) {
-    writeFileSync(DOC, `${existing.trimEnd()}\n\n${HEADING}\n\nHow Arena's token path compares with a minimal Socket.IO relay. Newest run last.\n\n${run}\n`);
+    writeFileSync(DOC, `${existing.trimEnd()}\n\n${HEADING}\n\n${INTRO}\n\n${run}\n`);
     return;
   }
   // Insert at the end of this section: before the next "## " heading, or at the end of the file.

@@ -19,11 +19,12 @@
  * Only 127.0.0.1 traffic. Exit code 0 = no findings.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
+import { ClientSchemas, type ClientEventName } from '../src/lib/shared/protocol.js';
 
 // ------------------------------------------------------------------ seeded randomness
 
@@ -66,20 +67,25 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 // ------------------------------------------------------------------ the protocol, as the fuzzer sees it
 
-const KNOWN_EVENTS = [
-  'session:state',
-  'battle:start',
-  'battle:send',
-  'battle:stop',
-  'battle:regenerate',
-  'battle:vote',
-  'battle:next',
-  'battle:resume',
-  'leaderboard:subscribe',
-  'watch:join',
-  'watch:vote',
-] as const;
-type KnownEvent = (typeof KNOWN_EVENTS)[number];
+/** Every client event the server validates, read from the protocol itself (new ones are fuzzed too). */
+const KNOWN_EVENTS = Object.keys(ClientSchemas) as KnownEvent[];
+type KnownEvent = ClientEventName;
+
+/** What a zod schema accepts, as far as the fuzzer needs to know (zod 4 introspection). */
+type FieldKind = { type: 'enum'; options: string[] } | { type: 'string' | 'number' | 'boolean' | 'other' };
+function fieldKind(schema: unknown): FieldKind {
+  let s = schema as { def: { type: string; innerType?: unknown }; options?: string[] };
+  while (['default', 'optional', 'prefault', 'nullable'].includes(s.def.type)) s = s.def.innerType as typeof s;
+  if (s.def.type === 'enum') return { type: 'enum', options: s.options ?? [] };
+  if (s.def.type === 'string' || s.def.type === 'number' || s.def.type === 'boolean') return { type: s.def.type };
+  return { type: 'other' };
+}
+const SHAPES = Object.fromEntries(
+  KNOWN_EVENTS.map((e) => {
+    const shape = (ClientSchemas[e] as unknown as { shape: Record<string, unknown> }).shape;
+    return [e, Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, fieldKind(v)]))];
+  }),
+) as Record<KnownEvent, Record<string, FieldKind>>;
 
 export const ERROR_CODES = ['bad_request', 'not_found', 'forbidden', 'conflict', 'limit', 'rate_limited', 'unavailable', 'internal'];
 
@@ -113,20 +119,7 @@ const UNKNOWN_EVENTS = [
   '🔥',
 ];
 
-const VOTE_CHOICES = ['left', 'right', 'tie', 'bothbad'];
-const FIELD_BY_EVENT: Record<KnownEvent, string[]> = {
-  'session:state': [],
-  'battle:start': ['prompt', 'mode'],
-  'battle:send': ['battleId', 'prompt'],
-  'battle:stop': ['battleId', 'side'],
-  'battle:regenerate': ['battleId'],
-  'battle:vote': ['battleId', 'choice'],
-  'battle:next': ['battleId'],
-  'battle:resume': ['battleId', 'afterSeq'],
-  'leaderboard:subscribe': ['excludeTies'],
-  'watch:join': ['battleId', 'token'],
-  'watch:vote': ['battleId', 'token', 'choice'],
-};
+const FIELD_BY_EVENT = Object.fromEntries(KNOWN_EVENTS.map((e) => [e, Object.keys(SHAPES[e])])) as Record<KnownEvent, string[]>;
 
 // ------------------------------------------------------------------ hostile values
 
@@ -236,7 +229,7 @@ function anyValue(rng: Rng, depth = 0): unknown {
 
 /** A value of a different type than the field expects. */
 function wrongTypeFor(rng: Rng, field: string): unknown {
-  const stringField = ['prompt', 'battleId', 'token', 'choice', 'side', 'mode'].includes(field);
+  const stringField = ['prompt', 'battleId', 'token', 'choice', 'side', 'mode', 'route'].includes(field);
   const options: (() => unknown)[] = [
     () => null,
     () => rng.pick(WEIRD_NUMBERS),
@@ -335,49 +328,28 @@ interface KnownBattle {
   slot: number;
 }
 
-/** A payload the schema accepts (ids filled in at send time). */
+/** A payload the schema accepts (battleId and token are filled in at send time). */
 function validPayload(rng: Rng, event: KnownEvent): Record<string, unknown> {
-  const prompt = rng.pick(['Hello!', 'Explain tides to a child.', 'Write a haiku about rain.', '<b>bold</b> & <i>friends</i>', 'What is 2+2?', unicodeGarbage(rng, 20).trim() || 'x']);
-  switch (event) {
-    case 'session:state':
-      return {};
-    case 'battle:start':
-      return rng.chance(0.85) ? { prompt, mode: 'arena' } : rng.chance(0.5) ? { prompt } : { prompt, mode: 'tournament' };
-    case 'battle:send':
-      return { battleId: '', prompt };
-    case 'battle:stop':
-      return rng.chance(0.5) ? { battleId: '' } : { battleId: '', side: rng.pick(['left', 'right']) };
-    case 'battle:regenerate':
-    case 'battle:next':
-      return { battleId: '' };
-    case 'battle:vote':
-      return { battleId: '', choice: rng.pick(VOTE_CHOICES) };
-    case 'battle:resume':
-      return { battleId: '', afterSeq: rng.int(0, 50) };
-    case 'leaderboard:subscribe':
-      return rng.chance(0.5) ? {} : { excludeTies: rng.chance(0.5) };
-    case 'watch:join':
-      return { battleId: '', token: '' };
-    case 'watch:vote':
-      return { battleId: '', token: '', choice: rng.pick(VOTE_CHOICES) };
+  const payload: Record<string, unknown> = {};
+  for (const [field, kind] of Object.entries(SHAPES[event])) {
+    if (field === 'battleId' || field === 'token') payload[field] = '';
+    else if (field === 'prompt')
+      payload[field] = rng.pick(['Hello!', 'Explain tides to a child.', 'Write a haiku about rain.', '<b>bold</b> & <i>friends</i>', 'What is 2+2?', unicodeGarbage(rng, 20).trim() || 'x']);
+    // Optional and defaulted fields are left out now and then.
+    else if (rng.chance(0.25)) continue;
+    // Mostly plain arena battles: tournaments run every model.
+    else if (kind.type === 'enum') payload[field] = field === 'mode' && rng.chance(0.9) ? 'arena' : rng.pick(kind.options);
+    else if (kind.type === 'boolean') payload[field] = rng.chance(0.5);
+    else if (kind.type === 'number') payload[field] = rng.int(0, 50);
+    else if (kind.type === 'string') payload[field] = rng.chars(rng.int(1, 20), ID_ALPHABET);
   }
+  return payload;
 }
 
 /** Valid traffic leans on the events that do real work. */
+const EVENT_WEIGHTS: Partial<Record<KnownEvent, number>> = { 'session:state': 3, 'battle:start': 2, 'battle:vote': 2, 'battle:resume': 2, 'watch:join': 2 };
 function pickKnownEvent(rng: Rng): KnownEvent {
-  return rng.weighted<KnownEvent>({
-    'session:state': 3,
-    'battle:start': 2,
-    'battle:send': 1,
-    'battle:stop': 1,
-    'battle:regenerate': 1,
-    'battle:vote': 2,
-    'battle:next': 1,
-    'battle:resume': 2,
-    'leaderboard:subscribe': 1,
-    'watch:join': 2,
-    'watch:vote': 1,
-  });
+  return rng.weighted<KnownEvent>(Object.fromEntries(KNOWN_EVENTS.map((e) => [e, EVENT_WEIGHTS[e] ?? 1])) as Record<KnownEvent, number>);
 }
 
 const HANDSHAKES: { variant: string; auth?: () => unknown; headers?: () => Record<string, string>; shouldConnect: boolean | null }[] = [
@@ -561,7 +533,18 @@ function plan(rng: Rng, index: number): Planned {
 // ------------------------------------------------------------------ ack checks
 
 export interface Finding {
-  type: 'crash' | 'internal_error' | 'malformed_ack' | 'stack_trace' | 'unanswered' | 'oversized_error' | 'rss_growth' | 'after_check' | 'handshake' | 'unexpected_reply';
+  type:
+    | 'crash'
+    | 'internal_error'
+    | 'malformed_ack'
+    | 'stack_trace'
+    | 'unanswered'
+    | 'oversized_error'
+    | 'size_limit'
+    | 'rss_growth'
+    | 'after_check'
+    | 'handshake'
+    | 'unexpected_reply';
   detail: string;
   index?: number;
   kind?: string;
@@ -614,6 +597,8 @@ function successShape(event: string, r: Record<string, unknown>): string | undef
       return obj(r.battle) && typeof r.viewers === 'number' && obj(r.crowd) ? undefined : 'watch:join without battle/viewers/crowd';
     case 'watch:vote':
       return obj(r.crowd) ? undefined : 'watch:vote without crowd';
+    case 'status:subscribe':
+      return obj(r.status) ? undefined : 'status:subscribe without status';
     default:
       return undefined;
   }
@@ -644,9 +629,14 @@ export interface FuzzOptions {
   rss?: () => number | Promise<number>;
   /** False once the server process has died. */
   alive?: () => boolean;
+  /**
+   * Full GC in the server, then its memory (see startServerProcess): used for the baseline and
+   * final samples when given, so only memory that survives a collection counts.
+   */
+  collect?: () => Promise<{ rss: number; heapUsed: number }>;
   /** RSS growth allowed between the post-warm-up sample and the final one, in %. Default 20. */
   rssBoundPct?: number;
-  /** Events before the baseline RSS sample. Default min(2000, events / 10). */
+  /** Events before the baseline RSS sample. Default min(10000, events / 5). */
   warmupEvents?: number;
   /** Pause before the final RSS sample (lets the GC run and sockets close). Default 5000. */
   settleMs?: number;
@@ -671,7 +661,19 @@ export interface FuzzReport {
   unencodable: number;
   connections: { opened: number; closedByServer: number; connectErrors: Record<string, number> };
   handshakes: Record<string, { connected: number; refused: number }>;
-  rss?: { startMb: number; warmMb: number; peakMb: number; endMb: number; growthPct: number; boundPct: number };
+  rss?: {
+    startMb: number;
+    warmMb: number;
+    peakMb: number;
+    endMb: number;
+    growthPct: number;
+    boundPct: number;
+    /** How the baseline and final samples were taken. */
+    method: 'after forced GC' | 'after a pause';
+    /** V8 heap in use after the forced GCs (when available). */
+    heapWarmMb?: number;
+    heapEndMb?: number;
+  };
   alive: boolean;
   afterCheck: { ok: boolean; ms: number; detail: string };
   findings: Finding[];
@@ -704,10 +706,27 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const connections = opts.connections ?? 24;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 15_000;
   const maxInFlight = opts.maxInFlight ?? 256;
-  const warmupEvents = opts.warmupEvents ?? Math.min(2_000, Math.floor(opts.events / 10));
+  const warmupEvents = opts.warmupEvents ?? Math.min(10_000, Math.floor(opts.events / 5));
   const rssBoundPct = opts.rssBoundPct ?? 20;
   const alive = opts.alive ?? (() => true);
-  const readRss = async () => (opts.rss ? Number(await opts.rss()) : NaN);
+  const readRss = async () => {
+    try {
+      return opts.rss ? Number(await opts.rss()) : NaN;
+    } catch {
+      return NaN; // the process is gone
+    }
+  };
+  /** A baseline or final sample: after a forced GC when the harness can, else as it is. */
+  const settledMemory = async (): Promise<{ rss: number; heapUsed?: number }> => {
+    if (opts.collect) {
+      try {
+        return await opts.collect();
+      } catch {
+        /* the server died (checked by the caller) or cannot collect: fall back to a plain sample */
+      }
+    }
+    return { rss: await readRss() };
+  };
 
   const findings: Finding[] = [];
   const byKind: Record<string, number> = {};
@@ -716,6 +735,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const handshakes: Record<string, { connected: number; refused: number }> = {};
   const battles: KnownBattle[] = [];
   const recent: Planned[] = [];
+  /** Handshakes and raw packets, on connections of their own. */
+  const recentSide: Planned[] = [];
+  const lastEvents = () =>
+    `the last events sent: ${recent.map((e) => `#${e.index} ${e.kind}/${e.variant} ${e.event}`).join(', ')}; ` +
+    `the last side connections: ${recentSide.map((e) => `#${e.index} ${e.kind}/${e.variant}${e.handshake?.headers ? ` headers ${JSON.stringify(e.handshake.headers).slice(0, 120)}` : ''}`).join(', ')}`;
   let sent = 0;
   let unencodable = 0;
   let inFlight = 0;
@@ -738,11 +762,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (slot.socket?.connected) return Promise.resolve(slot.socket);
     slot.connecting ??= (async () => {
       for (let attempt = 0; attempt < 20 && !crashed; attempt++) {
+        if (!alive()) {
+          crashed = true;
+          break;
+        }
         const socket = connect(opts.url, { transports: ['websocket'], auth: { session: slot.session }, reconnection: false, forceNew: true, timeout: 10_000 });
-        const result = await new Promise<Error | null>((resolve) => {
-          socket.once('connect', () => resolve(null));
-          socket.once('connect_error', (err) => resolve(err));
-        });
+        const result = await connected(socket);
         if (!result) {
           conn.opened++;
           watchSocket(slot, socket);
@@ -758,11 +783,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     return slot.connecting;
   }
 
-  const debugSlot = process.env.FUZZ_DEBUG_SLOT ? Number(process.env.FUZZ_DEBUG_SLOT) : -1;
   function watchSocket(slot: Slot, socket: FuzzSocket) {
-    if (slot.index === debugSlot) log(`slot ${slot.index}: connected ${socket.id}`);
     socket.on('disconnect', (reason) => {
-      if (slot.index === debugSlot) log(`slot ${slot.index}: disconnect ${socket.id} ${reason}, ${slot.pending.size} pending`);
       if (reason !== 'io client disconnect') conn.closedByServer++;
       for (const done of [...slot.pending]) done('closed');
       slot.pending.clear();
@@ -774,10 +796,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   async function rawSend(ev: Planned) {
     const raw = ev.raw!;
     const socket = connect(opts.url, { transports: ['websocket'], auth: { session: live.chars(43, ID_ALPHABET) }, reconnection: false, forceNew: true, timeout: 10_000 });
-    const err = await new Promise<Error | null>((resolve) => {
-      socket.once('connect', () => resolve(null));
-      socket.once('connect_error', resolve);
-    });
+    const err = await connected(socket);
     if (err) {
       conn.connectErrors[err.message] = (conn.connectErrors[err.message] ?? 0) + 1;
       socket.close();
@@ -829,6 +848,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       finding({ type: 'unexpected_reply', detail: `a reply to an event that should be dropped: ${preview(res)}`, ...describe(ev) });
       return;
     }
+    // Past maxHttpBufferSize the connection must be closed, not answered.
+    if (ev.kind === 'hugeString' && ev.expect === 'mayClose')
+      finding({ type: 'size_limit', detail: `a packet over maxHttpBufferSize (256 KiB) was answered: ${preview(res)}`, ...describe(ev) });
     const check = checkAck(event, res);
     if (check.ok) acks.ok++;
     else if (check.code) acks.errors[check.code] = (acks.errors[check.code] ?? 0) + 1;
@@ -932,8 +954,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
   async function send(ev: Planned) {
     byKind[ev.kind] = (byKind[ev.kind] ?? 0) + 1;
-    recent.push(ev);
-    if (recent.length > 30) recent.shift();
+    const ring = ev.kind === 'handshake' || ev.raw ? recentSide : recent;
+    ring.push(ev);
+    if (ring.length > 20) ring.shift();
 
     if (ev.kind === 'handshake') return handshake(ev);
     if (ev.raw) return rawSend(ev);
@@ -947,7 +970,6 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
     if (ev.kind === 'flood') return flood(slot, socket, ev);
     fillIds(ev, slot);
-    if (slot.index === debugSlot) log(`slot ${slot.index}: #${ev.index} ${ev.kind}/${ev.variant} ${ev.event} on ${socket.id} connected=${socket.connected}`);
     if (!ev.ack) {
       try {
         socket.emit(ev.event, ...ev.args);
@@ -987,10 +1009,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       ...(h.headers ? { extraHeaders: h.headers } : {}),
     });
     sent++;
-    const outcome = await new Promise<'connected' | 'refused'>((resolve) => {
-      socket.once('connect', () => resolve('connected'));
-      socket.once('connect_error', () => resolve('refused'));
-    });
+    const err = await connected(socket, 5_000);
+    const outcome = err ? 'refused' : 'connected';
+    // A refusal must be an answer (connect_error, or a refused upgrade), not a handshake left hanging.
+    if (err?.message === 'connect timeout' && alive())
+      finding({ type: 'handshake', detail: `handshake ${ev.variant} got no answer within 5 s (neither accepted nor refused)`, ...describe(ev) });
     stats[outcome]++;
     if (outcome === 'connected') {
       // A connection must work like any other: a request gets a typed answer.
@@ -1003,8 +1026,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   }
 
   // ------------------------------------------------------------------ main loop
-  const rssStart = await readRss();
+  const rssStart = opts.rss ? (await settledMemory()).rss : NaN;
   let rssWarm = rssStart;
+  let heapWarm: number | undefined;
   let rssPeak = rssStart;
   const sampler = opts.rss
     ? setInterval(async () => {
@@ -1015,12 +1039,22 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 
   const handshaking = new Set<Promise<unknown>>();
   let index = 0;
-  let lastLog = Date.now();
+  const progress = setInterval(() => {
+    log(`${index}/${opts.events} events, ${inFlight} in flight, ${handshaking.size} side connections, ${conn.closedByServer} connections closed by the server, ${findings.length} findings${alive() ? '' : ', SERVER DOWN'}`);
+  }, 5_000);
   for (; index < opts.events && !crashed; index++) {
     if (index === warmupEvents) {
       await waitForAll(ackTimeoutMs);
-      rssWarm = await readRss();
-      log(`warm-up done after ${index} events: RSS ${mb(rssWarm)} MB`);
+      if (!alive()) {
+        crashed = true;
+        break;
+      }
+      if (opts.rss && alive()) {
+        const m = await settledMemory();
+        rssWarm = m.rss;
+        heapWarm = m.heapUsed;
+        log(`warm-up done after ${index} events: RSS ${mb(rssWarm)} MB${heapWarm ? `, heap ${mb(heapWarm)} MB` : ''}`);
+      }
     }
     const ev = planEvent(rng, index, exclude);
     await waitForRoom();
@@ -1031,26 +1065,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       handshaking.add(attempt);
       void attempt.finally(() => handshaking.delete(attempt));
       if (handshaking.size >= 16) await Promise.race(handshaking);
-    } else {
-      const t0 = Date.now();
-      await send(ev);
-      if (process.env.FUZZ_DEBUG && Date.now() - t0 > 500) log(`slow send #${ev.index} ${ev.kind}/${ev.variant}: ${Date.now() - t0} ms`);
-    }
-    if (ev.kind === 'flood') {
-      const t0 = Date.now();
-      await waitForAll(ackTimeoutMs);
-      if (process.env.FUZZ_DEBUG) log(`flood #${ev.index} settled in ${Date.now() - t0} ms`);
-    }
+    } else await send(ev);
+    if (ev.kind === 'flood') await waitForAll(ackTimeoutMs);
     if (!alive()) crashed = true;
-    if (Date.now() - lastLog > 5_000) {
-      lastLog = Date.now();
-      log(`${index + 1}/${opts.events} events, ${inFlight} in flight, ${conn.closedByServer} connections closed by the server, ${findings.length} findings`);
-    }
     // Let acks and socket events run now and then.
     if (index % 64 === 63) await new Promise((r) => setImmediate(r));
   }
   await waitForAll(ackTimeoutMs + 1_000);
   await Promise.all(handshaking);
+  clearInterval(progress);
   // Silent events wait up to 1.5 s for a reply that must not come.
   await sleep(1_600);
   const durationMs = Date.now() - started;
@@ -1060,18 +1083,32 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   if (crashed) {
     finding({
       type: 'crash',
-      detail: `the server process died around event #${index}; the last events sent: ${recent.map((e) => `#${e.index} ${e.kind}/${e.variant} ${e.event}`).join(', ')}`,
+      detail: `the server process died around event #${index}; ${lastEvents()}`,
     });
   }
 
   // ------------------------------------------------------------------ afterwards
   let rss: FuzzReport['rss'];
+  if (opts.rss && !crashed) await sleep(opts.settleMs ?? 5_000);
+  if (!alive() && !crashed) {
+    crashed = true;
+    finding({ type: 'crash', detail: `the server process died after the last event; ${lastEvents()}` });
+  }
   if (opts.rss && !crashed) {
-    await sleep(opts.settleMs ?? 5_000);
-    const end = await readRss();
+    const final = await settledMemory();
+    const end = final.rss;
     clearInterval(sampler);
     const growthPct = ((end - rssWarm) / rssWarm) * 100;
-    rss = { startMb: mb(rssStart), warmMb: mb(rssWarm), peakMb: mb(Math.max(rssPeak, end)), endMb: mb(end), growthPct: round(growthPct), boundPct: rssBoundPct };
+    rss = {
+      startMb: mb(rssStart),
+      warmMb: mb(rssWarm),
+      peakMb: mb(Math.max(rssPeak, end, rssWarm)),
+      endMb: mb(end),
+      growthPct: round(growthPct),
+      boundPct: rssBoundPct,
+      method: opts.collect ? 'after forced GC' : 'after a pause',
+      ...(heapWarm !== undefined && final.heapUsed !== undefined ? { heapWarmMb: mb(heapWarm), heapEndMb: mb(final.heapUsed) } : {}),
+    };
     if (growthPct >= rssBoundPct)
       finding({ type: 'rss_growth', detail: `server RSS grew ${round(growthPct)} % (${mb(rssWarm)} → ${mb(end)} MB) after the warm-up; bound ${rssBoundPct} %` });
   }
@@ -1116,10 +1153,7 @@ export async function wellFormedDuel(url: string, timeoutMs = 60_000): Promise<{
     // A connection rate limit may still be counting the fuzzer's connections: retry for a while.
     for (let attempt = 0; ; attempt++) {
       const socket = connect(url, { transports: ['websocket'], auth: { session: session() }, reconnection: false, forceNew: true });
-      const err = await new Promise<Error | null>((resolve) => {
-        socket.once('connect', () => resolve(null));
-        socket.once('connect_error', resolve);
-      });
+      const err = await connected(socket);
       if (!err) return (sockets.push(socket), socket);
       socket.close();
       if (Date.now() - started > timeoutMs) throw new Error(`cannot connect: ${err.message}`);
@@ -1160,6 +1194,21 @@ export async function wellFormedDuel(url: string, timeoutMs = 60_000): Promise<{
   } finally {
     for (const s of sockets) s.close();
   }
+}
+
+/**
+ * Resolves null once connected, else the error. Also settles when the transport closes mid-handshake
+ * (socket.io-client then emits neither event) and after `timeoutMs`.
+ */
+export function connected(socket: Socket, timeoutMs = 10_000): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(new Error('connect timeout')), timeoutMs);
+    const done = (err: Error | null) => (clearTimeout(timer), resolve(err));
+    socket.once('connect', () => done(null));
+    socket.once('connect_error', (err) => done(err));
+    // On a refusal the manager closes just before connect_error arrives: give that a moment to win.
+    socket.io.once('close', (reason) => setTimeout(() => done(new Error(`transport closed during the handshake: ${reason}`)), 50));
+  });
 }
 
 function full(args: unknown[]): string {
@@ -1205,6 +1254,7 @@ export interface ServerProcess {
  * with `config` merged into a temporary config file. Only its errors are kept from its log.
  */
 export async function startServerProcess(opts: { simUrl: string; config?: Record<string, unknown>; env?: Record<string, string> }): Promise<ServerProcess> {
+  if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
   const dir = mkdtempSync(join(tmpdir(), 'arena-fuzz-'));
   const configFile = join(dir, 'arena.config.yaml');
   // JSON is YAML.
@@ -1296,7 +1346,10 @@ export function formatReport(r: FuzzReport): string {
   );
   lines.push(`  handshakes: ${Object.entries(r.handshakes).map(([k, v]) => `${k} ${v.connected}✓/${v.refused}✗`).join(', ') || 'none'}`);
   if (r.rss)
-    lines.push(`  server RSS: start ${r.rss.startMb} MB, after warm-up ${r.rss.warmMb} MB, peak ${r.rss.peakMb} MB, end ${r.rss.endMb} MB: growth ${r.rss.growthPct} % (bound ${r.rss.boundPct} %)`);
+    lines.push(
+      `  server RSS: start ${r.rss.startMb} MB, after warm-up ${r.rss.warmMb} MB, peak ${r.rss.peakMb} MB, end ${r.rss.endMb} MB: growth ${r.rss.growthPct} % (bound ${r.rss.boundPct} %, samples ${r.rss.method})` +
+        (r.rss.heapWarmMb !== undefined ? `; V8 heap ${r.rss.heapWarmMb} → ${r.rss.heapEndMb} MB` : ''),
+    );
   lines.push(`  server alive: ${r.alive ? 'yes' : 'NO'}; well-formed duel afterwards: ${r.afterCheck.ok ? 'ok' : 'FAILED'} (${r.afterCheck.ms} ms: ${r.afterCheck.detail})`);
   if (r.findingSummary.length === 0) lines.push('  findings: none');
   else {
@@ -1353,27 +1406,35 @@ async function main() {
   let exited: string | undefined;
   server?.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
 
-  const report = await runFuzz({
-    url,
-    events,
-    seed,
-    connections,
-    exclude,
-    log,
-    ...(pid ? { rss: () => procRss(pid), alive: () => exited === undefined } : {}),
-  });
-  console.log(formatReport(report));
-  if (server) {
-    if (exited) console.log(`server died (${exited}); its stderr:\n${server.stderr().slice(-4_000)}`);
-    if (server.errors.length) {
-      console.log(`server logged ${server.errors.length} error line(s), e.g.:`);
-      for (const e of server.errors.slice(0, 5)) console.log(`  ${preview(e, 600)}`);
+  // Whatever happens, the server and the simulator this run started stop with it.
+  const cleanup = async () => {
+    await server?.stop();
+    await sim?.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  try {
+    const report = await runFuzz({
+      url,
+      events,
+      seed,
+      connections,
+      exclude,
+      log,
+      ...(pid ? { rss: () => procRss(pid), collect: () => server!.gc(), alive: () => exited === undefined } : {}),
+    });
+    console.log(formatReport(report));
+    if (server) {
+      if (exited) console.log(`server died (${exited}); its stderr:\n${server.stderr().slice(-4_000)}`);
+      if (server.errors.length) {
+        console.log(`server logged ${server.errors.length} error line(s), e.g.:`);
+        for (const e of server.errors.slice(0, 5)) console.log(`  ${preview(e, 600)}`);
+      }
     }
+    if (args.json) writeFileSync(args.json, JSON.stringify({ ...report, serverErrors: server?.errors ?? [] }, null, 2));
+    process.exitCode = report.pass && !server?.errors.length ? 0 : 1;
+  } finally {
+    await cleanup();
   }
-  if (args.json) writeFileSync(args.json, JSON.stringify({ ...report, serverErrors: server?.errors ?? [] }, null, 2));
-  await server?.stop();
-  await sim?.close();
-  process.exitCode = report.pass && !server?.errors.length ? 0 : 1;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

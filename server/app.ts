@@ -18,6 +18,7 @@ import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelOps } from './models/ops.js';
+import { publicStatus } from './models/status.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
@@ -107,18 +108,18 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies) => leaderboard.get(excludeTies),
     onRemoteVote: () => leaderboard.invalidate(),
-    status: () => modelOps.status(),
+    status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,
   });
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
-  modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', snapshot));
+  modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', publicStatus(snapshot)));
 
   const http = createHttpHandler({
     logger,
     metricsRegistry: metrics.registry,
     modelsReport: () => registry.report(),
-    status: () => modelOps.status(),
+    status: () => publicStatus(modelOps.status()),
     readiness: async () => {
       const storeOk = await store.ping();
       const available = registry.availableModels().length;
@@ -134,6 +135,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     exportAccess: config.exportAccess,
     admin: {
       config: () => describeConfig(config),
+      status: () => modelOps.status(),
       refreshModels: async () => {
         await registry.refresh();
         return registry.report();

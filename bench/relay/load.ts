@@ -48,7 +48,8 @@ export interface LoadResult {
   connectS: number;
   errors: { requests: number; endErrors: number; stuck: number; joins: number; connects: number; disconnects: number };
   loadgen: { cpuPct: number; eventLoopP99Ms: number; eventLoopMaxMs: number };
-  slow?: { clients: number; closedByServer: number };
+  /** Slow clients that connected and joined. */
+  slow?: { clients: number };
   lastError?: string;
 }
 
@@ -223,8 +224,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const tryConnect = async (url: string): Promise<Socket | null> => {
     try {
       return await connectClient(url);
-    } catch {
+    } catch (err) {
       connectFailures++;
+      stats.lastError = `connect: ${(err as Error).message}`;
       return null;
     }
   };
@@ -306,7 +308,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       if (newBattle) {
         res = owner.battleId
           ? await request(owner.socket, 'battle:next', { battleId: owner.battleId })
-          : await request(owner.socket, 'battle:start', { prompt });
+          : await request(owner.socket, 'battle:start', { prompt, route: 'arena' });
       } else {
         if (opts.turnsPerBattle > 1) prompt = opts.prompts[(index + owner.turnsInBattle) % opts.prompts.length]!;
         res = await request(owner.socket, 'battle:send', { battleId: owner.battleId, prompt });
@@ -329,7 +331,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         stats.battles++;
         for (const spectator of owner.spectators) {
           spectator.timeout(20_000).emit('watch:join', { battleId: battle.id, token: owner.token }, (err: Error | null, ack?: AckRes) => {
-            if (err || !ack?.ok) stats.joinFailures++;
+            // Acks cut off because the bench closes its sockets after the window do not count.
+            if ((err || !ack?.ok) && stats.measuring) {
+              stats.joinFailures++;
+              stats.lastError = `watch:join: ${err ? err.message : ack && !ack.ok ? `${ack.error.code}: ${ack.error.message}` : '?'}`;
+            }
           });
         }
         for (const watcher of owner.slow) void watcher.join(battle.id, owner.token);
@@ -337,9 +343,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         owner.turn = expectedTurn;
       }
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), turnTimeoutMs)))]);
+      const outcome = await Promise.race([
+        ended.then(() => 'ended' as const),
+        windowEnded.then(() => 'window' as const),
+        new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), turnTimeoutMs))),
+      ]);
       clearTimeout(timer);
       owner.current = null;
+      if (outcome === 'window') break; // measuring is over: no need to wait for this answer
+      const timedOut = outcome === 'timeout';
       owner.turnsInBattle++;
       if (timedOut) {
         stats.stuck++;
@@ -352,7 +364,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   await windowEnded;
   windowTimers.forEach(clearTimeout);
 
-  const slowClosed = slowWatchers.filter((w) => w.client.closed).length;
   for (const owner of owners) owner?.socket.close();
   for (const socket of spectatorSockets) socket?.close();
   for (const watcher of slowWatchers) watcher.client.close();
@@ -385,7 +396,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       eventLoopP99Ms: eld.percentile(99) / 1e6,
       eventLoopMaxMs: eld.max / 1e6,
     },
-    ...(opts.slow ? { slow: { clients: slowWatchers.length, closedByServer: slowClosed } } : {}),
+    ...(opts.slow ? { slow: { clients: slowWatchers.length } } : {}),
     ...(stats.lastError ? { lastError: stats.lastError } : {}),
   };
 }

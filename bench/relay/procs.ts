@@ -79,7 +79,8 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
       void proc.stop();
       reject(err);
     };
-    child.once('exit', (code) => fail(new Error(`${opts.name} exited with ${code}: ${stderr.slice(-2000)}`)));
+    const onEarlyExit = (code: number | null) => fail(new Error(`${opts.name} exited with ${code}: ${stderr.slice(-2000)}`));
+    child.once('exit', onEarlyExit);
     let buffer = '';
     // Always drained: a full stdout pipe would block the process being measured.
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -93,11 +94,13 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
           if (url) {
             proc.url = url;
             clearTimeout(timer);
-            child.removeAllListeners('exit');
-            child.once('exit', () => (exited = true));
+            child.off('exit', onEarlyExit);
             resolve(proc);
           }
-        } else if (opts.problem?.(line) && problems.length < 50) problems.push(line.slice(0, 300));
+        } else {
+          if (opts.problem?.(line) && problems.length < 50) problems.push(line.slice(0, 300));
+          if (process.env.BENCH_ECHO === opts.name) console.error(`[${opts.name}] ${line}`);
+        }
       }
     });
   });
@@ -132,6 +135,8 @@ export interface ArenaSpawn {
   redisPrefix?: string;
   maxTurns?: number;
   name?: string;
+  /** Diagnostics: run bench/relay/arena-variant.ts (Arena from source) with BENCH_VARIANT set. */
+  variant?: string;
 }
 
 /** The production server: `node dist/arena.mjs serve`, configured by a YAML file and env. */
@@ -142,20 +147,31 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
     `backends:`,
     `  - { id: sim, kind: ollama, url: '${opts.simUrl}' }`,
     `arena:`,
-    `  battlesPerMinute: 100000`,
     `  maxTurns: ${opts.maxTurns ?? 8}`,
+    // Every bench client comes from 127.0.0.1: per-IP and per-session budgets raised for load.
+    // limits.maxBufferedPackets (the slow-client bound) stays at its default: scenario (d) tests it.
+    `limits:`,
+    `  battlesPerMinute: 100000`,
+    `  promptsPerMinutePerIp: 100000000`,
+    `  connectionsPerMinutePerIp: 100000000`,
+    `  eventsPerSecond: 1000`,
     ...(opts.redisPrefix ? [`redisPrefix: '${opts.redisPrefix}'`] : []),
   ].join('\n');
   writeFileSync(join(dir, 'arena.yaml'), yaml + '\n');
   return spawnProc({
     name: opts.name ?? 'arena',
-    args: [join(ROOT, 'dist/arena.mjs'), 'serve'],
+    // BENCH_ARENA_NODE_ARGS: diagnostics only (e.g. --trace-gc); empty in normal runs.
+    args: [
+      ...(process.env.BENCH_ARENA_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...(opts.variant ? ['--import', 'tsx', join(ROOT, 'bench/relay/arena-variant.ts')] : [join(ROOT, 'dist/arena.mjs'), 'serve']),
+    ],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
       ARENA_CONFIG: join(dir, 'arena.yaml'),
       DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'info',
+      ...(opts.variant ? { BENCH_VARIANT: opts.variant } : {}),
       ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : { REDIS_URL: '' }),
     },
     url: (line) => {
@@ -262,6 +278,46 @@ export class ProcSampler {
       rssEndMb: last?.stat.rssMb ?? NaN,
       samples: this.samples,
     };
+  }
+}
+
+/** Machine-wide busy CPU seconds (all cores), from /proc/stat. */
+export function systemBusySeconds(): number {
+  const cols = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cols;
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLK_TCK;
+}
+
+/** What Arena's /metrics says (prom-client resets its event-loop histogram at every scrape). */
+export interface ArenaMetrics {
+  loopP50Ms: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  frames: number;
+  tokens: number;
+  connectedClients: number;
+  /** Clients Arena dropped for not reading (limits.maxBufferedPackets). */
+  slowDrops: number;
+}
+
+export async function scrapeArena(url: string): Promise<ArenaMetrics | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const value = (name: string) => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    return {
+      loopP50Ms: value('nodejs_eventloop_lag_p50_seconds') * 1000,
+      loopP99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+      loopMaxMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
+      frames: value('arena_frames_sent_total'),
+      tokens: value('arena_tokens_relayed_total'),
+      connectedClients: value('arena_connected_clients'),
+      slowDrops: Number(/^arena_errors_total\{type="slow_client"\} ([0-9.eE+-]+)$/m.exec(text)?.[1] ?? 0),
+    };
+  } catch {
+    return null;
   }
 }
 

@@ -19,37 +19,14 @@ function table(head: string[], rows: string[][], align?: string[]): string {
   return [`| ${head.join(' | ')} |`, `|${(align ?? head.map((_, i) => (i === 0 ? '---' : '---:'))).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function delayCells(d: LatencySummary): string[] {
-  return [fmt(d.p50), fmt(d.p99), fmt(d.max)];
-}
-
 export function settingsLine(s: RelaySettings, meanTokens: number): string {
   return (
     `Each duel: two simulated models at ${s.tokensPerSecond} tokens/s, TTFT ${s.ttftMs} ms, ${meanTokens.toFixed(0)} tokens per answer on average ` +
     `(prompts chosen for 40–60); a new battle (\`battle:next\`) as soon as both answers end, spectators follow with \`watch:join\`. ` +
     `Warm-up ${s.warmupS} s, then ${s.durationS} s measured. Delay = client receive time − the simulator's emission stamp, for every token ` +
-    `(each stamp inside a coalesced delta counts).`
+    `(each stamp inside a coalesced delta counts). "server loop lag" is Arena's own event-loop delay over the window (its /metrics); ` +
+    `"other procs CPU" is CPU used on the machine by processes outside the benchmark during the window.`
   );
-}
-
-function rowCells(row: Row): string[] {
-  const l = row.load;
-  return [
-    row.label,
-    int(row.duels),
-    int(row.spectators),
-    ...delayCells(l.delay.all),
-    fmt(l.delay.spectators.p99),
-    `${fmt(l.ttftOverhead.p50)} / ${fmt(l.ttftOverhead.p99)}`,
-    int(l.tokensPerSec.owners),
-    int(l.tokensPerSec.spectators),
-    cpuCell(row),
-    rssCell(row),
-    row.idleKbPerConn === undefined ? '' : row.idleKbPerConn.toFixed(1),
-    `${pct(l.loadgen.cpuPct)} / ${fmt(l.loadgen.eventLoopP99Ms, 1)}`,
-    pct(row.sim.cpuPct),
-    errorsCell(row),
-  ];
 }
 
 const ROW_HEAD = [
@@ -65,80 +42,102 @@ const ROW_HEAD = [
   'tok/s to spectators',
   'server CPU (1 core = 100%)',
   'server RSS avg / max (MB)',
+  'server loop lag p99 (ms)',
+  'frames per token',
   'idle conn (KiB each)',
   'loadgen CPU / loop p99 (ms)',
   'sim CPU',
+  'other procs CPU',
   'errors',
-];
+] as const;
+type Column = (typeof ROW_HEAD)[number];
+type Cells = Partial<Record<Column, string>>;
+
+function rowRecord(row: Row): Record<Column, string> {
+  const l = row.load;
+  const arena = row.arena ?? [];
+  return {
+    server: row.label,
+    duels: int(row.duels),
+    spectators: int(row.spectators),
+    'delay p50 (ms)': fmt(l.delay.all.p50),
+    p99: fmt(l.delay.all.p99),
+    max: fmt(l.delay.all.max),
+    'spectator p99': fmt(l.delay.spectators.p99),
+    'TTFT overhead p50 / p99': `${fmt(l.ttftOverhead.p50)} / ${fmt(l.ttftOverhead.p99)}`,
+    'tok/s to owners': int(l.tokensPerSec.owners),
+    'tok/s to spectators': int(l.tokensPerSec.spectators),
+    'server CPU (1 core = 100%)': cpuCell(row),
+    'server RSS avg / max (MB)': rssCell(row),
+    'server loop lag p99 (ms)': arena.length ? arena.map((m) => fmt(m.loopP99Ms, 1)).join(' + ') : '',
+    'frames per token': arena.length ? arena.map((m) => m.framesPerToken.toFixed(2)).join(' + ') : '1.00',
+    'idle conn (KiB each)': row.idleKbPerConn === undefined ? '' : row.idleKbPerConn.toFixed(1),
+    'loadgen CPU / loop p99 (ms)': `${pct(l.loadgen.cpuPct)} / ${fmt(l.loadgen.eventLoopP99Ms, 1)}`,
+    'sim CPU': pct(row.sim.cpuPct),
+    'other procs CPU': pct(row.otherCpuPct),
+    errors: errorsCell(row),
+  };
+}
+
+function rowsTable(rows: Array<Row | Cells>, omit: Column[] = []): string {
+  const head = ROW_HEAD.filter((h) => !omit.includes(h));
+  return table(
+    [...head],
+    rows.map((r) => {
+      const cells: Cells = 'load' in r ? rowRecord(r as Row) : (r as Cells);
+      return head.map((h) => cells[h] ?? '');
+    }),
+  );
+}
 
 export function singleTable(r: SingleResult): string {
   const { arena, baseline, direct } = r;
   const A = arena.load;
   const B = baseline.load;
-  const directRow = ['direct (sim → client, no relay)', '', '', ...delayCells(direct), '', '', '', '', '', '', '', '', '', ''];
-  const ratios = [
-    '**Arena / baseline**',
-    '',
-    '',
-    ratio(A.delay.all.p50, B.delay.all.p50),
-    ratio(A.delay.all.p99, B.delay.all.p99),
-    ratio(A.delay.all.max, B.delay.all.max),
-    ratio(A.delay.spectators.p99, B.delay.spectators.p99),
-    `${ratio(A.ttftOverhead.p50, B.ttftOverhead.p50)} / ${ratio(A.ttftOverhead.p99, B.ttftOverhead.p99)}`,
-    ratio(A.tokensPerSec.owners, B.tokensPerSec.owners),
-    ratio(A.tokensPerSec.spectators, B.tokensPerSec.spectators),
-    ratio(sumCpu(arena), sumCpu(baseline)),
-    ratio(arena.servers[0]!.rssAvgMb, baseline.servers[0]!.rssAvgMb),
-    ratio(arena.idleKbPerConn ?? NaN, baseline.idleKbPerConn ?? NaN),
-    '',
-    '',
-    '',
-  ];
-  return table(ROW_HEAD, [directRow, rowCells(arena), rowCells(baseline), ratios]);
+  return rowsTable([
+    { server: 'direct (sim → client, no relay)', 'delay p50 (ms)': fmt(direct.p50), p99: fmt(direct.p99), max: fmt(direct.max), 'frames per token': '' },
+    arena,
+    baseline,
+    {
+      server: '**Arena / baseline**',
+      'delay p50 (ms)': ratio(A.delay.all.p50, B.delay.all.p50),
+      p99: ratio(A.delay.all.p99, B.delay.all.p99),
+      max: ratio(A.delay.all.max, B.delay.all.max),
+      'spectator p99': ratio(A.delay.spectators.p99, B.delay.spectators.p99),
+      'TTFT overhead p50 / p99': `${ratio(A.ttftOverhead.p50, B.ttftOverhead.p50)} / ${ratio(A.ttftOverhead.p99, B.ttftOverhead.p99)}`,
+      'tok/s to owners': ratio(A.tokensPerSec.owners, B.tokensPerSec.owners),
+      'tok/s to spectators': ratio(A.tokensPerSec.spectators, B.tokensPerSec.spectators),
+      'server CPU (1 core = 100%)': ratio(sumCpu(arena), sumCpu(baseline)),
+      'server RSS avg / max (MB)': ratio(arena.servers[0]!.rssAvgMb, baseline.servers[0]!.rssAvgMb),
+      'idle conn (KiB each)': ratio(arena.idleKbPerConn ?? NaN, baseline.idleKbPerConn ?? NaN),
+    },
+  ]);
 }
 
 export function clusterTable(r: ClusterResult): string {
-  const rows = [r.single, r.cluster].filter((x): x is Row => Boolean(x)).map(rowCells);
+  const rows: Array<Row | Cells> = [r.single, r.cluster].filter((x): x is Row => Boolean(x));
   if (r.single) {
     const s = r.single.load;
     const c = r.cluster.load;
-    rows.push([
-      '**×2 + Redis − ×1**',
-      '',
-      '',
-      `+${fmt(c.delay.all.p50 - s.delay.all.p50)}`,
-      `+${fmt(c.delay.all.p99 - s.delay.all.p99)}`,
-      '',
-      `+${fmt(c.delay.spectators.p99 - s.delay.spectators.p99)}`,
-      `+${fmt(c.ttftOverhead.p50 - s.ttftOverhead.p50)} / +${fmt(c.ttftOverhead.p99 - s.ttftOverhead.p99)}`,
-      ...Array(8).fill(''),
-    ]);
+    const plus = (n: number) => `${n >= 0 ? '+' : ''}${fmt(n)}`;
+    rows.push({
+      server: '**×2 + Redis − ×1**',
+      'delay p50 (ms)': plus(c.delay.all.p50 - s.delay.all.p50),
+      p99: plus(c.delay.all.p99 - s.delay.all.p99),
+      'spectator p99': plus(c.delay.spectators.p99 - s.delay.spectators.p99),
+      'TTFT overhead p50 / p99': `${plus(c.ttftOverhead.p50 - s.ttftOverhead.p50)} / ${plus(c.ttftOverhead.p99 - s.ttftOverhead.p99)}`,
+    });
   }
-  return table(ROW_HEAD.filter((h) => h !== 'idle conn (KiB each)'), rows.map((cells) => cells.filter((_, i) => i !== 12)));
+  return rowsTable(rows, ['idle conn (KiB each)']);
+}
+
+export function variantsTable(rows: Row[]): string {
+  return rowsTable(rows, ['idle conn (KiB each)']);
 }
 
 export function capacityTable(r: CapacityResult): string {
-  const rows = r.rows.map((row) => {
-    const l = row.load;
-    return [
-      int(row.duels),
-      int(row.spectators),
-      ...delayCells(l.delay.all),
-      int(l.tokensPerSec.owners),
-      int(l.tokensPerSec.spectators),
-      cpuCell(row),
-      mb(row.servers[0]!.rssMaxMb),
-      pct(l.loadgen.cpuPct),
-      fmt(l.loadgen.eventLoopP99Ms, 1),
-      pct(row.sim.cpuPct),
-      errorsCell(row),
-    ];
-  });
   return [
-    table(
-      ['duels', 'spectators', 'delay p50 (ms)', 'p99', 'max', 'tok/s to owners', 'tok/s to spectators', 'server CPU', 'server RSS max (MB)', 'loadgen CPU', 'loadgen loop p99 (ms)', 'sim CPU', 'errors'],
-      rows,
-    ),
+    rowsTable(r.rows, ['server', 'spectator p99', 'idle conn (KiB each)']),
     '',
     `**${r.target} capacity: ${r.capacity ? `${int(r.capacity)} duels` : 'below the first step'}** (${r.stoppedBecause}).`,
   ].join('\n');
@@ -157,34 +156,45 @@ export function rssSlope(trace: SlowTrace['trace']): number {
 }
 
 export function slowVerdict(r: SlowResult): { bounded: boolean; text: string } {
-  const slope = rssSlope(r.slow.trace);
-  const controlSlope = r.control ? rssSlope(r.control.trace) : 0;
-  const first = r.slow.trace[0]?.rssMb ?? NaN;
-  const last = r.slow.trace.at(-1)?.rssMb ?? NaN;
-  const bounded = !(slope > Math.max(5, 2 * controlSlope));
+  const slowClients = r.slow.row.load.slow?.clients ?? 0;
+  const trace = r.slow.trace;
+  const dropped = Math.max(0, ...trace.map((p) => p.slowDrops).filter(Number.isFinite));
+  const firstAt = trace.find((p) => p.slowDrops > 0)?.t ?? null;
+  const allAt = trace.find((p) => p.slowDrops >= slowClients)?.t ?? null;
+  const endSlow = trace.at(-1)?.rssMb ?? NaN;
+  const endControl = r.control?.trace.at(-1)?.rssMb;
+  const excess = endControl === undefined ? undefined : endSlow - endControl;
+  const shed = slowClients > 0 && dropped >= slowClients;
+  const bounded = shed && (excess === undefined || excess < 100);
+  const kernelPeak = Math.max(...trace.map((p) => p.kernelTxMb));
   const text =
-    `RSS ${mb(first)} → ${mb(last)} MB over ${r.slow.trace.at(-1)?.t.toFixed(0)} s; still growing ${slope.toFixed(1)} MB/min at the end` +
-    (r.control ? ` (control without slow consumers: ${controlSlope.toFixed(1)} MB/min)` : '') +
-    `. Slow clients closed by the server: ${r.slow.row.load.slow?.closedByServer ?? 0} of ${r.slow.row.load.slow?.clients ?? 0}.`;
+    `Arena dropped ${dropped} of ${slowClients} paused clients` +
+    (firstAt !== null ? ` (first after ${firstAt.toFixed(0)} s${allAt !== null ? `, all by ${allAt.toFixed(0)} s` : ''})` : '') +
+    `, each once the kernel's send queue towards it had filled (peak ${kernelPeak.toFixed(0)} MB in all, ${slowClients ? (kernelPeak / slowClients).toFixed(1) : '–'} MB per paused socket, kernel memory outside the process) and then ${'>'}2,000 packets had queued in engine.io. ` +
+    `RSS at the end ${mb(endSlow)} MB` +
+    (endControl !== undefined ? ` vs ${mb(endControl)} MB in the control run without slow consumers (${excess! >= 0 ? '+' : ''}${mb(excess!)} MB)` : '') +
+    `; RSS slope over the second half ${rssSlope(trace).toFixed(0)} MB/min` +
+    (r.control ? ` (control: ${rssSlope(r.control.trace).toFixed(0)} MB/min)` : '') +
+    '.';
   return { bounded, text: `${bounded ? 'Bounded' : '**Not bounded**'}: ${text}` };
 }
 
 export function slowTable(r: SlowResult): string {
   const slow = r.slow.trace;
   const control = r.control?.trace ?? [];
-  const every = Math.max(1, Math.round(slow.length / 10));
+  const every = Math.max(1, Math.round(slow.length / 12));
   const rows = slow
     .filter((_, i) => i % every === 0 || i === slow.length - 1)
     .map((p) => {
       const c = control.reduce<(typeof control)[number] | undefined>((best, q) => (!best || Math.abs(q.t - p.t) < Math.abs(best.t - p.t) ? q : best), undefined);
-      return [p.t.toFixed(0), mb(p.rssMb), p.kernelTxMb.toFixed(1), int(p.sockets), c ? mb(c.rssMb) : '–'];
+      return [p.t.toFixed(0), mb(p.rssMb), p.kernelTxMb.toFixed(1), int(p.connected), int(p.slowDrops), c ? mb(c.rssMb) : '–'];
     });
   const row = r.slow.row;
   return [
-    table(['t (s)', 'Arena RSS with slow consumers (MB)', 'kernel send queues (MB)', 'open sockets', 'RSS control, no slow consumers (MB)'], rows),
+    table(['t (s)', 'Arena RSS with slow consumers (MB)', 'kernel send queues to clients (MB)', 'Arena connected clients', 'slow clients dropped', 'RSS in the control run (MB)'], rows),
     '',
-    `Normal clients meanwhile: delay p50 ${fmt(row.load.delay.all.p50)} ms, p99 ${fmt(row.load.delay.all.p99)} ms; server CPU ${pct(sumCpu(row))}` +
-      (r.control ? ` (control: p99 ${fmt(r.control.row.load.delay.all.p99)} ms, CPU ${pct(sumCpu(r.control.row))})` : '') +
+    `Normal clients meanwhile: delay p50 ${fmt(row.load.delay.all.p50)} ms, p99 ${fmt(row.load.delay.all.p99)} ms; server CPU ${pct(sumCpu(row))}; other processes ${pct(row.otherCpuPct)}` +
+      (r.control ? ` (control: p50 ${fmt(r.control.row.load.delay.all.p50)} ms, p99 ${fmt(r.control.row.load.delay.all.p99)} ms, CPU ${pct(sumCpu(r.control.row))})` : '') +
       '.',
     '',
     slowVerdict(r).text,

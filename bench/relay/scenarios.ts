@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { simulatedAnswer, type SimModelSpec } from '../../server/sim/index.js';
 import type { LatencySummary } from './histogram.js';
 import { connectIdle, measureDirect, runLoad, type LoadOptions, type LoadResult } from './load.js';
-import { kernelQueues, ProcSampler, readProc, startArena, startBaseline, startSim, type Proc, type UsageSummary } from './procs.js';
+import { kernelQueues, ProcSampler, readProc, scrapeArena, startArena, startBaseline, startSim, systemBusySeconds, type ArenaMetrics, type Proc, type UsageSummary } from './procs.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (msg: string) => console.error(`[bench] ${msg}`);
@@ -65,12 +65,27 @@ export interface Row {
   servers: UsageSummary[];
   sim: UsageSummary;
   idleKbPerConn?: number;
+  /** CPU used by processes that are not part of this benchmark, during the window (% of one core). */
+  otherCpuPct: number;
+  /** Arena instances only: event-loop lag over the window and frames per relayed token. */
+  arena?: { loopP50Ms: number; loopP99Ms: number; loopMaxMs: number; framesPerToken: number }[];
 }
+
+/** Every row measured in this process (for the run's background-load summary). */
+export const measuredRows: Row[] = [];
 
 /** Runs one load against `servers`, sampling their CPU/RSS (and the simulator's) over the measured window. */
 async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettings, load: Partial<LoadOptions> & { duels: number; spectators: number; prompts: string[] }): Promise<Row> {
   const samplers = servers.map((p) => new ProcSampler(p.pid));
   const simSampler = new ProcSampler(sim.pid);
+  const isArena = servers.map((p) => p.name.startsWith('arena'));
+  let sysStart = 0;
+  let sysEnd = 0;
+  let windowStart = 0;
+  let windowEnd = 0;
+  const metricsAtStart: Promise<(ArenaMetrics | null)[]>[] = [];
+  const metricsAtEnd: Promise<(ArenaMetrics | null)[]>[] = [];
+  const scrapeAll = () => Promise.all(servers.map((p, i) => (isArena[i] ? scrapeArena(p.url) : Promise.resolve(null))));
   log(`${label}: ${load.duels} duels, ${load.spectators} spectators${load.slow ? `, ${load.slow.clients} slow` : ''}, ${load.durationMs ?? s.durationS * 1000} ms`);
   const result = await runLoad({
     servers: servers.map((p) => p.url),
@@ -79,30 +94,76 @@ async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettin
     turnsPerBattle: s.turnsPerBattle,
     ...load,
     onWindow: (phase) => {
-      if (phase === 'start') [...samplers, simSampler].forEach((x) => x.start());
+      if (phase === 'start') {
+        [...samplers, simSampler].forEach((x) => x.start());
+        sysStart = systemBusySeconds();
+        windowStart = performance.now();
+        metricsAtStart.push(scrapeAll());
+      } else {
+        sysEnd = systemBusySeconds();
+        windowEnd = performance.now();
+        metricsAtEnd.push(scrapeAll());
+      }
       load.onWindow?.(phase);
     },
   });
   const usage = samplers.map((x) => x.stop());
   const simUsage = simSampler.stop();
+  const before = (await metricsAtStart[0]) ?? [];
+  const after = (await metricsAtEnd[0]) ?? [];
+  const windowS = (windowEnd - windowStart) / 1000;
+  const ours = usage.reduce((a, u) => a + u.cpuPct, 0) + simUsage.cpuPct + result.loadgen.cpuPct;
+  const otherCpuPct = Math.max(0, ((sysEnd - sysStart) / windowS) * 100 - ours);
+  const arenaMetrics = after.flatMap((m, i) => {
+    const b = before[i];
+    if (!m || !b) return [];
+    return [{ loopP50Ms: m.loopP50Ms, loopP99Ms: m.loopP99Ms, loopMaxMs: m.loopMaxMs, framesPerToken: (m.frames - b.frames) / Math.max(1, m.tokens - b.tokens) }];
+  });
   log(
     `  → p50 ${fmt(result.delay.all.p50)} ms, p99 ${fmt(result.delay.all.p99)} ms, ${result.tokensPerSec.total.toFixed(0)} tok/s, ` +
-      `server CPU ${usage.map((u) => u.cpuPct.toFixed(0)).join('+')}%, loadgen CPU ${result.loadgen.cpuPct.toFixed(0)}%, errors ${JSON.stringify(result.errors)}${result.lastError ? ` (${result.lastError})` : ''}`,
+      `server CPU ${usage.map((u) => u.cpuPct.toFixed(0)).join('+')}%, loadgen CPU ${result.loadgen.cpuPct.toFixed(0)}%, other processes ${otherCpuPct.toFixed(0)}%` +
+      (arenaMetrics.length ? `, arena loop p99 ${arenaMetrics.map((m) => m.loopP99Ms.toFixed(1)).join('+')} ms, frames/token ${arenaMetrics.map((m) => m.framesPerToken.toFixed(2)).join('+')}` : '') +
+      `, errors ${JSON.stringify(result.errors)}${result.lastError ? ` (${result.lastError})` : ''}`,
   );
   for (const p of servers) if (p.problems.length) log(`  ${p.name} problems: ${p.problems.slice(0, 3).join(' | ')}`);
-  return { label, duels: load.duels, spectators: load.spectators, load: result, servers: usage, sim: simUsage };
+  const row: Row = {
+    label,
+    duels: load.duels,
+    spectators: load.spectators,
+    load: result,
+    servers: usage,
+    sim: simUsage,
+    otherCpuPct,
+    ...(arenaMetrics.length ? { arena: arenaMetrics } : {}),
+  };
+  measuredRows.push(row);
+  return row;
 }
 
-/** RSS growth of `proc` for K idle connected clients, per client (KiB). */
-async function idleMemory(proc: Proc, clients: number): Promise<number> {
-  await sleep(1_000);
-  const before = readProc(proc.pid)!.rssMb;
-  const idle = await connectIdle(proc.url, clients);
-  await sleep(2_000);
-  const after = readProc(proc.pid)!.rssMb;
-  idle.close();
-  await sleep(1_000);
-  return ((after - before) * 1024) / clients;
+/**
+ * RSS growth of `proc` per idle connected client (KiB): a warm-up round first (a fresh process's
+ * heap is still settling), then RSS after each of four rounds of K more idle clients; the
+ * least-squares slope over those four points, per client.
+ */
+async function idleMemory(proc: Proc, clients: number, settleMs: number): Promise<number> {
+  const warm = await connectIdle(proc.url, clients);
+  await sleep(settleMs / 2);
+  warm.close();
+  await sleep(settleMs);
+  const points: [number, number][] = [];
+  const held: { close(): void }[] = [];
+  for (let round = 1; round <= 4; round++) {
+    held.push(await connectIdle(proc.url, clients));
+    await sleep(settleMs);
+    points.push([round * clients, readProc(proc.pid)!.rssMb * 1024]);
+  }
+  held.forEach((h) => h.close());
+  await sleep(settleMs);
+  const mx = points.reduce((a, [x]) => a + x, 0) / points.length;
+  const my = points.reduce((a, [, y]) => a + y, 0) / points.length;
+  const num = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return num / den;
 }
 
 export interface SingleResult {
@@ -118,12 +179,12 @@ export async function singleInstance(s: RelaySettings, prompts: string[]): Promi
     log('direct: simulator → bench client, no relay');
     const direct = await measureDirect(sim.url, MODEL_NAMES[0]!, 20, prompts);
     const arenaRow = await withProc(startArena({ simUrl: sim.url }), async (arena) => {
-      const idle = await idleMemory(arena, s.idleClients);
+      const idle = await idleMemory(arena, s.idleClients, s.quick ? 400 : 1_000);
       const row = await measure('Arena', [arena], sim, s, { duels: s.duels, spectators: s.spectators, prompts });
       return { ...row, idleKbPerConn: idle };
     });
     const baselineRow = await withProc(startBaseline(sim.url, MODEL_NAMES), async (baseline) => {
-      const idle = await idleMemory(baseline, s.idleClients);
+      const idle = await idleMemory(baseline, s.idleClients, s.quick ? 400 : 1_000);
       const row = await measure('baseline', [baseline], sim, s, { duels: s.duels, spectators: s.spectators, prompts });
       return { ...row, idleKbPerConn: idle };
     });
@@ -176,7 +237,8 @@ export async function twoInstances(s: RelaySettings, prompts: string[], single?:
   const sim = await startSim(models(s));
   try {
     const singleRow =
-      single ?? (await withProc(startArena({ simUrl: sim.url }), (arena) => measure('Arena ×1', [arena], sim, s, { duels: s.duels, spectators: s.spectators, prompts })));
+      (single && { ...single, label: 'Arena ×1 (run (a))' }) ??
+      (await withProc(startArena({ simUrl: sim.url }), (arena) => measure('Arena ×1', [arena], sim, s, { duels: s.duels, spectators: s.spectators, prompts })));
     const a = await startArena({ simUrl: sim.url, redisUrl: s.redisUrl, redisPrefix: prefix, name: 'arena-1' });
     try {
       const b = await startArena({ simUrl: sim.url, redisUrl: s.redisUrl, redisPrefix: prefix, name: 'arena-2' });
@@ -246,7 +308,7 @@ export interface SlowTrace {
   label: string;
   row: Row;
   /** Every sample: seconds into the window, RSS, bytes queued in the kernel towards clients. */
-  trace: { t: number; rssMb: number; kernelTxMb: number; sockets: number }[];
+  trace: { t: number; rssMb: number; kernelTxMb: number; sockets: number; connected: number; slowDrops: number }[];
 }
 
 /** (d) Spectators that stop reading (raw WebSocket, paused, pong keep-alive), RSS over time; optionally a control run without them. */
@@ -258,10 +320,20 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
       const trace: SlowTrace['trace'] = [];
       let t0 = 0;
       let timer: NodeJS.Timeout | undefined;
-      const sample = () => {
+      const sample = async () => {
+        const t = (performance.now() - t0) / 1000;
         const stat = readProc(arena.pid);
         const kernel = kernelQueues(port);
-        if (stat) trace.push({ t: (performance.now() - t0) / 1000, rssMb: stat.rssMb, kernelTxMb: kernel.txBytes / 2 ** 20, sockets: kernel.sockets });
+        const metrics = await scrapeArena(arena.url);
+        if (stat)
+          trace.push({
+            t,
+            rssMb: stat.rssMb,
+            kernelTxMb: kernel.txBytes / 2 ** 20,
+            sockets: kernel.sockets,
+            connected: metrics?.connectedClients ?? NaN,
+            slowDrops: metrics?.slowDrops ?? NaN,
+          });
       };
       const row = await measure(label, [arena], sim, { ...s, durationS: s.slowDurationS, turnsPerBattle: 100_000 }, {
         duels: s.duels,
@@ -272,15 +344,16 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
         onWindow: (phase) => {
           if (phase === 'start') {
             t0 = performance.now();
-            sample();
-            timer = setInterval(sample, 2_000);
+            void sample();
+            timer = setInterval(() => void sample(), 2_000);
           } else {
             clearInterval(timer);
-            sample();
+            void sample();
           }
         },
       });
       clearInterval(timer);
+      await sleep(200); // the last sample's scrape
       return { label, row, trace };
     });
   try {
@@ -290,6 +363,34 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
   } finally {
     await sim.stop();
   }
+}
+
+/**
+ * Diagnostics: Arena from source as it is, without coalescing, and with the proposed event-log
+ * change, plus the baseline; at a light load (20 duels) and at the (a) load. 20 s windows.
+ */
+export async function variants(s: RelaySettings, prompts: string[]): Promise<Row[]> {
+  const sim = await startSim(models(s));
+  const rows: Row[] = [];
+  const short = { ...s, durationS: Math.min(s.durationS, 20) };
+  try {
+    for (const load of [
+      { duels: 20, spectators: 100 },
+      { duels: s.duels, spectators: s.spectators },
+    ]) {
+      for (const [variant, label] of [
+        ['source', 'Arena from source (reference)'],
+        ['no-coalesce', 'coalesceMs = 0'],
+        ['leading-edge', 'leading-edge coalescing + seq in place'],
+      ] as const) {
+        rows.push(await withProc(startArena({ simUrl: sim.url, variant }), (arena) => measure(label, [arena], sim, short, { ...load, prompts })));
+      }
+      rows.push(await withProc(startBaseline(sim.url, MODEL_NAMES), (baseline) => measure('baseline', [baseline], sim, short, { ...load, prompts })));
+    }
+  } finally {
+    await sim.stop();
+  }
+  return rows;
 }
 
 async function withProc<T>(starting: Promise<Proc>, fn: (proc: Proc) => Promise<T>): Promise<T> {

@@ -19,6 +19,8 @@ export interface HttpDeps {
   exportAccess: 'public' | 'admin';
   admin: {
     config(): unknown;
+    /** The full status, live traffic counters included. */
+    status(): unknown;
     refreshModels(): Promise<unknown>;
   };
 }
@@ -35,10 +37,12 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       const r = await deps.readiness();
       json(res, r.ready ? 200 : 503, r);
     },
-    'GET /metrics': async (_req, res) => {
+    // Per-deployment series move with single battles, so they are not public: the admin token,
+    // or (without one) a scraper on this machine.
+    'GET /metrics': internalOnly(async (_req, res) => {
       res.writeHead(200, { 'content-type': deps.metricsRegistry.contentType });
       res.end(await deps.metricsRegistry.metrics());
-    },
+    }),
     'GET /api/models': (_req, res) => json(res, 200, deps.modelsReport()),
     'GET /api/status': (_req, res) => json(res, 200, deps.status()),
     'POST /api/session': (req, res) => {
@@ -49,12 +53,21 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     'GET /api/export/battles.jsonl': exportRoute('battles'),
     'GET /api/export/preferences.jsonl': exportRoute('preferences'),
     'GET /api/admin/config': adminOnly((_req, res) => json(res, 200, deps.admin.config())),
+    'GET /api/admin/status': adminOnly((_req, res) => json(res, 200, deps.admin.status())),
     'POST /api/admin/refresh': adminOnly(async (_req, res) => json(res, 200, await deps.admin.refreshModels())),
   };
 
   function exportRoute(kind: 'battles' | 'preferences'): Route {
     const route: Route = (_req, res) => streamLines(res, deps.exportLines(kind), deps.logger);
     return deps.exportAccess === 'admin' ? adminOnly(route) : route;
+  }
+
+  function internalOnly(route: Route): Route {
+    return (req, res) => {
+      if (deps.adminToken) return adminOnly(route)(req, res);
+      if (isLoopback(req.socket.remoteAddress)) return route(req, res);
+      return json(res, 403, { error: { code: 'forbidden', message: 'Metrics are internal: set ARENA_ADMIN_TOKEN and scrape with it.' } });
+    };
   }
 
   function adminOnly(route: Route): Route {
@@ -109,6 +122,10 @@ function bearerMatches(req: IncomingMessage, token: string): boolean {
   const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function isHttps(req: IncomingMessage): boolean {

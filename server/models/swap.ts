@@ -66,9 +66,10 @@ export interface LoadedUnit {
   /** What the unit holds: one Ollama model, or every model of a vLLM engine. */
   models: string[];
   sizeMb: number;
-  inFlight: number;
-  ratePerMinute: number;
-  score: number;
+  /** Live usage: admin view only. */
+  inFlight?: number;
+  ratePerMinute?: number;
+  score?: number;
 }
 
 export interface MemoryUse {

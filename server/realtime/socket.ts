@@ -72,9 +72,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
   });
 
   io.use((socket, next) => {
-    const hash = sessionHashFrom(socket.request, socket.handshake.auth);
+    let hash: string | null;
+    let ip: string;
+    try {
+      hash = sessionHashFrom(socket.request, socket.handshake.auth);
+      ip = clientIp(socket.request, deps.trustProxy);
+    } catch {
+      return next(new Error('bad handshake'));
+    }
     if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
-    const ip = clientIp(socket.request, deps.trustProxy);
     deps.limits.connection(ip).then(
       () => {
         socket.data.sessionHash = hash;
@@ -106,6 +112,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     'watch:join': async (s, p) => {
       const result = await deps.battles.watch(caller(s), p);
       if (!s.data.watching.includes(p.battleId)) s.data.watching.push(p.battleId);
+      if (s.data.watching.length > MAX_BATTLE_ROOMS) s.data.watching.shift();
       const viewers = await announceViewers(p.battleId);
       return { ...result, viewers };
     },
@@ -167,6 +174,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     // Every client event is a request: one without an ack function is dropped unread.
     if (typeof ack !== 'function') return;
     const reply = ack as (res: unknown) => void;
+    // Only plain objects reach the schemas (a Buffer or an array would be read key by key).
+    if (payload != null && !isPlainObject(payload)) {
+      deps.metrics.errors.inc({ type: 'bad_request' });
+      return reply({ ok: false, error: { code: 'bad_request', message: 'payload must be an object' } });
+    }
     const parsed = ClientSchemas[event].safeParse(payload ?? {});
     if (!parsed.success) {
       deps.metrics.errors.inc({ type: 'bad_request' });
@@ -189,10 +201,19 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
   }
 
   function caller(socket: ArenaSocket): Caller {
-    return { sessionHash: socket.data.sessionHash, join: (battleId) => void socket.join(battleRoom(battleId)) };
+    return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId)) };
   }
 
   return io;
+}
+
+/** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */
+const MAX_BATTLE_ROOMS = 16;
+
+function joinBounded(socket: ArenaSocket, room: string): void {
+  void socket.join(room);
+  const battleRooms = [...socket.rooms].filter((r) => r.startsWith('battle:'));
+  if (battleRooms.length > MAX_BATTLE_ROOMS) void socket.leave(battleRooms[0]);
 }
 
 /** engine.io keeps its per-client queue private; its length is the only backpressure signal it offers. */
@@ -205,10 +226,18 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return forwarded || req.socket.remoteAddress || 'unknown';
 }
 
+/** The first problem, in a message of bounded size: zod quotes unknown keys, which attackers choose. */
 function badRequest(issues: { path: PropertyKey[]; message: string }[]): ArenaError {
   const first = issues[0];
   const where = first?.path.length ? `${first.path.map(String).join('.')}: ` : '';
-  return { code: 'bad_request', message: `${where}${first?.message ?? 'invalid payload'}` };
+  const message = `${where}${first?.message ?? 'invalid payload'}`;
+  return { code: 'bad_request', message: message.length > 200 ? `${message.slice(0, 199)}…` : message };
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /**

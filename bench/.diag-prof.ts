@@ -1,0 +1,11 @@
+import { startArena, startSim } from './relay/procs.js';
+import { runLoad } from './relay/load.js';
+import { models, pickPrompts } from './relay/scenarios.js';
+const s = { tokensPerSecond: 30, ttftMs: 100 } as never;
+const sim = await startSim(models(s));
+const arena = await startArena({ simUrl: sim.url });
+const { prompts } = pickPrompts(models(s));
+const r = await runLoad({ servers: [arena.url], duels: 100, spectators: 500, durationMs: 20_000, warmupMs: 3_000, turnsPerBattle: 1, prompts });
+console.error('p50', r.delay.all.p50, 'p99', r.delay.all.p99);
+await arena.stop(); await sim.stop();
+process.exit(0);
