@@ -68,7 +68,7 @@ describe('secrets never reach logs, errors, exports or frames', () => {
     for (const [path, headers] of [
       ['/api/models', {}],
       ['/readyz', {}],
-      ['/metrics', {}],
+      ['/metrics', auth],
       ['/api/admin/config', auth],
       ['/api/export/battles.jsonl', auth],
       ['/api/export/preferences.jsonl', auth],
