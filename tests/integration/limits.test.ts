@@ -87,6 +87,11 @@ describe('admin endpoints', () => {
     expect(text).not.toContain(token);
     expect(text).toContain('****6789');
     expect((await get('/api/export/battles.jsonl')).status).toBe(401);
+    expect((await get('/metrics')).status).toBe(401);
+    expect((await get('/metrics', token)).status).toBe(200);
+    const full = await (await get('/api/admin/status', token)).json();
+    expect(JSON.stringify(full)).toContain('inFlight');
+    expect(JSON.stringify(await (await get('/api/status')).json())).not.toContain('inFlight');
     expect((await get('/api/export/battles.jsonl', token)).status).toBe(200);
     const refresh = await fetch(`${t.url}/api/admin/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(refresh.status).toBe(200);
@@ -97,6 +102,8 @@ describe('admin endpoints', () => {
     try {
       expect((await fetch(`${off.url}/api/admin/config`)).status).toBe(404);
       expect((await fetch(`${off.url}/api/export/battles.jsonl`)).status).toBe(200);
+      // Without a token, metrics answer scrapers on this machine only (the test runs here).
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(200);
     } finally {
       await off.close();
     }
