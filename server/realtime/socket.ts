@@ -159,10 +159,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
   // (it reconnects and resumes from its last seq), so one slow spectator cannot grow memory.
   const sweeper = setInterval(() => {
     for (const socket of io.of('/').sockets.values()) {
-      const buffered = bufferedPackets(socket);
-      if (buffered > deps.maxBufferedPackets) {
+      const { packets, bytes } = backlog(socket);
+      if (packets > deps.maxBufferedPackets || bytes > MAX_BUFFERED_BYTES) {
         deps.metrics.errors.inc({ type: 'slow_client' });
-        deps.logger.warn({ buffered }, 'dropping a client that stopped reading');
+        deps.logger.warn({ packets, bytes }, 'dropping a client that stopped reading');
         socket.disconnect(true);
       }
     }
@@ -216,9 +216,17 @@ function joinBounded(socket: ArenaSocket, room: string): void {
   if (battleRooms.length > MAX_BATTLE_ROOMS) void socket.leave(battleRooms[0]);
 }
 
-/** engine.io keeps its per-client queue private; its length is the only backpressure signal it offers. */
-function bufferedPackets(socket: ArenaSocket): number {
-  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+/** Bytes a client may have waiting in this process (beyond what the kernel holds) before it is dropped. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What waits for one client: packets in engine.io's queue, and bytes the WebSocket has handed to
+ * its TCP socket that the kernel has not taken. Both are private internals; they are the only
+ * backpressure signals engine.io and ws offer.
+ */
+function backlog(socket: ArenaSocket): { packets: number; bytes: number } {
+  const conn = socket.conn as unknown as { writeBuffer: unknown[]; transport?: { socket?: { _socket?: { writableLength?: number } } } };
+  return { packets: conn.writeBuffer.length, bytes: conn.transport?.socket?._socket?.writableLength ?? 0 };
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {

@@ -34,8 +34,9 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   const file = join(dir, 'arena.db');
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
-  // FULL fsyncs the WAL on every commit: a vote is acknowledged only once it survives power loss.
-  db.pragma('synchronous = FULL');
+  // NORMAL in WAL mode survives a process crash without an fsync per commit: better-sqlite3 runs on
+  // the event loop, so battle saves must not wait for the disk. Votes switch to FULL (below).
+  db.pragma('synchronous = NORMAL');
   migrate(db);
   logger.info({ file }, 'sqlite store opened');
 
@@ -128,7 +129,13 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     },
 
     async recordVote(battle, choice, at) {
-      return recordVote.immediate(battle, choice, at);
+      // FULL fsyncs this commit: a vote is acknowledged only once it survives power loss.
+      db.pragma('synchronous = FULL');
+      try {
+        return recordVote.immediate(battle, choice, at);
+      } finally {
+        db.pragma('synchronous = NORMAL');
+      }
     },
 
     async listVotes() {
