@@ -163,7 +163,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       if (packets > deps.maxBufferedPackets || bytes > MAX_BUFFERED_BYTES) {
         deps.metrics.errors.inc({ type: 'slow_client' });
         deps.logger.warn({ packets, bytes }, 'dropping a client that stopped reading');
-        socket.disconnect(true);
+        dropNow(socket);
       }
     }
   }, 1_000);
@@ -224,9 +224,21 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * its TCP socket that the kernel has not taken. Both are private internals; they are the only
  * backpressure signals engine.io and ws offer.
  */
+type RawConn = { writeBuffer: unknown[]; transport?: { socket?: { terminate?: () => void; _socket?: { writableLength?: number } } } };
+
 function backlog(socket: ArenaSocket): { packets: number; bytes: number } {
-  const conn = socket.conn as unknown as { writeBuffer: unknown[]; transport?: { socket?: { _socket?: { writableLength?: number } } } };
+  const conn = socket.conn as unknown as RawConn;
   return { packets: conn.writeBuffer.length, bytes: conn.transport?.socket?._socket?.writableLength ?? 0 };
+}
+
+/**
+ * A polite disconnect waits for the queue to drain, which a client that stopped reading never
+ * lets happen: cut the WebSocket instead, freeing its buffers now (it resumes by seq on return).
+ */
+function dropNow(socket: ArenaSocket): void {
+  const ws = (socket.conn as unknown as RawConn).transport?.socket;
+  if (ws?.terminate) ws.terminate();
+  else socket.disconnect(true);
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {
