@@ -155,7 +155,14 @@ export function rssSlope(trace: SlowTrace['trace']): number {
   return den > 0 ? (num / den) * 60 : NaN;
 }
 
-export function slowVerdict(r: SlowResult): { bounded: boolean; text: string } {
+export interface SlowVerdicts {
+  /** Paused clients were dropped and cost no lasting memory beyond the control run. */
+  shed: { met: boolean; text: string };
+  /** RSS stopped growing under steady load (control run, or the slow run when there is none). */
+  steady: { met: boolean; text: string };
+}
+
+export function slowVerdict(r: SlowResult): SlowVerdicts {
   const slowClients = r.slow.row.load.slow?.clients ?? 0;
   const trace = r.slow.trace;
   const dropped = Math.max(0, ...trace.map((p) => p.slowDrops).filter(Number.isFinite));
@@ -164,19 +171,23 @@ export function slowVerdict(r: SlowResult): { bounded: boolean; text: string } {
   const endSlow = trace.at(-1)?.rssMb ?? NaN;
   const endControl = r.control?.trace.at(-1)?.rssMb;
   const excess = endControl === undefined ? undefined : endSlow - endControl;
-  const shed = slowClients > 0 && dropped >= slowClients;
-  const bounded = shed && (excess === undefined || excess < 100);
   const kernelPeak = Math.max(...trace.map((p) => p.kernelTxMb));
-  const text =
+  const shedMet = slowClients > 0 && dropped >= 0.9 * slowClients && (excess === undefined || excess < 100);
+  const shedText =
     `Arena dropped ${dropped} of ${slowClients} paused clients` +
-    (firstAt !== null ? ` (first after ${firstAt.toFixed(0)} s${allAt !== null ? `, all by ${allAt.toFixed(0)} s` : ''})` : '') +
-    `, each once the kernel's send queue towards it had filled (peak ${kernelPeak.toFixed(0)} MB in all, ${slowClients ? (kernelPeak / slowClients).toFixed(1) : '–'} MB per paused socket, kernel memory outside the process) and then ${'>'}2,000 packets had queued in engine.io. ` +
+    (firstAt !== null ? ` (first after ${firstAt.toFixed(0)} s${allAt !== null ? `, all by ${allAt.toFixed(0)} s` : ''})` : ' within the window') +
+    `; a paused client is only noticed once the kernel's send queue towards it is full (peak ${kernelPeak.toFixed(0)} MB in all, ` +
+    `${slowClients ? (kernelPeak / slowClients).toFixed(1) : '–'} MB per paused socket, kernel memory outside the process) and engine.io's queue passes the bound. ` +
     `RSS at the end ${mb(endSlow)} MB` +
     (endControl !== undefined ? ` vs ${mb(endControl)} MB in the control run without slow consumers (${excess! >= 0 ? '+' : ''}${mb(excess!)} MB)` : '') +
-    `; RSS slope over the second half ${rssSlope(trace).toFixed(0)} MB/min` +
-    (r.control ? ` (control: ${rssSlope(r.control.trace).toFixed(0)} MB/min)` : '') +
     '.';
-  return { bounded, text: `${bounded ? 'Bounded' : '**Not bounded**'}: ${text}` };
+  const steadyTrace = r.control?.trace ?? trace;
+  const slope = rssSlope(steadyTrace);
+  const steadyMet = slope < 30;
+  const steadyText =
+    `${r.control ? 'Control run (no slow consumers)' : 'This run'}: RSS ${mb(steadyTrace[0]?.rssMb ?? NaN)} → ${mb(steadyTrace.at(-1)?.rssMb ?? NaN)} MB ` +
+    `over ${steadyTrace.at(-1)?.t.toFixed(0)} s, still growing ${slope.toFixed(0)} MB/min at the end.`;
+  return { shed: { met: shedMet, text: shedText }, steady: { met: steadyMet, text: steadyText } };
 }
 
 export function slowTable(r: SlowResult): string {
@@ -197,7 +208,9 @@ export function slowTable(r: SlowResult): string {
       (r.control ? ` (control: p50 ${fmt(r.control.row.load.delay.all.p50)} ms, p99 ${fmt(r.control.row.load.delay.all.p99)} ms, CPU ${pct(sumCpu(r.control.row))})` : '') +
       '.',
     '',
-    slowVerdict(r).text,
+    `${slowVerdict(r).shed.met ? 'Slow consumers shed' : '**Slow consumers not shed**'}: ${slowVerdict(r).shed.text}`,
+    '',
+    `${slowVerdict(r).steady.met ? 'RSS steady' : '**RSS keeps growing**'}: ${slowVerdict(r).steady.text}`,
   ].join('\n');
 }
 

@@ -73,6 +73,30 @@ export interface Row {
 
 /** Every row measured in this process (for the run's background-load summary). */
 export const measuredRows: Row[] = [];
+/** Seconds spent waiting for other processes to go quiet before measuring. */
+export const quietWait = { seconds: 0, gaveUp: 0 };
+
+/**
+ * Waits (bounded) until the machine is quiet: between load runs this benchmark's own processes
+ * are idle, so busy CPU then belongs to someone else (tests, builds on a shared box).
+ */
+async function waitForQuiet(maxWaitS: number, thresholdPct = 20): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const before = systemBusySeconds();
+    await sleep(1_000);
+    const busyPct = (systemBusySeconds() - before) * 100;
+    if (busyPct < thresholdPct) break;
+    const waited = (performance.now() - started) / 1000;
+    if (waited >= maxWaitS) {
+      quietWait.gaveUp++;
+      log(`  machine still busy (${busyPct.toFixed(0)}% of a core used by others) after ${waited.toFixed(0)} s: measuring anyway`);
+      break;
+    }
+    if (waited < 1.5) log(`  waiting for other processes to go quiet (${busyPct.toFixed(0)}% of a core busy)…`);
+  }
+  quietWait.seconds += (performance.now() - started) / 1000 - 1;
+}
 
 /** Runs one load against `servers`, sampling their CPU/RSS (and the simulator's) over the measured window. */
 async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettings, load: Partial<LoadOptions> & { duels: number; spectators: number; prompts: string[] }): Promise<Row> {
@@ -86,6 +110,7 @@ async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettin
   const metricsAtStart: Promise<(ArenaMetrics | null)[]>[] = [];
   const metricsAtEnd: Promise<(ArenaMetrics | null)[]>[] = [];
   const scrapeAll = () => Promise.all(servers.map((p, i) => (isArena[i] ? scrapeArena(p.url) : Promise.resolve(null))));
+  await waitForQuiet(s.quick ? 5 : 120);
   log(`${label}: ${load.duels} duels, ${load.spectators} spectators${load.slow ? `, ${load.slow.clients} slow` : ''}, ${load.durationMs ?? s.durationS * 1000} ms`);
   const result = await runLoad({
     servers: servers.map((p) => p.url),
