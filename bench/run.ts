@@ -7,7 +7,8 @@
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
- *   npm run bench -- --variants         diagnostics: proposed event-log changes measured (not in the default run)
+ *   npm run bench -- --variants         diagnostics: proposed event-log changes measured (not in the default run;
+ *                                      --variant-list source,no-coalesce,seq-in-place,leading-edge,immediate,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
  *            --idle K --slow-clients N --no-write
  */
@@ -72,6 +73,7 @@ const { values } = parseArgs({
     slow: { type: 'boolean', default: false },
     rating: { type: 'boolean', default: false },
     variants: { type: 'boolean', default: false },
+    'variant-list': { type: 'string' },
     baseline: { type: 'boolean', default: true },
     'no-baseline-capacity': { type: 'boolean', default: false },
     duels: { type: 'string' },
@@ -107,9 +109,13 @@ const settings: RelaySettings = {
   p99LimitMs: 100,
   redisUrl: values.redis,
   slowClients: num(values['slow-clients'], quick ? 20 : 50),
-  slowDuelsEach: quick ? 50 : 20,
+  // Arena keeps a socket in at most 16 battle rooms (MAX_BATTLE_ROOMS in server/realtime/socket.ts).
+  slowDuelsEach: 16,
   slowDurationS: quick ? 25 : 60,
+  slowDuels: quick ? 25 : 100,
+  slowTokensPerSecond: quick ? 120 : 30,
   turnsPerBattle: 1,
+  variantFilter: values['variant-list']?.split(',').filter(Boolean),
 };
 
 async function main(): Promise<void> {
@@ -170,7 +176,7 @@ async function main(): Promise<void> {
   if (scenarios.has('slow')) {
     const slow: SlowResult = await slowConsumers(settings, prompts, !quick);
     const text = [
-      `### (d) Slow consumers: ${settings.slowClients} spectators each watching ${settings.slowDuelsEach} duels stop reading (raw WebSocket, socket paused, Engine.IO pong every 10 s so the heartbeat keeps them), beside ${settings.duels} duels + ${settings.duels} normal spectators; multi-turn battles so every watched stream stays live; ${settings.slowDurationS} s. Arena's bound: \`limits.maxBufferedPackets\` (default 2,000 packets in engine.io's queue) — left at its default.`,
+      `### (d) Slow consumers: ${settings.slowClients} spectators each watching ${settings.slowDuelsEach} duels stop reading (raw WebSocket, socket paused, Engine.IO pong every 10 s so the heartbeat keeps them), beside ${settings.slowDuels} duels at ${settings.slowTokensPerSecond} tokens/s + ${settings.slowDuels} normal spectators; multi-turn battles so every watched stream stays live; ${settings.slowDurationS} s. Arena's bound: \`limits.maxBufferedPackets\` (default 2,000 packets in engine.io's queue) — left at its default.`,
       slowTable(slow),
     ].join('\n\n');
     sections.push(text);

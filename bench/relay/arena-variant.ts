@@ -6,6 +6,10 @@
  *
  *   BENCH_VARIANT=source        unchanged (the reference for the others: source may differ from dist/)
  *   BENCH_VARIANT=no-coalesce   coalesceMs 0: every delta is its own frame
+ *   BENCH_VARIANT=seq-in-place  BattleEventLog.flush() gives each pending event its seq in place
+ *                               instead of copying it with `{ ...e, seq }` (nothing else changes)
+ *   BENCH_VARIANT=immediate     BattleEventLog: deltas flush on setImmediate (everything that arrived in
+ *                               the same event-loop turn merges; no fixed delay), seq in place
  *   BENCH_VARIANT=leading-edge  BattleEventLog: a delta after a quiet window goes out at once (deltas
  *                               arriving within coalesceMs of the last frame still merge), and
  *                               flush() gives events their seq in place instead of `{ ...e, seq }`
@@ -31,10 +35,13 @@ interface LogInternals {
   lastFlushAt?: number;
 }
 
-if (variant === 'leading-edge') {
-  const proto = BattleEventLog.prototype as unknown as LogInternals;
+const proto = BattleEventLog.prototype as unknown as LogInternals;
+if (variant === 'seq-in-place' || variant === 'leading-edge' || variant === 'immediate') {
   proto.flush = function (this: LogInternals) {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      clearImmediate(this.timer as unknown as NodeJS.Immediate);
+    }
     this.timer = null;
     if (this.pending.length === 0) return;
     const events = this.pending as SeqEvent[];
@@ -44,6 +51,8 @@ if (variant === 'leading-edge') {
     for (const e of events) this.log.push(e);
     this.onFlush(events, this.oldestPendingAt);
   };
+}
+if (variant === 'leading-edge') {
   (proto as unknown as { push(event: BattleEvent): void }).push = function (this: LogInternals, event: BattleEvent) {
     if (event.t === 'delta' && this.mergeDelta(event)) return;
     const now = performance.now();
@@ -54,9 +63,17 @@ if (variant === 'leading-edge') {
     if (!this.timer && quietFor >= this.coalesceMs) return this.flush();
     this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.coalesceMs - quietFor));
   };
-} else if (variant !== 'source' && variant !== 'no-coalesce') {
-  throw new Error(`unknown BENCH_VARIANT ${variant}`);
 }
+if (variant === 'immediate') {
+  (proto as unknown as { push(event: BattleEvent): void }).push = function (this: LogInternals, event: BattleEvent) {
+    if (event.t === 'delta' && this.mergeDelta(event)) return;
+    if (this.pending.length === 0) this.oldestPendingAt = performance.now();
+    this.pending.push(event);
+    if (event.t !== 'delta') return this.flush();
+    this.timer ??= setImmediate(() => this.flush()) as unknown as NodeJS.Timeout;
+  };
+}
+if (!['source', 'no-coalesce', 'seq-in-place', 'leading-edge', 'immediate'].includes(variant)) throw new Error(`unknown BENCH_VARIANT ${variant}`);
 
 const { config } = loadConfig();
 const logger = createLogger(config.logLevel);

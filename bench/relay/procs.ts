@@ -3,12 +3,15 @@
  * its own OS process, and their CPU and memory read from /proc.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimModelSpec } from '../../server/sim/index.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
+/** Arena's admin token for this run only: /metrics needs it whenever a token is configured. */
+const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 export interface Proc {
@@ -171,6 +174,7 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
       ARENA_CONFIG: join(dir, 'arena.yaml'),
       DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'info',
+      ARENA_ADMIN_TOKEN: ADMIN_TOKEN,
       ...(opts.variant ? { BENCH_VARIANT: opts.variant } : {}),
       ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : { REDIS_URL: '' }),
     },
@@ -302,7 +306,9 @@ export interface ArenaMetrics {
 
 export async function scrapeArena(url: string): Promise<ArenaMetrics | null> {
   try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return null;
+    const text = await res.text();
     const value = (name: string) => {
       const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
       return m ? Number(m[1]) : NaN;

@@ -32,7 +32,12 @@ export interface RelaySettings {
   slowClients: number;
   slowDuelsEach: number;
   slowDurationS: number;
+  /** Scenario (d)'s duels and model speed (quick mode: fewer, faster duels so paused sockets fill sooner). */
+  slowDuels: number;
+  slowTokensPerSecond: number;
   turnsPerBattle: number;
+  /** --variants only: which variants to run (default all, plus the baseline). */
+  variantFilter?: string[];
 }
 
 export const MODEL_NAMES = ['mdl-aurora:1b', 'mdl-borealis:2b', 'mdl-cinder:3b', 'mdl-dune:4b'];
@@ -338,7 +343,7 @@ export interface SlowTrace {
 
 /** (d) Spectators that stop reading (raw WebSocket, paused, pong keep-alive), RSS over time; optionally a control run without them. */
 export async function slowConsumers(s: RelaySettings, prompts: string[], withControl: boolean): Promise<SlowResult> {
-  const sim = await startSim(models(s));
+  const sim = await startSim(models({ ...s, tokensPerSecond: s.slowTokensPerSecond }));
   const runOne = async (label: string, slow: boolean): Promise<SlowTrace> =>
     withProc(startArena({ simUrl: sim.url, maxTurns: 100_000 }), async (arena) => {
       const port = Number(new URL(arena.url).port);
@@ -361,8 +366,8 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
           });
       };
       const row = await measure(label, [arena], sim, { ...s, durationS: s.slowDurationS, turnsPerBattle: 100_000 }, {
-        duels: s.duels,
-        spectators: s.duels,
+        duels: s.slowDuels,
+        spectators: s.slowDuels,
         prompts,
         turnsPerBattle: 100_000,
         ...(slow ? { slow: { clients: s.slowClients, duelsEach: s.slowDuelsEach, keepAlive: true } } : {}),
@@ -406,11 +411,15 @@ export async function variants(s: RelaySettings, prompts: string[]): Promise<Row
       for (const [variant, label] of [
         ['source', 'Arena from source (reference)'],
         ['no-coalesce', 'coalesceMs = 0'],
+        ['seq-in-place', 'seq in place (no `{ ...e, seq }`)'],
         ['leading-edge', 'leading-edge coalescing + seq in place'],
+        ['immediate', 'flush on setImmediate + seq in place'],
       ] as const) {
+        if (s.variantFilter && !s.variantFilter.includes(variant)) continue;
         rows.push(await withProc(startArena({ simUrl: sim.url, variant }), (arena) => measure(label, [arena], sim, short, { ...load, prompts })));
       }
-      rows.push(await withProc(startBaseline(sim.url, MODEL_NAMES), (baseline) => measure('baseline', [baseline], sim, short, { ...load, prompts })));
+      if (!s.variantFilter || s.variantFilter.includes('baseline'))
+        rows.push(await withProc(startBaseline(sim.url, MODEL_NAMES), (baseline) => measure('baseline', [baseline], sim, short, { ...load, prompts })));
     }
   } finally {
     await sim.stop();

@@ -36,7 +36,9 @@ export class BattleEventLog {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.length === 0) return;
-    const events = this.pending.map((e) => ({ ...e, seq: ++this.seq }) as SeqEvent);
+    // Stamp in place: a copy per event ({...e, seq}) gave every event its own hidden class.
+    const events = this.pending as SeqEvent[];
+    for (const e of events) e.seq = ++this.seq;
     this.pending = [];
     this.log.push(...events);
     this.onFlush(events, this.oldestPendingAt);
