@@ -23,7 +23,8 @@ import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
-import { battleRoom, createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
+import type { RoomRelay } from './realtime/relay.js';
+import { createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -35,8 +36,6 @@ export interface ArenaOptions {
   ui?: UiHandler;
   /** Attach to an existing server (Vite dev) instead of creating one; its requests are not routed. */
   httpServer?: HttpServer;
-  /** Token coalescing window (ms). */
-  coalesceMs?: number;
   leaderboardDebounceMs?: number;
 }
 
@@ -72,6 +71,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 
   // `io` is created below; these closures only run once clients are connected.
   let io: ArenaIo;
+  let relay: RoomRelay;
   const leaderboard = new LiveLeaderboard({
     store,
     logger,
@@ -89,16 +89,16 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     tools,
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
-    coalesceMs: opts.coalesceMs,
-    broadcast: (battleId, events) => io.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
+    broadcast: (battleId, events) => relay.sendFrame(battleId, events),
     forward: (action) => forwardToOwner(io, action),
     onVote: () => {
       leaderboard.invalidate();
       if (cluster.shared) io.serverSideEmit('arena:votes');
     },
   });
+  metrics.countStreamingBattlesWith(() => battles.streamingBattles());
   void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
-  io = createRealtime(httpServer, {
+  ({ io, relay } = createRealtime(httpServer, {
     battles,
     logger,
     metrics,
@@ -110,7 +110,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,
-  });
+  }));
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
   modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', publicStatus(snapshot)));
@@ -188,7 +188,7 @@ function connectShared(url: string, prefix: string, logger: Logger) {
   const redis = connectRedis(url, logger, 'cluster');
   // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
   // once (the adapter awaits the publish before delivering locally), not after retries.
-  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false });
+  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
   const sub = connectRedis(url, logger, 'adapter-sub');
   return {
     redis,

@@ -5,10 +5,22 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let streamingBattles = () => 0;
   return {
     registry,
     connectedClients: new Gauge({ name: 'arena_connected_clients', help: 'Open Socket.IO connections', registers }),
-    activeBattles: new Gauge({ name: 'arena_active_battles', help: 'Battles with a stream in flight', registers }),
+    activeBattles: new Gauge({
+      name: 'arena_active_battles',
+      help: 'Battles with a stream in flight',
+      registers,
+      collect() {
+        this.set(streamingBattles());
+      },
+    }),
+    /** Counted at scrape time: recounting on every stream start and end cost the token path. */
+    countStreamingBattlesWith(count: () => number) {
+      streamingBattles = count;
+    },
     activeStreams: new Gauge({ name: 'arena_active_streams', help: 'Model streams in flight', registers }),
     tokensRelayed: new Counter({
       name: 'arena_tokens_relayed_total',

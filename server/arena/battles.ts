@@ -69,7 +69,6 @@ export interface BattleServiceDeps {
   onVote?(battle: BattleRecord): void;
   /** The router and the tool-calling model; without it every prompt goes to the arena. */
   tools?: ToolPath;
-  coalesceMs?: number;
 }
 
 /** Who is asking: the session's hash, and how to subscribe the asking socket to a battle. */
@@ -278,6 +277,7 @@ export class BattleService {
       const tournament = await this.advanceTournament(record, p.choice);
       const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
       live.log.push({ t: 'vote', choice: p.choice, reveal, ...(tournament ? { tournament } : {}) });
+      live.log.forget();
       void this.persist(live);
       this.deps.onVote?.(record);
       return { reveal, ...(tournament ? { tournament } : {}) };
@@ -323,9 +323,9 @@ export class BattleService {
     );
   }
 
-  activeStreams(): number {
+  streamingBattles(): number {
     let n = 0;
-    for (const live of this.live.values()) n += SIDES.filter((s) => live.controllers[s]).length;
+    for (const live of this.live.values()) if (isStreaming(live)) n++;
     return n;
   }
 
@@ -373,7 +373,6 @@ export class BattleService {
     this.deps.cluster.markStreaming(live.record.id);
     if (live.record.mode === 'tools') void this.runTools(live, turn);
     else for (const side of SIDES) void this.runSide(live, side, turn);
-    this.updateGauges();
   }
 
   /** Streams one side's answer; `resume` continues a partial answer (after a takeover). */
@@ -472,7 +471,7 @@ export class BattleService {
     live.controllers[run.side] = undefined;
     live.log.flush();
     live.lastActive = Date.now();
-    this.updateGauges();
+    if (!isStreaming(live)) live.log.forget();
     await this.persist(live);
   }
 
@@ -585,7 +584,6 @@ export class BattleService {
       // A tool conversation cannot be continued mid-loop: it runs its turn again.
       if (live.record.mode === 'tools' && unfinished.length) this.beginTurn(live, live.record.turns[turn].prompt, turn);
       else for (const side of unfinished) void this.runSide(live, side, turn, true);
-      this.updateGauges();
     }
   }
 
@@ -608,7 +606,7 @@ export class BattleService {
       runs: { left: 0, right: 0 },
       lastActive: Date.now(),
       outbox: Promise.resolve(),
-      log: new BattleEventLog(record.lastSeq ?? 0, this.deps.coalesceMs ?? 5, (events, since) => {
+      log: new BattleEventLog(record.lastSeq ?? 0, (events, since) => {
         for (const e of events) applyEvent(record, e);
         record.lastSeq = events.at(-1)!.seq;
         this.deps.metrics.framesSent.inc();
@@ -701,12 +699,6 @@ export class BattleService {
     if (this.closing) fail('unavailable', 'The server is shutting down.');
     if (prompt.length > this.deps.limits.maxPromptChars)
       fail('limit', `The prompt is ${prompt.length} characters; the limit is ${this.deps.limits.maxPromptChars}.`);
-  }
-
-  private updateGauges(): void {
-    let battles = 0;
-    for (const live of this.live.values()) if (isStreaming(live)) battles++;
-    this.deps.metrics.activeBattles.set(battles);
   }
 
   private evictIdle(): void {

@@ -1,23 +1,37 @@
 import type { BattleEvent, SeqEvent } from '../../src/lib/shared/protocol.js';
 
+/** A coalesced delta this long goes out at once instead of waiting for the end of the turn. */
+const MAX_BATCH_CHARS = 4096;
+
+/** Logs with deltas waiting. One callback flushes them all, so their store writes share one pipeline. */
+const waiting = new Set<BattleEventLog>();
+let flushScheduled = false;
+
+function flushWaiting(): void {
+  flushScheduled = false;
+  const logs = [...waiting];
+  waiting.clear();
+  for (const log of logs) log.flush();
+}
+
 /**
- * One battle's ordered event log. Deltas arriving within `coalesceMs` of each other merge into
- * one event (one frame instead of dozens); every other event flushes at once, so ends and votes
- * are never delayed. Sequence numbers are assigned at flush, which is when an event becomes real:
+ * One battle's ordered event log. Deltas wait only until the end of the current event-loop
+ * turn: tokens that arrived together (many under load, one when idle) merge into one frame, and
+ * an idle server adds no delay at all. Every other event flushes at once, so ends and votes are
+ * never held back. Sequence numbers are assigned at flush, which is when an event becomes real:
  * the record is updated and the frame broadcast in the same step, so a view and its `seq` agree.
  */
 export class BattleEventLog {
   private pending: BattleEvent[] = [];
+  private pendingChars = 0;
   private oldestPendingAt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly log: SeqEvent[] = [];
-  /** Events before this seq are not held here (log rehydrated from the store). */
-  private readonly firstSeq: number;
+  private log: SeqEvent[] = [];
+  /** Events before this seq are not held here (rehydrated from the store, or settled and dropped). */
+  private firstSeq: number;
   seq: number;
 
   constructor(
     startSeq: number,
-    private readonly coalesceMs: number,
     private readonly onFlush: (events: SeqEvent[], oldestPendingAt: number) => void,
   ) {
     this.seq = startSeq;
@@ -25,22 +39,24 @@ export class BattleEventLog {
   }
 
   push(event: BattleEvent): void {
-    if (event.t === 'delta' && this.mergeDelta(event)) return;
-    if (this.pending.length === 0) this.oldestPendingAt = performance.now();
-    this.pending.push(event);
-    if (event.t !== 'delta' || this.coalesceMs <= 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);
+    if (event.t !== 'delta') return this.append(event, true);
+    this.pendingChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0);
+    if (!this.mergeDelta(event)) this.append(event, false);
+    if (this.pendingChars >= MAX_BATCH_CHARS) this.flush();
+    else this.waitForTurnEnd();
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    waiting.delete(this);
     if (this.pending.length === 0) return;
     // Stamp in place: a copy per event ({...e, seq}) gave every event its own hidden class.
     const events = this.pending as SeqEvent[];
-    for (const e of events) e.seq = ++this.seq;
+    for (const e of events) {
+      e.seq = ++this.seq;
+      this.log.push(e);
+    }
     this.pending = [];
-    this.log.push(...events);
+    this.pendingChars = 0;
     this.onFlush(events, this.oldestPendingAt);
   }
 
@@ -51,16 +67,38 @@ export class BattleEventLog {
     return this.log.slice(seq + 1 - this.firstSeq);
   }
 
-  private mergeDelta(event: Extract<BattleEvent, { t: 'delta' }>): boolean {
-    const last = this.pending.at(-1);
-    if (!last || last.t !== 'delta' || last.side !== event.side || last.turn !== event.turn) return false;
-    if (event.text) last.text = (last.text ?? '') + event.text;
-    if (event.reasoning) last.reasoning = (last.reasoning ?? '') + event.reasoning;
-    return true;
+  /**
+   * Forgets the events flushed so far. A settled battle's record already holds their sum, and a
+   * full view replaces them for anyone who asks later, so they would only cost memory.
+   */
+  forget(): void {
+    this.log = [];
+    this.firstSeq = this.seq + 1;
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    waiting.delete(this);
+  }
+
+  private waitForTurnEnd(): void {
+    waiting.add(this);
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flushWaiting);
+  }
+
+  private append(event: BattleEvent, now: boolean): void {
+    if (this.pending.length === 0) this.oldestPendingAt = performance.now();
+    this.pending.push(event);
+    if (now) this.flush();
+  }
+
+  /** Only deltas ever wait, so merging into the same side's pending delta keeps every order that matters. */
+  private mergeDelta(event: Extract<BattleEvent, { t: 'delta' }>): boolean {
+    const same = this.pending.find((e) => e.t === 'delta' && e.side === event.side && e.turn === event.turn);
+    if (!same || same.t !== 'delta') return false;
+    if (event.text) same.text = (same.text ?? '') + event.text;
+    if (event.reasoning) same.reasoning = (same.reasoning ?? '') + event.reasoning;
+    return true;
   }
 }

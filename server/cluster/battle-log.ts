@@ -12,10 +12,13 @@ const WRITE_WAIT_MS = 250;
  * "events after seq N" is one XRANGE and a re-sent entry is refused as a duplicate.
  * `append` resolves once the events are stored, or at once when Redis is unreachable: then they
  * wait in a backlog (in seq order per battle, ahead of anything newer) until Redis returns.
+ * Appends made in the same tick (every battle flushed in one event-loop turn) share one pipeline.
  */
 export class RedisBattleLog {
   private backlog = new Map<string, SeqEvent[]>();
   private retryTimer: NodeJS.Timeout | null = null;
+  private outgoing: Map<string, SeqEvent[]> | null = null;
+  private outgoingStored: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -30,7 +33,17 @@ export class RedisBattleLog {
       this.requeue(new Map([[battleId, [...events]]]));
       return Promise.resolve();
     }
-    return withDeadline(this.write(new Map([[battleId, [...events]]])), WRITE_WAIT_MS);
+    if (!this.outgoing) {
+      const batch = (this.outgoing = new Map());
+      this.outgoingStored = withDeadline(
+        new Promise((resolve) => process.nextTick(() => ((this.outgoing = null), resolve(this.write(batch))))),
+        WRITE_WAIT_MS,
+      );
+    }
+    const queued = this.outgoing.get(battleId);
+    if (queued) queued.push(...events);
+    else this.outgoing.set(battleId, [...events]);
+    return this.outgoingStored;
   }
 
   async read(battleId: string, afterSeq: number): Promise<SeqEvent[]> {
@@ -53,7 +66,8 @@ export class RedisBattleLog {
     const pipeline = this.redis.pipeline();
     for (const [battleId, events] of batch) {
       for (const e of events) pipeline.xadd(this.key(battleId), `${e.seq}-1`, 'e', JSON.stringify(e));
-      pipeline.expire(this.key(battleId), LOG_TTL_SECONDS);
+      // Each turn renews the expiry: once per turn is enough, not once per frame.
+      if (events.some((e) => e.t === 'turn')) pipeline.expire(this.key(battleId), LOG_TTL_SECONDS);
     }
     try {
       const failed = ((await pipeline.exec()) ?? []).find(([err]) => err && !isDuplicate(err));

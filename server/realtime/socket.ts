@@ -15,12 +15,13 @@ import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
 import { ArenaFailure } from '../arena/errors.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
+import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
 import { sessionHashFrom } from './session.js';
 
 export interface SocketData {
   sessionHash: string;
   ip: string;
-  /** Battles this socket watches as a spectator (plain array: fetchSockets serializes it across instances). */
+  /** Battles this socket watches as a spectator. */
   watching: string[];
 }
 
@@ -28,12 +29,12 @@ export interface SocketData {
 export interface InterServerEvents {
   'arena:forward': (action: RemoteAction, ack: (res: Ack | null) => void) => void;
   'arena:votes': () => void;
+  'arena:viewers': (battleId: string, ack: (count: number) => void) => void;
 }
 
 export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-export const battleRoom = (battleId: string) => `battle:${battleId}`;
 export const STATUS_ROOM = 'status';
 export const leaderboardRoom = (excludeTies: boolean) => (excludeTies ? 'leaderboard:decisive' : 'leaderboard:all');
 
@@ -58,7 +59,7 @@ export interface RealtimeDeps {
 
 type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
 
-export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): ArenaIo {
+export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io: ArenaIo; relay: RoomRelay } {
   const io: ArenaIo = new Server(httpServer, {
     // WebSocket only: no sticky sessions needed behind a load balancer.
     transports: ['websocket'],
@@ -70,6 +71,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     allowRequest: (req, callback) => callback(null, originAllowed(req, deps.allowedOrigins)),
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
+  const relay = createRoomRelay(io, Boolean(deps.adapter));
 
   io.use((socket, next) => {
     let hash: string | null;
@@ -113,7 +115,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       const result = await deps.battles.watch(caller(s), p);
       if (!s.data.watching.includes(p.battleId)) s.data.watching.push(p.battleId);
       if (s.data.watching.length > MAX_BATTLE_ROOMS) s.data.watching.shift();
-      const viewers = await announceViewers(p.battleId);
+      const viewers = await relay.announceViewers(p.battleId);
       return { ...result, viewers };
     },
     'watch:vote': async (s, p) => {
@@ -122,14 +124,6 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
       return result;
     },
   };
-
-  /** Counts spectators of a battle on every instance and tells the room. */
-  async function announceViewers(battleId: string): Promise<number> {
-    const sockets = await io.in(battleRoom(battleId)).fetchSockets();
-    const count = sockets.filter((s) => s.data.watching?.includes(battleId)).length;
-    io.to(battleRoom(battleId)).emit('battle:viewers', { battleId, count });
-    return count;
-  }
 
   io.on('arena:forward', (action, ack) => {
     deps.battles.handleRemote(action).then(ack, () => ack(null));
@@ -140,7 +134,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     deps.metrics.connectedClients.inc();
     socket.on('disconnect', () => {
       deps.metrics.connectedClients.dec();
-      for (const battleId of socket.data.watching) announceViewers(battleId).catch(() => undefined);
+      for (const battleId of socket.data.watching) relay.announceViewers(battleId).catch(() => undefined);
     });
     for (const event of Object.keys(handlers) as ClientEventName[]) {
       socket.on(event, (payload: unknown, ack: unknown) => {
@@ -204,7 +198,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Aren
     return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId)) };
   }
 
-  return io;
+  return { io, relay };
 }
 
 /** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */

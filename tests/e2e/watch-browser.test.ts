@@ -22,11 +22,20 @@ describe('spectating a duel in Chromium', () => {
 
   beforeAll(async () => {
     arena = await startArenaProcess();
+    // Demo answers can end within a second, before the spectator's page has loaded: slow the
+    // demo models down so the spectator joins mid-stream however busy the machine is.
+    const demo = arena.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('DEMO MODE'));
+    const slowed = await fetch(`${demo!.url}/_sim/fault`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fault: { kind: 'slow', factor: 3 } }),
+    });
+    expect(slowed.status).toBe(200);
     browser = await launchBrowser();
     owner = await newSessionPage('owner');
     spectator = await newSessionPage('spectator');
-    // The demo answers stream for only a second or two: sample the spectator's left answer in the
-    // page itself, so growth is observed however slowly the test reads.
+    // Sample the spectator's left answer in the page itself, so growth is observed however slowly
+    // the test reads.
     await spectator.addInitScript(() => {
       const lengths: number[] = [];
       (window as unknown as { answerLengths: number[] }).answerLengths = lengths;

@@ -57,7 +57,7 @@ export async function startTestArena(
     backends: [{ id: 'sim', kind: 'ollama', url: sim.url }, ...(opts.extraBackends ?? [])],
     ...opts.config,
   });
-  const arena = await createArena(config, { logger: silentLogger, coalesceMs: 2, leaderboardDebounceMs: 20, ...opts.arena });
+  const arena = await createArena(config, { logger: silentLogger, leaderboardDebounceMs: 20, ...opts.arena });
   const url = await arena.listen(0, '127.0.0.1');
   const clients: ArenaClient[] = [];
   return {

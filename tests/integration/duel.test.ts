@@ -183,7 +183,7 @@ describe('the duel over Socket.IO', () => {
     }
   });
 
-  it('restores the conversation on reload (same session, new connection) and resumes by seq', async () => {
+  it('restores the conversation on reload (same session, new connection); a settled battle resumes as a full view', async () => {
     const session = 'S'.repeat(43);
     const first = await t.client(session);
     const rec = recordFrames(first);
@@ -195,8 +195,12 @@ describe('the duel over Socket.IO', () => {
     expect(state.battle?.id).toBe(battle.id);
     expect(state.battle?.turns[0].answers.left.text).toBe(rec.text(battle.id, 'left'));
     expect(state.battle?.seq).toBe(rec.events(battle.id).at(-1)!.seq);
-    const { events } = await ok(again, 'battle:resume', { battleId: battle.id, afterSeq: 2 });
-    expect(events.map((e) => e.seq)).toEqual(rec.events(battle.id).slice(2).map((e) => e.seq));
+    // A settled battle keeps no event log: its record is the whole story.
+    const resumed = await ok(again, 'battle:resume', { battleId: battle.id, afterSeq: 2 });
+    expect(resumed.events).toEqual([]);
+    expect(resumed.battle).toEqual(state.battle);
+    const upToDate = await ok(again, 'battle:resume', { battleId: battle.id, afterSeq: state.battle!.seq });
+    expect(upToDate).toEqual({ ok: true, events: [] });
   });
 
   it('answers bad input with typed errors and enforces limits', async () => {

@@ -65,7 +65,7 @@ describe('swap manager: load on demand, usage-scored eviction, budget', () => {
     for (let i = 0; i < 3; i++) await ask(A);
     await ask(B);
     expect(loaded()).toEqual([A, B]);
-    const lowest = [...memoryUnits()].sort((x, y) => x.score - y.score)[0]!;
+    const lowest = [...memoryUnits()].sort((x, y) => x.score! - y.score!)[0]!;
     expect(lowest.models).toEqual([B]);
 
     const unloaded = once(gpu.events, 'unload');
@@ -85,7 +85,7 @@ describe('swap manager: load on demand, usage-scored eviction, budget', () => {
     const units = memoryUnits();
     const cUnit = units.find((u) => u.models[0] === C)!;
     expect(cUnit.inFlight).toBe(1);
-    expect(cUnit.score).toBeLessThan(units.find((u) => u.models[0] === A)!.score);
+    expect(cUnit.score).toBeLessThan(units.find((u) => u.models[0] === A)!.score!);
 
     await ask(B);
     expect(loaded()).toEqual([B, C]);

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { ArenaIo } from './socket.js';
+
+export const battleRoom = (battleId: string) => `battle:${battleId}`;
+
+/**
+ * What crosses instances on the hot path: battle frames and viewer counts. With one instance
+ * both are plain room operations; with several they avoid two costs of the cluster adapter.
+ */
+export function createRoomRelay(io: ArenaIo, shared: boolean) {
+  // Every local socket is in this room, so "the room except it" means "the room on other instances".
+  const instanceRoom = `instance:${randomUUID()}`;
+  if (shared) io.on('connection', (socket) => void socket.join(instanceRoom));
+  io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
+
+  function localViewers(battleId: string): number {
+    const nsp = io.of('/');
+    let count = 0;
+    for (const id of nsp.adapter.rooms.get(battleRoom(battleId)) ?? []) {
+      if (nsp.sockets.get(id)?.data.watching?.includes(battleId)) count++;
+    }
+    return count;
+  }
+
+  function remoteViewers(battleId: string): Promise<number> {
+    // The adapter's request timeout bounds the wait; an instance that does not answer counts 0.
+    return new Promise((resolve) => {
+      io.serverSideEmit('arena:viewers', battleId, (_err: Error | null, counts: number[]) =>
+        resolve((counts ?? []).reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0)),
+      );
+    });
+  }
+
+  return {
+    /**
+     * The cluster adapter awaits its Redis publish before delivering to local sockets, which would
+     * hold every frame back one round trip. Local sockets get it at once; the other instances
+     * through the adapter, with this instance's sockets excluded so nobody gets it twice.
+     */
+    sendFrame(battleId: string, events: SeqEvent[]): void {
+      const frame = { battleId, events };
+      const room = battleRoom(battleId);
+      if (!shared) return void io.to(room).emit('battle:events', frame);
+      io.local.to(room).emit('battle:events', frame);
+      io.to(room).except(instanceRoom).emit('battle:events', frame);
+    },
+
+    /**
+     * Spectators of a battle on every instance, told to its room. Each instance answers with a
+     * number; fetchSockets() would ship every member's handshake across Redis on each join.
+     */
+    async announceViewers(battleId: string): Promise<number> {
+      const count = localViewers(battleId) + (shared ? await remoteViewers(battleId) : 0);
+      io.to(battleRoom(battleId)).emit('battle:viewers', { battleId, count });
+      return count;
+    },
+  };
+}
+
+export type RoomRelay = ReturnType<typeof createRoomRelay>;
