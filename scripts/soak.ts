@@ -17,7 +17,7 @@
  * between the first sample after warm-up and the last one under load.
  *
  * Warm-up: Arena keeps idle battles in memory for 2 minutes before evicting them, so memory only
- * reaches its steady state after that. The default warm-up is therefore 11 minutes for runs of
+ * reaches its steady state after that. The default warm-up is therefore 4 minutes for runs of
  * 20 minutes or more, else 20 % of the run (short runs measure the fill, not a leak).
  *
  * Exit code: 1 when RSS growth ≥ --bound % (default 5), when open descriptors grow by more than
@@ -46,6 +46,8 @@ export interface SoakSample {
   rssMb: number;
   gcRssMb: number;
   heapMb: number;
+  /** Memory outside the V8 heap that V8 knows of (Buffers, ArrayBuffers), after GC. */
+  externalMb: number;
   fds: number;
   battles: number;
   battlesPerMin: number;
@@ -237,6 +239,7 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
         rssMb: mb(rss),
         gcRssMb: mb(gc.rss),
         heapMb: mb(gc.heapUsed),
+        externalMb: mb(gc.external),
         fds,
         battles: totals.battles,
         battlesPerMin: Math.round(((totals.battles - lastBattles) / Math.max(1, now - lastAt)) * 60_000),
@@ -294,14 +297,14 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
-/** Idle battles stay in memory 10 minutes, evicted by a sweep each minute: steady state after ~11. */
-const IDLE_WINDOW_S = 11 * 60;
+/** Idle battles stay in memory 2 minutes, evicted by a sweep every 15 s: steady state after ~3. */
+const IDLE_WINDOW_S = 3 * 60;
 
 function header(): string {
-  return '| t (s) | RSS MB | RSS after GC MB | V8 heap MB | open fds | battles | battles/min | spectator joins | frames | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return '| t (s) | RSS MB | RSS after GC MB | V8 heap MB | external MB | open fds | battles | battles/min | spectator joins | frames | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 }
 function row(s: SoakSample, baseline = false): string {
-  return `| ${s.t}${baseline ? ' (baseline)' : ''} | ${s.rssMb} | ${s.gcRssMb} | ${s.heapMb} | ${s.fds} | ${s.battles} | ${s.battlesPerMin} | ${s.spectatorJoins} | ${s.frames} | ${s.errors} |`;
+  return `| ${s.t}${baseline ? ' (baseline)' : ''} | ${s.rssMb} | ${s.gcRssMb} | ${s.heapMb} | ${s.externalMb} | ${s.fds} | ${s.battles} | ${s.battlesPerMin} | ${s.spectatorJoins} | ${s.frames} | ${s.errors} |`;
 }
 
 export function formatSoak(r: SoakReport): string {
@@ -318,7 +321,7 @@ export function formatSoak(r: SoakReport): string {
     );
   if (r.baseline && r.baseline.t < IDLE_WINDOW_S)
     lines.push(
-      `note: the baseline (t=${r.baseline.t} s) falls inside the first ${IDLE_WINDOW_S / 60} minutes, before Arena evicts idle battles (10 min): ` +
+      `note: the baseline (t=${r.baseline.t} s) falls inside the first ${IDLE_WINDOW_S / 60} minutes, before Arena evicts idle battles (2 min): ` +
         'growth then includes battles it still holds on purpose. Judge leaks on runs of 20+ minutes with the default warm-up.',
     );
   if (r.idle) lines.push(`after the load (clients gone, 5 s): RSS after GC ${r.idle.gcRssMb} MB, V8 heap ${r.idle.heapMb} MB, open fds ${r.idle.fds}`);
@@ -353,7 +356,7 @@ async function main() {
     duels: Math.round(positive('duels', args.duels, 50, 1_000)),
     spectators: Math.round(positive('spectators', args.spectators ?? '100', 100, 10_000)),
     sampleSeconds: positive('sample-seconds', args['sample-seconds'], 10, 3_600),
-    warmupSeconds: args['warmup-seconds'] !== undefined ? Number(args['warmup-seconds']) : minutes >= 20 ? 11 * 60 : Math.round(minutes * 60 * 0.2),
+    warmupSeconds: args['warmup-seconds'] !== undefined ? Number(args['warmup-seconds']) : minutes >= 20 ? 4 * 60 : Math.round(minutes * 60 * 0.2),
     boundPct: positive('bound', args.bound, 5, 100),
     seed: Number(args.seed ?? 1),
     log: (line) => console.log(line),

@@ -16,5 +16,9 @@ export const handle: Handle = async ({ event, resolve }) => {
       maxAge: 60 * 60 * 24 * 365,
     });
   }
-  return resolve(event);
+  const response = await resolve(event);
+  // Share links carry a capability in their query: never send it to another site as a Referer.
+  response.headers.set('referrer-policy', 'same-origin');
+  response.headers.set('x-content-type-options', 'nosniff');
+  return response;
 };

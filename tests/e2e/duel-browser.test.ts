@@ -14,6 +14,11 @@ describe('the duel in Chromium', () => {
     browser = await launchBrowser();
     page = await browser.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.addInitScript(() => {
+      const violations: string[] = [];
+      (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,5 +70,27 @@ describe('the duel in Chromium', () => {
     expect(await page.locator('body').innerText()).toContain('How do rainbows form?');
     expect(before.length).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('runs the whole duel under a strict Content-Security-Policy without one violation', async () => {
+    const res = await fetch(arena.url);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self' 'nonce-[^']+'/);
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    // Everything above (page, socket, lazy markdown renderer, votes, reveal) ran under it.
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+    expect(await page.getByTestId('answer-left').innerText()).not.toBe('');
+    // Were markup to slip past the sanitizer, an inline script still would not run.
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true';
+      document.body.append(script);
+      await new Promise((r) => setTimeout(r, 50));
+      return (window as unknown as { __injected?: boolean }).__injected ?? false;
+    });
+    expect(ran).toBe(false);
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual(['script-src-elem inline']);
   });
 });

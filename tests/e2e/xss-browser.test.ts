@@ -147,7 +147,9 @@ describe('hostile model output in Chromium', () => {
   });
 
   async function armedPage(name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
+    // The Content-Security-Policy is switched off here: this proves the sanitizer holds on its own
+    // (the policy, the second line of defence, is tested in duel-browser.test.ts).
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await page.addInitScript(tripwires);
     page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
     page.on('dialog', (d) => (dialogs.push(`${name}: ${d.message()}`), void d.dismiss()));
