@@ -7,8 +7,8 @@
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
- *   npm run bench -- --variants         diagnostics: proposed event-log changes measured (not in the default run;
- *                                      --variant-list source,no-coalesce,seq-in-place,leading-edge,immediate,baseline)
+ *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
+ *                                      --variant-list source,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
  *            --idle K --slow-clients N --no-write
  */
@@ -102,7 +102,7 @@ const settings: RelaySettings = {
   duels: num(values.duels, 100),
   spectators: num(values.spectators, 500),
   idleClients: num(values.idle, quick ? 100 : 500),
-  steps: values.steps ? values.steps.split(',').map(Number) : quick ? [20, 100] : [10, 50, 100, 250, 500, 1000, 2000],
+  steps: values.steps ? values.steps.split(',').map(Number) : quick ? [20, 100] : [10, 50, 100, 150, 200, 250, 500, 1000, 2000],
   spectatorsPerDuel: 5,
   maxSpectators: 10_000,
   capacityDurationS: quick ? 3 : 15,
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   if (scenarios.has('variants')) {
     const rows = await variants(settings, prompts);
     const text = [
-      `### Diagnostics: proposed token-path changes, measured (Arena from source via \`bench/relay/arena-variant.ts\`, the change applied at run time; 20 s windows)`,
+      `### Diagnostics: coalescing policies compared (Arena from source via \`bench/relay/arena-variant.ts\`, the policy swapped in at run time; 20 s windows)`,
       variantsTable(rows),
     ].join('\n\n');
     sections.push(text);

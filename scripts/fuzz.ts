@@ -18,13 +18,14 @@
  * (ids learnt from the server's answers are substituted at send time, and are recorded in findings).
  * Only 127.0.0.1 traffic. Exit code 0 = no findings.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { ClientSchemas, type ClientEventName } from '../src/lib/shared/protocol.js';
+import { spawnArena, stopProcess } from './lib/arena-process.js';
+import { cleanupOnSignal, parseArgs, runIfMain } from './lib/cli.js';
 
 // ------------------------------------------------------------------ seeded randomness
 
@@ -1254,45 +1255,27 @@ export interface ServerProcess {
  * with `config` merged into a temporary config file. Only its errors are kept from its log.
  */
 export async function startServerProcess(opts: { simUrl: string; config?: Record<string, unknown>; env?: Record<string, string> }): Promise<ServerProcess> {
-  if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
   const dir = mkdtempSync(join(tmpdir(), 'arena-fuzz-'));
   const configFile = join(dir, 'arena.config.yaml');
   // JSON is YAML.
   writeFileSync(configFile, JSON.stringify({ backends: [{ id: 'sim', kind: 'ollama', url: opts.simUrl }], ...opts.config }, null, 2));
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', `data:text/javascript,${encodeURIComponent(GC_PRELOAD)}`, 'dist/arena.mjs', 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), ARENA_CONFIG: configFile, ARENA_DEMO: 'off', LOG_LEVEL: 'info', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const errors: Record<string, unknown>[] = [];
-  let stderr = '';
   const gcWaiters: ((m: Awaited<ReturnType<ServerProcess['gc']>>) => void)[] = [];
-  proc.stderr!.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) {
-      const m = /^ARENA_HARNESS_GC (\{.*\})$/.exec(line);
-      if (m) gcWaiters.shift()?.(JSON.parse(m[1]!));
-    }
-    stderr = (stderr + d.toString().replace(/^ARENA_HARNESS_GC .*\n?/gm, '')).slice(-65_536);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`arena did not start: ${stderr}`)), 30_000);
-    proc.stdout!.on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (entry.msg === 'arena listening') (clearTimeout(timer), resolve(String(entry.url)));
-        if (Number(entry.level) >= 50 && errors.length < 200) errors.push(entry);
+  const { url, proc, stderr } = await spawnArena({
+    nodeArgs: ['--expose-gc', '--import', `data:text/javascript,${encodeURIComponent(GC_PRELOAD)}`],
+    env: { DATA_DIR: join(dir, 'data'), ARENA_CONFIG: configFile, ARENA_DEMO: 'off', ...opts.env },
+    onLog: (entry) => {
+      if (Number(entry.level) >= 50 && errors.length < 200) errors.push(entry);
+    },
+    // The preload's GC reports share stderr with the server: answer gc() with them, keep the rest.
+    onStderr: (chunk) => {
+      for (const line of chunk.split('\n')) {
+        const m = /^ARENA_HARNESS_GC (\{.*\})$/.exec(line);
+        if (m) gcWaiters.shift()?.(JSON.parse(m[1]!));
       }
-    });
-    proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`arena exited with ${code}: ${stderr}`))));
+      return chunk.replace(/^ARENA_HARNESS_GC .*\n?/gm, '');
+    },
+    stderrLimit: 65_536,
   });
   return {
     url,
@@ -1304,15 +1287,12 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
         gcWaiters.push((m) => (clearTimeout(timer), resolve(m)));
         proc.kill('SIGUSR2');
       }),
-    stderr: () => stderr,
-    stop: () =>
-      new Promise((resolve) => {
-        const cleanup = (code: number | null) => (rmSync(dir, { recursive: true, force: true }), resolve(code));
-        if (proc.exitCode !== null || proc.signalCode !== null) return cleanup(proc.exitCode);
-        const force = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-        proc.once('exit', (code) => (clearTimeout(force), cleanup(code)));
-        proc.kill('SIGTERM');
-      }),
+    stderr,
+    stop: async () => {
+      const { code } = await stopProcess(proc, 15_000);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
   };
 }
 
@@ -1365,17 +1345,6 @@ export function formatReport(r: FuzzReport): string {
 
 // ------------------------------------------------------------------ CLI
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-    out[k] = v ?? (argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true');
-  }
-  return out;
-}
-
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const events = Number(args.events ?? 100_000);
@@ -1411,7 +1380,7 @@ async function main() {
     await server?.stop();
     await sim?.close();
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  cleanupOnSignal(cleanup);
   try {
     const report = await runFuzz({
       url,
@@ -1437,9 +1406,4 @@ async function main() {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(2);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -25,10 +25,10 @@
  * back; else 0. Traffic goes to 127.0.0.1 only; every loop stops at the deadline.
  */
 import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startSimulator } from '../server/sim/index.js';
 import { connected, procFds, procRss, Rng, startServerProcess, type ServerProcess } from './fuzz.js';
+import { cleanupOnSignal, parseArgs, runIfMain } from './lib/cli.js';
 
 export interface SoakOptions {
   minutes: number;
@@ -91,6 +91,8 @@ const SOAK_MODELS = [
 
 type Ack = { ok: boolean; error?: { code: string; message: string } } & Record<string, any>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A bound on a wait: unref'd, so it never keeps the process alive once the work is done. */
+const boundedWait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 const ID = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
@@ -207,7 +209,7 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
       ends.set(id, entry);
       const token = new URL(battle!.sharePath, 'http://x').searchParams.get('t') ?? '';
       void viewers.follow({ id, token, settled });
-      const finished = await Promise.race([settled.then(() => true), sleep(60_000).then(() => false)]);
+      const finished = await Promise.race([settled.then(() => true), boundedWait(60_000).then(() => false)]);
       ends.delete(id);
       if (!finished) {
         problems.push(`battle ${id} did not finish within 60 s`);
@@ -269,7 +271,7 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
     }
   }
   if (server.proc.exitCode !== null || server.proc.signalCode !== null) problems.push(`the server died (exit ${server.proc.exitCode}, signal ${server.proc.signalCode})`);
-  await Promise.race([load, sleep(70_000)]);
+  await Promise.race([load, boundedWait(70_000)]);
   for (const s of sockets) s.close();
 
   // After the load: memory and handles should come back down once the clients are gone.
@@ -331,17 +333,6 @@ export function formatSoak(r: SoakReport): string {
 
 // ------------------------------------------------------------------ CLI
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-    out[k] = v ?? (argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true');
-  }
-  return out;
-}
-
 function positive(name: string, value: string | undefined, fallback: number, max: number): number {
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`--${name}: a number in (0, ${max}]`);
@@ -375,7 +366,7 @@ async function main() {
     await server.stop();
     await sim.close();
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  cleanupOnSignal(cleanup);
   try {
     const report = await runSoak(server, opts);
     console.log('');
@@ -392,9 +383,4 @@ async function main() {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(2);
-  });
-}
+runIfMain(import.meta.url, main);

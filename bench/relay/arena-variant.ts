@@ -1,83 +1,50 @@
 /**
  * Diagnostics only (`npm run bench -- --variants`): Arena from source (createArena, same config
- * and env as `dist/arena.mjs serve`), optionally with a change applied at run time, so a proposed
- * fix on the token path can be measured before anyone edits server/. Nothing here is used by the
- * production server.
+ * and env as `dist/arena.mjs serve`), optionally with a coalescing policy swapped in at run time,
+ * so a change on the token path can be measured against what it replaced in the same run.
+ * Nothing here is used by the production server.
  *
- *   BENCH_VARIANT=source        unchanged (the reference for the others: source may differ from dist/)
- *   BENCH_VARIANT=no-coalesce   coalesceMs 0: every delta is its own frame
- *   BENCH_VARIANT=seq-in-place  BattleEventLog.flush() gives each pending event its seq in place
- *                               instead of copying it with `{ ...e, seq }` (nothing else changes)
- *   BENCH_VARIANT=immediate     BattleEventLog: deltas flush on setImmediate (everything that arrived in
- *                               the same event-loop turn merges; no fixed delay), seq in place
- *   BENCH_VARIANT=leading-edge  BattleEventLog: a delta after a quiet window goes out at once (deltas
- *                               arriving within coalesceMs of the last frame still merge), and
- *                               flush() gives events their seq in place instead of `{ ...e, seq }`
+ *   BENCH_VARIANT=source      unchanged: deltas flush at the end of the event-loop turn
+ *   BENCH_VARIANT=window-5ms  the policy before 2026-11-30: deltas wait up to 5 ms (a timer per battle)
+ *   BENCH_VARIANT=no-coalesce every delta is its own frame
  */
 import { BattleEventLog } from '../../server/arena/event-log.js';
 import { createArena } from '../../server/app.js';
 import { loadConfig } from '../../server/config/load.js';
 import { createLogger } from '../../server/log.js';
-import type { BattleEvent, SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { BattleEvent } from '../../src/lib/shared/protocol.js';
+
+const VARIANTS = ['source', 'window-5ms', 'no-coalesce'] as const;
 
 const variant = process.env.BENCH_VARIANT ?? 'source';
+if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown BENCH_VARIANT ${variant}`);
 
 interface LogInternals {
-  pending: BattleEvent[];
-  oldestPendingAt: number;
-  timer: NodeJS.Timeout | null;
-  log: SeqEvent[];
-  seq: number;
-  coalesceMs: number;
-  onFlush: (events: SeqEvent[], oldestPendingAt: number) => void;
+  pendingChars: number;
+  windowTimer?: NodeJS.Timeout | null;
+  append(event: BattleEvent, now: boolean): void;
   mergeDelta(event: BattleEvent): boolean;
   flush(): void;
-  lastFlushAt?: number;
+  push(event: BattleEvent): void;
 }
 
 const proto = BattleEventLog.prototype as unknown as LogInternals;
-if (variant === 'seq-in-place' || variant === 'leading-edge' || variant === 'immediate') {
-  proto.flush = function (this: LogInternals) {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      clearImmediate(this.timer as unknown as NodeJS.Immediate);
-    }
-    this.timer = null;
-    if (this.pending.length === 0) return;
-    const events = this.pending as SeqEvent[];
-    for (const e of events) e.seq = ++this.seq; // one hidden class per event kind, not one per event
-    this.pending = [];
-    this.lastFlushAt = performance.now();
-    for (const e of events) this.log.push(e);
-    this.onFlush(events, this.oldestPendingAt);
+if (variant === 'window-5ms') {
+  proto.push = function (this: LogInternals, event: BattleEvent) {
+    if (event.t !== 'delta') return this.append(event, true);
+    if (!this.mergeDelta(event)) this.append(event, false);
+    this.windowTimer ??= setTimeout(() => ((this.windowTimer = null), this.flush()), 5);
   };
 }
-if (variant === 'leading-edge') {
-  (proto as unknown as { push(event: BattleEvent): void }).push = function (this: LogInternals, event: BattleEvent) {
-    if (event.t === 'delta' && this.mergeDelta(event)) return;
-    const now = performance.now();
-    if (this.pending.length === 0) this.oldestPendingAt = now;
-    this.pending.push(event);
-    if (event.t !== 'delta' || this.coalesceMs <= 0) return this.flush();
-    const quietFor = now - (this.lastFlushAt ?? -Infinity);
-    if (!this.timer && quietFor >= this.coalesceMs) return this.flush();
-    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.coalesceMs - quietFor));
+if (variant === 'no-coalesce') {
+  proto.push = function (this: LogInternals, event: BattleEvent) {
+    this.append(event, true);
   };
 }
-if (variant === 'immediate') {
-  (proto as unknown as { push(event: BattleEvent): void }).push = function (this: LogInternals, event: BattleEvent) {
-    if (event.t === 'delta' && this.mergeDelta(event)) return;
-    if (this.pending.length === 0) this.oldestPendingAt = performance.now();
-    this.pending.push(event);
-    if (event.t !== 'delta') return this.flush();
-    this.timer ??= setImmediate(() => this.flush()) as unknown as NodeJS.Timeout;
-  };
-}
-if (!['source', 'no-coalesce', 'seq-in-place', 'leading-edge', 'immediate'].includes(variant)) throw new Error(`unknown BENCH_VARIANT ${variant}`);
 
 const { config } = loadConfig();
 const logger = createLogger(config.logLevel);
-const arena = await createArena(config, { logger, ...(variant === 'no-coalesce' ? { coalesceMs: 0 } : {}) });
+const arena = await createArena(config, { logger });
 await arena.listen();
 let stopping = false;
 const stop = () => {

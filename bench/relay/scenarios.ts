@@ -396,8 +396,8 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
 }
 
 /**
- * Diagnostics: Arena from source as it is, without coalescing, and with the proposed event-log
- * change, plus the baseline; at a light load (20 duels) and at the (a) load. 20 s windows.
+ * Diagnostics: Arena from source with each coalescing policy (bench/relay/arena-variant.ts), plus
+ * the baseline; at a light load (20 duels) and at the (a) load. 20 s windows.
  */
 export async function variants(s: RelaySettings, prompts: string[]): Promise<Row[]> {
   const sim = await startSim(models(s));
@@ -409,11 +409,9 @@ export async function variants(s: RelaySettings, prompts: string[]): Promise<Row
       { duels: s.duels, spectators: s.spectators },
     ]) {
       for (const [variant, label] of [
-        ['source', 'Arena from source (reference)'],
-        ['no-coalesce', 'coalesceMs = 0'],
-        ['seq-in-place', 'seq in place (no `{ ...e, seq }`)'],
-        ['leading-edge', 'leading-edge coalescing + seq in place'],
-        ['immediate', 'flush on setImmediate + seq in place'],
+        ['source', 'Arena from source: flush at the end of the event-loop turn'],
+        ['window-5ms', 'before: a 5 ms coalescing window'],
+        ['no-coalesce', 'no coalescing: one frame per delta'],
       ] as const) {
         if (s.variantFilter && !s.variantFilter.includes(variant)) continue;
         rows.push(await withProc(startArena({ simUrl: sim.url, variant }), (arena) => measure(label, [arena], sim, short, { ...load, prompts })));

@@ -33,17 +33,25 @@ export class RedisBattleLog {
       this.requeue(new Map([[battleId, [...events]]]));
       return Promise.resolve();
     }
-    if (!this.outgoing) {
-      const batch = (this.outgoing = new Map());
-      this.outgoingStored = withDeadline(
-        new Promise((resolve) => process.nextTick(() => ((this.outgoing = null), resolve(this.write(batch))))),
-        WRITE_WAIT_MS,
-      );
-    }
-    const queued = this.outgoing.get(battleId);
+    const batch = this.outgoing ?? this.startBatch();
+    const queued = batch.get(battleId);
     if (queued) queued.push(...events);
-    else this.outgoing.set(battleId, [...events]);
+    else batch.set(battleId, [...events]);
     return this.outgoingStored;
+  }
+
+  /** Collects this tick's appends; they are written together once the tick's work is done. */
+  private startBatch(): Map<string, SeqEvent[]> {
+    const batch = new Map<string, SeqEvent[]>();
+    this.outgoing = batch;
+    const stored = new Promise<void>((resolve) =>
+      process.nextTick(() => {
+        this.outgoing = null;
+        resolve(this.write(batch));
+      }),
+    );
+    this.outgoingStored = withDeadline(stored, WRITE_WAIT_MS);
+    return batch;
   }
 
   async read(battleId: string, afterSeq: number): Promise<SeqEvent[]> {

@@ -179,6 +179,17 @@ describe('hostile model output in Chromium', () => {
     }, SAFE_HREF.source);
   }
 
+  /** No tripwire fired, nothing dangerous is in the DOM, and nothing reached the trap or opened a dialog. */
+  function expectNothingFired(seen: Awaited<ReturnType<typeof inspect>>) {
+    expect(seen.pwned).toEqual([]);
+    expect(seen.violations).toEqual([]);
+    expect(seen.dangerous).toEqual([]);
+    expect(seen.badAttrs).toEqual([]);
+    expect(trapHits).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(dialogs).toEqual([]);
+  }
+
   async function bothAnswersContain(page: Page, sentinel: string) {
     await page.waitForFunction(
       (s) => ['left', 'right'].every((side) => (document.querySelector(`[data-testid="answer-${side}"]`)?.textContent ?? '').includes(s)),
@@ -215,13 +226,7 @@ describe('hostile model output in Chromium', () => {
     for (const side of SIDES) await owner.getByTestId(`answer-${side}`).hover();
 
     const seen = await inspect(owner);
-    expect(seen.pwned).toEqual([]);
-    expect(seen.violations).toEqual([]);
-    expect(seen.dangerous).toEqual([]);
-    expect(seen.badAttrs).toEqual([]);
-    expect(trapHits).toEqual([]);
-    expect(requests).toEqual([]);
-    expect(dialogs).toEqual([]);
+    expectNothingFired(seen);
     // The links that survive are the safe ones, opened apart from the arena.
     expect(seen.links.length).toBeGreaterThan(0);
     for (const link of seen.links) {
@@ -251,13 +256,7 @@ describe('hostile model output in Chromium', () => {
     for (const side of SIDES) await spectator.getByTestId(`answer-${side}`).hover();
     const seen = await inspect(spectator);
     expect(await spectator.locator('body').innerText()).toContain(`<script>window.__pwned='script'`);
-    expect(seen.pwned).toEqual([]);
-    expect(seen.violations).toEqual([]);
-    expect(seen.dangerous).toEqual([]);
-    expect(seen.badAttrs).toEqual([]);
-    expect(trapHits).toEqual([]);
-    expect(requests).toEqual([]);
-    expect(dialogs).toEqual([]);
+    expectNothingFired(seen);
     expect(pageErrors).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnArena, stopProcess } from '../../scripts/lib/arena-process.js';
 
 export interface ArenaProcess {
   url: string;
@@ -13,51 +14,21 @@ export interface ArenaProcess {
   stop(): Promise<{ code: number | null; ms: number }>;
 }
 
-/** The built production server (`node dist/arena.mjs serve`), as a separate process. */
+/** The built production server (`node dist/arena.mjs serve`), as a separate process, demo on, fresh data dir. */
 export async function startArenaProcess(env: Record<string, string> = {}): Promise<ArenaProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-proc-'));
-  const proc = spawn(process.execPath, ['dist/arena.mjs', 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ARENA_DEMO: 'on', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`arena did not start: ${stderr}`)), 30_000);
-    proc.stdout!.on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const entry = JSON.parse(line);
-          logs.push(entry);
-          if (entry.msg === 'arena listening') (clearTimeout(timer), resolve(entry.url));
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-    proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`arena exited with ${code}: ${stderr}`))));
-  });
+  const { url, proc, stderr } = await spawnArena({ env: { DATA_DIR: dataDir, ARENA_DEMO: 'on', ...env }, onLog: (entry) => logs.push(entry) });
   return {
     url,
     proc,
     logs,
-    stderr: () => stderr,
-    stop: () =>
-      new Promise((resolve) => {
-        const started = Date.now();
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
-        proc.once('exit', (code) => {
-          rmSync(dataDir, { recursive: true, force: true });
-          resolve({ code, ms: Date.now() - started });
-        });
-        proc.kill('SIGTERM');
-      }),
+    stderr,
+    stop: async () => {
+      const stopped = await stopProcess(proc);
+      rmSync(dataDir, { recursive: true, force: true });
+      return stopped;
+    },
   };
 }
 

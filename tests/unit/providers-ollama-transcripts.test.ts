@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaProvider } from '../../server/providers/ollama.js';
 import type { ChatRequest, StreamTimeouts } from '../../server/providers/types.js';
+import { describeTranscriptCases, type TranscriptCase } from '../fixtures/transcripts/cases.js';
 import { collect, summarize, type StreamSummary } from '../fixtures/transcripts/parts.js';
-import { everyByte, randomCuts, startTranscriptServer, transcript, type TranscriptServer } from '../fixtures/transcripts/server.js';
+import { startTranscriptServer, transcript, type TranscriptServer } from '../fixtures/transcripts/server.js';
 
 const TIMEOUTS: StreamTimeouts = { connectMs: 5_000, firstTokenMs: 5_000, idleMs: 5_000 };
 const REQUEST: ChatRequest = { model: 'qwen3:8b', messages: [{ role: 'user', content: 'Quel temps fait-il à Toronto ?' }] };
 
-interface Case {
-  file: string;
-  check(summary: StreamSummary): void;
-}
-
-const CASES: Case[] = [
+const CASES: TranscriptCase[] = [
   {
     file: 'ollama-chat-thinking-tools.ndjson',
     check(s) {
@@ -52,21 +48,7 @@ describe('Ollama provider on recorded NDJSON transcripts', () => {
     return summary;
   }
 
-  describe.each(CASES)('$file', ({ file, check }) => {
-    const body = transcript(file);
-
-    it('parses the transcript in one piece', async () => {
-      check(await run(body, []));
-    });
-
-    it('parses it when every byte arrives in its own read', async () => {
-      check(await run(body, everyByte(body)));
-    });
-
-    it('parses it cut into random small pieces', async () => {
-      for (let seed = 1; seed <= 12; seed++) check(await run(body, randomCuts(body, seed)));
-    });
-  });
+  describeTranscriptCases(CASES, run);
 
   it('measures time to first token and total time', async () => {
     const { finish } = await run(transcript('ollama-think-tags.ndjson'), []);

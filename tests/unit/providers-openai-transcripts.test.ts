@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIProvider } from '../../server/providers/openai.js';
 import type { ChatRequest, StreamTimeouts } from '../../server/providers/types.js';
+import { describeTranscriptCases, type TranscriptCase } from '../fixtures/transcripts/cases.js';
 import { collect, summarize, type StreamSummary } from '../fixtures/transcripts/parts.js';
-import { everyByte, randomCuts, startTranscriptServer, transcript, type TranscriptServer } from '../fixtures/transcripts/server.js';
+import { everyByte, startTranscriptServer, transcript, type TranscriptServer } from '../fixtures/transcripts/server.js';
 
 const TIMEOUTS: StreamTimeouts = { connectMs: 5_000, firstTokenMs: 5_000, idleMs: 5_000 };
 const REQUEST: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'Bonjour' }] };
 const API_KEY = 'sk-test-5ecret-never-logged';
 
-interface Case {
-  file: string;
-  check(summary: StreamSummary): void;
-}
-
-const CASES: Case[] = [
+const CASES: TranscriptCase[] = [
   {
     file: 'vllm-stream-usage.sse',
     check(s) {
@@ -70,21 +66,7 @@ describe('OpenAI-compatible provider on recorded SSE transcripts', () => {
     return summary;
   }
 
-  describe.each(CASES)('$file', ({ file, check }) => {
-    const body = transcript(file);
-
-    it('parses the transcript in one piece', async () => {
-      check(await run(body, []));
-    });
-
-    it('parses it when every byte arrives in its own read', async () => {
-      check(await run(body, everyByte(body)));
-    });
-
-    it('parses it cut into random small pieces', async () => {
-      for (let seed = 1; seed <= 12; seed++) check(await run(body, randomCuts(body, seed)));
-    });
-  });
+  describeTranscriptCases(CASES, run);
 
   it('measures time to first token, total time and speed from the usage chunk', async () => {
     const { finish } = await run(transcript('vllm-stream-usage.sse'), everyByte(transcript('vllm-stream-usage.sse')));

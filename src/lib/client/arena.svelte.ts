@@ -4,7 +4,7 @@
  */
 import type { Ack, ArenaInfo, BattleView, EventsFrame, RouteMode, SeqEvent, Side, VoteChoice } from '$shared/protocol';
 import { applyEvents, canVote, isRunning } from './battle-state';
-import { call, getSocket } from './socket';
+import { call, follow } from './socket';
 
 export type StartMode = 'arena' | 'tournament';
 
@@ -41,33 +41,19 @@ export class ArenaClient {
 
   /** Connects and restores the session's battle. Returns the cleanup for onMount. */
   connect(): () => void {
-    const socket = getSocket();
-    const onFrame = (frame: EventsFrame) => this.#onFrame(frame);
-    const onInfo = (info: ArenaInfo) => (this.info = info);
-    // First connection: restore the session. Later ones: the server has a fresh socket, so catch
-    // up on what streamed meanwhile (which also re-joins the battle's room).
-    const onConnect = () => {
-      this.connected = true;
-      void (this.info ? this.#resume() : this.#restore());
-    };
-    const onDisconnect = () => (this.connected = false);
-    // Temporary failures retry by themselves; a refusal by the server does not, so say so.
-    const onConnectError = (err: Error) => {
-      if (!socket.active) this.#toast(`Cannot connect to the arena: ${err.message}`);
-    };
-    socket.on('battle:events', onFrame);
-    socket.on('info:update', onInfo);
-    socket.on('connect', onConnect);
-    socket.on('disconnect', onDisconnect);
-    socket.on('connect_error', onConnectError);
-    if (socket.connected) onConnect();
-    return () => {
-      socket.off('battle:events', onFrame);
-      socket.off('info:update', onInfo);
-      socket.off('connect', onConnect);
-      socket.off('disconnect', onDisconnect);
-      socket.off('connect_error', onConnectError);
-    };
+    return follow(
+      { 'battle:events': (frame) => this.#onFrame(frame), 'info:update': (info) => (this.info = info) },
+      {
+        // First connection: restore the session. Later ones: the server has a fresh socket, so catch
+        // up on what streamed meanwhile (which also re-joins the battle's room).
+        connected: () => {
+          this.connected = true;
+          void (this.info ? this.#resume() : this.#restore());
+        },
+        disconnected: () => (this.connected = false),
+        refused: (message) => this.#toast(message),
+      },
+    );
   }
 
   /** Sends a prompt: a follow-up in the open battle, otherwise a new battle. True when accepted. */

@@ -3,7 +3,7 @@
  * for formatting, the heat map's colour scale and the rating chart's axis.
  */
 import type { Leaderboard } from '$shared/protocol';
-import { call, getSocket } from './socket';
+import { call, follow } from './socket';
 
 /** The protocol re-exports only the board; its row type is derived here for the components. */
 export type LeaderboardRow = Leaderboard['rows'][number];
@@ -22,7 +22,6 @@ export interface LeaderboardFeed {
  * other setting's room after a toggle (there is no unsubscribe), so its pushes are dropped here.
  */
 export function followLeaderboard(excludeTies: boolean, feed: LeaderboardFeed): () => void {
-  const socket = getSocket();
   let following = true;
   const accept = (board: Leaderboard) => {
     if (following && board.excludeTies === excludeTies) feed.board(board);
@@ -33,27 +32,21 @@ export function followLeaderboard(excludeTies: boolean, feed: LeaderboardFeed): 
     if (res.ok) accept(res.board);
     else feed.error(res.error.message);
   };
-  const onConnect = () => {
-    feed.connection(true);
-    void subscribe();
-  };
-  const onDisconnect = () => feed.connection(false);
-  // Temporary failures retry by themselves; a refusal by the server does not, so say so.
-  const onConnectError = (err: Error) => {
-    if (!socket.active) feed.error(`Cannot connect to the arena: ${err.message}`);
-  };
-  socket.on('leaderboard:update', accept);
-  socket.on('connect', onConnect);
-  socket.on('disconnect', onDisconnect);
-  socket.on('connect_error', onConnectError);
-  // Only subscribe once connected: a buffered emit plus the connect handler would subscribe twice.
-  if (socket.connected) onConnect();
+  // Subscribes only once connected: a buffered emit plus the connect handler would subscribe twice.
+  const off = follow(
+    { 'leaderboard:update': accept },
+    {
+      connected: () => {
+        feed.connection(true);
+        void subscribe();
+      },
+      disconnected: () => feed.connection(false),
+      refused: (message) => feed.error(message),
+    },
+  );
   return () => {
     following = false;
-    socket.off('leaderboard:update', accept);
-    socket.off('connect', onConnect);
-    socket.off('disconnect', onDisconnect);
-    socket.off('connect_error', onConnectError);
+    off();
   };
 }
 

@@ -2,7 +2,7 @@
  * The browser's one Socket.IO connection. The session rides on the httpOnly `arena_session`
  * cookie the server set with the page, so there is nothing to authenticate here.
  */
-import { io, type Socket } from 'socket.io-client';
+import { io, type Socket, type SocketReservedEvents } from 'socket.io-client';
 import type {
   Ack,
   AckResults,
@@ -44,4 +44,42 @@ export async function call<E extends ClientEventName>(
       error: { code: 'unavailable', message: 'The server did not answer in time. Check your connection and try again.' },
     };
   }
+}
+
+/** Server events and socket.io's own connection events, each with its typed handler. */
+export type SocketHandlers = Partial<ServerToClientEvents & SocketReservedEvents>;
+
+/** Registers the handlers; the returned function removes exactly these, so pages can clean up on unmount. */
+export function listen(socket: ArenaSocket, handlers: SocketHandlers): () => void {
+  // socket.io's typings cannot follow an event name taken from a map to its handler's type.
+  const untyped = socket as unknown as Record<'on' | 'off', (event: string, handler: unknown) => void>;
+  const entries = Object.entries(handlers);
+  for (const [event, handler] of entries) untyped.on(event, handler);
+  return () => {
+    for (const [event, handler] of entries) untyped.off(event, handler);
+  };
+}
+
+export interface ConnectionHandlers {
+  /** Every (re)connect, and at once when already connected. The server's socket is new each time
+   *  and in no room, so this is where a page joins or catches up. */
+  connected(): void;
+  disconnected(): void;
+  /** The server refused the connection. Temporary failures retry by themselves and are not reported. */
+  refused(message: string): void;
+}
+
+/** listen() on the shared socket, plus the connection-state wiring every live page needs. */
+export function follow(handlers: SocketHandlers, connection: ConnectionHandlers): () => void {
+  const socket = getSocket();
+  const off = listen(socket, {
+    ...handlers,
+    connect: () => connection.connected(),
+    disconnect: () => connection.disconnected(),
+    connect_error: (err) => {
+      if (!socket.active) connection.refused(`Cannot connect to the arena: ${err.message}`);
+    },
+  });
+  if (socket.connected) connection.connected();
+  return off;
 }

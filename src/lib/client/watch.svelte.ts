@@ -3,9 +3,9 @@
  * kept in sync with the live event log, plus the viewer count and the crowd's votes.
  * Spectators cannot call the owner-only `battle:resume`, so every catch-up is a fresh `watch:join`.
  */
-import type { BattleView, CrowdTally, EventsFrame, SeqEvent, VoteChoice } from '$shared/protocol';
+import type { BattleView, CrowdTally, SeqEvent, VoteChoice } from '$shared/protocol';
 import { applyEvents, isRunning } from './battle-state';
-import { call, getSocket } from './socket';
+import { call, follow } from './socket';
 
 const INVALID_LINK = 'This watch link is not valid or has expired.';
 
@@ -47,41 +47,29 @@ export class WatchClient {
       this.error = INVALID_LINK;
       return () => {};
     }
-    const socket = getSocket();
-    const onFrame = (frame: EventsFrame) => {
-      if (frame.battleId === this.battleId) this.#receive(frame.events);
-    };
-    const onViewers = ({ battleId, count }: { battleId: string; count: number }) => {
-      if (battleId === this.battleId) this.viewers = count;
-    };
-    const onCrowd = ({ battleId, crowd }: { battleId: string; crowd: CrowdTally }) => {
-      if (battleId === this.battleId) this.#acceptCrowd(crowd);
-    };
-    // Every connection is a fresh server socket in no room: join again, which also catches up.
-    const onConnect = () => {
-      this.connected = true;
-      void this.#join();
-    };
-    const onDisconnect = () => (this.connected = false);
-    // Temporary failures retry by themselves; a refusal by the server does not, so say so.
-    const onConnectError = (err: Error) => {
-      if (!socket.active) this.error = `Cannot connect to the arena: ${err.message}`;
-    };
-    socket.on('battle:events', onFrame);
-    socket.on('battle:viewers', onViewers);
-    socket.on('battle:crowd', onCrowd);
-    socket.on('connect', onConnect);
-    socket.on('disconnect', onDisconnect);
-    socket.on('connect_error', onConnectError);
-    if (socket.connected) onConnect();
-    return () => {
-      socket.off('battle:events', onFrame);
-      socket.off('battle:viewers', onViewers);
-      socket.off('battle:crowd', onCrowd);
-      socket.off('connect', onConnect);
-      socket.off('disconnect', onDisconnect);
-      socket.off('connect_error', onConnectError);
-    };
+    // The one socket outlives page changes and may still be in other battles' rooms.
+    return follow(
+      {
+        'battle:events': (frame) => {
+          if (frame.battleId === this.battleId) this.#receive(frame.events);
+        },
+        'battle:viewers': ({ battleId, count }) => {
+          if (battleId === this.battleId) this.viewers = count;
+        },
+        'battle:crowd': ({ battleId, crowd }) => {
+          if (battleId === this.battleId) this.#acceptCrowd(crowd);
+        },
+      },
+      {
+        // Every connection is a fresh server socket in no room: join again, which also catches up.
+        connected: () => {
+          this.connected = true;
+          void this.#join();
+        },
+        disconnected: () => (this.connected = false),
+        refused: (message) => (this.error = message),
+      },
+    );
   }
 
   async crowdVote(choice: VoteChoice): Promise<void> {
