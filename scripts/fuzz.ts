@@ -26,6 +26,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { ClientSchemas, type ClientEventName } from '../src/lib/shared/protocol.js';
 import { spawnArena, stopProcess } from './lib/arena-process.js';
 import { cleanupOnSignal, parseArgs, runIfMain } from './lib/cli.js';
+import { GC_HOOK_NODE_ARGS, gcReports, type GcReport } from './lib/gc-hook.js';
 
 // ------------------------------------------------------------------ seeded randomness
 
@@ -1242,7 +1243,7 @@ export interface ServerProcess {
   url: string;
   proc: ChildProcess;
   /** Forces a full GC in the server (SIGUSR2 to the harness preload) and returns its memory afterwards. */
-  gc(): Promise<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>;
+  gc(): Promise<GcReport>;
   /** error/fatal log lines (capped), for the report. */
   errors: Record<string, unknown>[];
   /** The last 64 KiB of stderr. */
@@ -1260,33 +1261,24 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
   // JSON is YAML.
   writeFileSync(configFile, JSON.stringify({ backends: [{ id: 'sim', kind: 'ollama', url: opts.simUrl }], ...opts.config }, null, 2));
   const errors: Record<string, unknown>[] = [];
-  const gcWaiters: ((m: Awaited<ReturnType<ServerProcess['gc']>>) => void)[] = [];
+  let reports: ReturnType<typeof gcReports> | undefined;
   const { url, proc, stderr } = await spawnArena({
-    nodeArgs: ['--expose-gc', '--import', `data:text/javascript,${encodeURIComponent(GC_PRELOAD)}`],
+    nodeArgs: GC_HOOK_NODE_ARGS,
     env: { DATA_DIR: join(dir, 'data'), ARENA_CONFIG: configFile, ARENA_DEMO: 'off', ...opts.env },
     onLog: (entry) => {
       if (Number(entry.level) >= 50 && errors.length < 200) errors.push(entry);
     },
-    // The preload's GC reports share stderr with the server: answer gc() with them, keep the rest.
-    onStderr: (chunk) => {
-      for (const line of chunk.split('\n')) {
-        const m = /^ARENA_HARNESS_GC (\{.*\})$/.exec(line);
-        if (m) gcWaiters.shift()?.(JSON.parse(m[1]!));
-      }
-      return chunk.replace(/^ARENA_HARNESS_GC .*\n?/gm, '');
-    },
+    // The hook's GC reports share stderr with the server: answer gc() with them, keep the rest.
+    onStderr: (chunk) => reports?.filter(chunk) ?? chunk,
     stderrLimit: 65_536,
   });
+  reports = gcReports(proc);
+  const gc = reports.collect;
   return {
     url,
     proc,
     errors,
-    gc: () =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no GC report from the server')), 10_000);
-        gcWaiters.push((m) => (clearTimeout(timer), resolve(m)));
-        proc.kill('SIGUSR2');
-      }),
+    gc,
     stderr,
     stop: async () => {
       const { code } = await stopProcess(proc, 15_000);
@@ -1295,13 +1287,6 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
     },
   };
 }
-
-/**
- * Harness-only preload (not server code): `--expose-gc` plus, on SIGUSR2, two full GCs and a line
- * on stderr with the memory left. Lets a measurement start from a collected heap, so a V8 heap
- * that merely has not been collected yet is not mistaken for a leak.
- */
-const GC_PRELOAD = `process.on('SIGUSR2', () => { globalThis.gc(); setTimeout(() => { globalThis.gc(); const m = process.memoryUsage(); process.stderr.write('ARENA_HARNESS_GC ' + JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n'); }, 200); });`;
 
 /** Fast simulated models, so battles finish quickly and the server, not the models, is under test. */
 export const FAST_MODELS = [

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimModelSpec } from '../../server/sim/index.js';
+import { GC_HOOK_NODE_ARGS, gcReports, type GcReport } from '../../scripts/lib/gc-hook.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** Arena's admin token for this run only: /metrics needs it whenever a token is configured. */
@@ -21,6 +22,8 @@ export interface Proc {
   child: ChildProcess;
   /** Log lines at warn level or above (Arena) / stderr lines, for the report. */
   problems: string[];
+  /** Arena only (the harness GC hook): full GC, then the process's memory. */
+  gc(): Promise<GcReport>;
   stop(): Promise<void>;
 }
 
@@ -51,9 +54,11 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
   });
   const problems: string[] = [];
   let stderr = '';
+  const reports = gcReports(child);
   child.stderr!.on('data', (d: Buffer) => {
-    stderr += d;
-    for (const line of d.toString().split('\n')) if (line.trim() && problems.length < 50) problems.push(`stderr: ${line.slice(0, 300)}`);
+    const text = reports.filter(d.toString());
+    stderr += text;
+    for (const line of text.split('\n')) if (line.trim() && problems.length < 50) problems.push(`stderr: ${line.slice(0, 300)}`);
   });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
@@ -63,6 +68,7 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
     url: '',
     child,
     problems,
+    gc: reports.collect,
     stop: async () => {
       live.delete(proc);
       if (!exited) {
@@ -166,6 +172,7 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
     // BENCH_ARENA_NODE_ARGS: diagnostics only (e.g. --trace-gc); empty in normal runs.
     args: [
       ...(process.env.BENCH_ARENA_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...GC_HOOK_NODE_ARGS,
       ...(opts.variant ? ['--import', 'tsx', join(ROOT, 'bench/relay/arena-variant.ts')] : [join(ROOT, 'dist/arena.mjs'), 'serve']),
     ],
     env: {

@@ -143,22 +143,10 @@ export function capacityTable(r: CapacityResult): string {
   ].join('\n');
 }
 
-/** Least-squares slope of RSS over the second half of a trace, MB per minute. */
-export function rssSlope(trace: SlowTrace['trace']): number {
-  const half = trace.slice(Math.floor(trace.length / 2));
-  if (half.length < 2) return NaN;
-  const n = half.length;
-  const mt = half.reduce((a, p) => a + p.t, 0) / n;
-  const mr = half.reduce((a, p) => a + p.rssMb, 0) / n;
-  const num = half.reduce((a, p) => a + (p.t - mt) * (p.rssMb - mr), 0);
-  const den = half.reduce((a, p) => a + (p.t - mt) ** 2, 0);
-  return den > 0 ? (num / den) * 60 : NaN;
-}
-
 export interface SlowVerdicts {
   /** Paused clients were dropped and cost no lasting memory beyond the control run. */
   shed: { met: boolean; text: string };
-  /** RSS stopped growing under steady load (control run, or the slow run when there is none). */
+  /** What the server holds after a full GC stayed level under steady load (control run, or the slow run). */
   steady: { met: boolean; text: string };
 }
 
@@ -170,24 +158,43 @@ export function slowVerdict(r: SlowResult): SlowVerdicts {
   const allAt = trace.find((p) => p.slowDrops >= slowClients)?.t ?? null;
   const endSlow = trace.at(-1)?.rssMb ?? NaN;
   const endControl = r.control?.trace.at(-1)?.rssMb;
-  const excess = endControl === undefined ? undefined : endSlow - endControl;
+  const held = (run?: SlowTrace) => (run?.collected ? (run.collected.end.heapUsed + run.collected.end.external) / 2 ** 20 : undefined);
+  const heldSlow = held(r.slow);
+  const heldControl = held(r.control);
+  // Judged on what the server holds after a full GC: raw RSS mostly shows when V8 last collected.
+  const excess = heldSlow === undefined || heldControl === undefined ? undefined : heldSlow - heldControl;
   const kernelPeak = Math.max(...trace.map((p) => p.kernelTxMb));
-  const shedMet = slowClients > 0 && dropped >= 0.9 * slowClients && (excess === undefined || excess < 100);
+  const shedMet = slowClients > 0 && dropped >= 0.9 * slowClients && (excess === undefined || excess < 50);
   const shedText =
     `Arena dropped ${dropped} of ${slowClients} paused clients` +
     (firstAt !== null ? ` (first after ${firstAt.toFixed(0)} s${allAt !== null ? `, all by ${allAt.toFixed(0)} s` : ''})` : ' within the window') +
     `; a paused client is only noticed once the kernel's send queue towards it is full (peak ${kernelPeak.toFixed(0)} MB in all, ` +
     `${slowClients ? (kernelPeak / slowClients).toFixed(1) : '–'} MB per paused socket, kernel memory outside the process) and engine.io's queue passes the bound. ` +
-    `RSS at the end ${mb(endSlow)} MB` +
-    (endControl !== undefined ? ` vs ${mb(endControl)} MB in the control run without slow consumers (${excess! >= 0 ? '+' : ''}${mb(excess!)} MB)` : '') +
+    (excess !== undefined
+      ? `At the end, after a full GC, the server holds ${mb(heldSlow!)} MB (V8 heap + external) vs ${mb(heldControl!)} MB in the control run without slow consumers (${excess >= 0 ? '+' : ''}${mb(excess)} MB); `
+      : '') +
+    `raw RSS ${mb(endSlow)} MB` +
+    (endControl !== undefined ? ` vs ${mb(endControl)} MB` : '') +
     '.';
-  const steadyTrace = r.control?.trace ?? trace;
-  const slope = rssSlope(steadyTrace);
-  const steadyMet = slope < 30;
-  const steadyText =
-    `${r.control ? 'Control run (no slow consumers)' : 'This run'}: RSS ${mb(steadyTrace[0]?.rssMb ?? NaN)} → ${mb(steadyTrace.at(-1)?.rssMb ?? NaN)} MB ` +
-    `over ${steadyTrace.at(-1)?.t.toFixed(0)} s, still growing ${slope.toFixed(0)} MB/min at the end.`;
-  return { shed: { met: shedMet, text: shedText }, steady: { met: steadyMet, text: steadyText } };
+  return { shed: { met: shedMet, text: shedText }, steady: steadyVerdict(r.control ?? r.slow) };
+}
+
+/**
+ * Raw RSS under load mostly shows garbage V8 has not collected yet; what stays after a full GC
+ * (harness hook, at the window's start and end, clients still connected) is what the server holds.
+ * Information, not a target: these battles never end (multi-turn), so their transcripts grow;
+ * steady-state memory is the soak's job (npm run soak).
+ */
+function steadyVerdict(run: SlowTrace): { met: boolean; text: string } {
+  const raw = `raw RSS ${mb(run.trace[0]?.rssMb ?? NaN)} → ${mb(run.trace.at(-1)?.rssMb ?? NaN)} MB`;
+  const c = run.collected;
+  if (!c) return { met: false, text: `${run.label}: no GC report from the server (${raw})` };
+  const heapGrowth = (c.end.heapUsed - c.start.heapUsed) / 2 ** 20;
+  const text =
+    `${run.label}, after a full GC at the start and the end of the ${run.trace.at(-1)?.t.toFixed(0)} s window: ` +
+    `V8 heap used ${mb(c.start.heapUsed / 2 ** 20)} → ${mb(c.end.heapUsed / 2 ** 20)} MB (committed ${mb(c.start.heapTotal / 2 ** 20)} → ${mb(c.end.heapTotal / 2 ** 20)} MB), ` +
+    `external ${mb(c.start.external / 2 ** 20)} → ${mb(c.end.external / 2 ** 20)} MB, RSS ${mb(c.start.rss / 2 ** 20)} → ${mb(c.end.rss / 2 ** 20)} MB (${raw} without forcing GC).`;
+  return { met: heapGrowth < 0.1 * (c.start.heapUsed / 2 ** 20) + 10, text };
 }
 
 export function slowTable(r: SlowResult): string {
@@ -210,7 +217,7 @@ export function slowTable(r: SlowResult): string {
     '',
     `${slowVerdict(r).shed.met ? 'Slow consumers shed' : '**Slow consumers not shed**'}: ${slowVerdict(r).shed.text}`,
     '',
-    `${slowVerdict(r).steady.met ? 'RSS steady' : '**RSS keeps growing**'}: ${slowVerdict(r).steady.text}`,
+    `Memory under this load (${slowVerdict(r).steady.met ? 'level' : 'growing: these battles never end, so their transcripts grow; steady state is measured by the soak'}): ${slowVerdict(r).steady.text}`,
   ].join('\n');
 }
 

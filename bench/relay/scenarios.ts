@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { simulatedAnswer, type SimModelSpec } from '../../server/sim/index.js';
+import type { GcReport } from '../../scripts/lib/gc-hook.js';
 import type { LatencySummary } from './histogram.js';
 import { connectIdle, measureDirect, runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { kernelQueues, ProcSampler, readProc, scrapeArena, startArena, startBaseline, startSim, systemBusySeconds, type ArenaMetrics, type Proc, type UsageSummary } from './procs.js';
@@ -339,6 +340,8 @@ export interface SlowTrace {
   row: Row;
   /** Every sample: seconds into the window, RSS, bytes queued in the kernel towards clients. */
   trace: { t: number; rssMb: number; kernelTxMb: number; sockets: number; connected: number; slowDrops: number }[];
+  /** Memory after a forced full GC (harness hook) as the window starts and as it ends, under load. */
+  collected: { start: GcReport; end: GcReport } | null;
 }
 
 /** (d) Spectators that stop reading (raw WebSocket, paused, pong keep-alive), RSS over time; optionally a control run without them. */
@@ -350,6 +353,7 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
       const trace: SlowTrace['trace'] = [];
       let t0 = 0;
       let timer: NodeJS.Timeout | undefined;
+      const gcAt: Promise<GcReport | null>[] = [];
       const sample = async () => {
         const t = (performance.now() - t0) / 1000;
         const stat = readProc(arena.pid);
@@ -372,6 +376,7 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
         turnsPerBattle: 100_000,
         ...(slow ? { slow: { clients: s.slowClients, duelsEach: s.slowDuelsEach, keepAlive: true } } : {}),
         onWindow: (phase) => {
+          gcAt.push(arena.gc().catch(() => null));
           if (phase === 'start') {
             t0 = performance.now();
             void sample();
@@ -384,7 +389,8 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
       });
       clearInterval(timer);
       await sleep(200); // the last sample's scrape
-      return { label, row, trace };
+      const [start, end] = await Promise.all(gcAt);
+      return { label, row, trace, collected: start && end ? { start, end } : null };
     });
   try {
     const control = withControl ? await runOne('Arena, no slow consumers', false) : undefined;
