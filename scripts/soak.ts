@@ -46,6 +46,8 @@ export interface SoakSample {
   rssMb: number;
   gcRssMb: number;
   heapMb: number;
+  /** V8 heap pages still committed after the GC (used + free pages V8 keeps for reuse). */
+  heapCommittedMb: number;
   /** Memory outside the V8 heap that V8 knows of (Buffers, ArrayBuffers), after GC. */
   externalMb: number;
   fds: number;
@@ -129,7 +131,8 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
       if (res.error?.code === 'internal') problems.push(`internal error on ${event}: ${res.error.message}`);
       return res;
     } catch {
-      countError(`${event}: no ack`);
+      // A spectator that moved on closes its connection with requests still in flight.
+      countError(socket.connected ? `${event}: no ack` : `${event}: connection closed before the ack`);
       return undefined;
     }
   }
@@ -144,15 +147,21 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
   function spectate(duel: number, count: number) {
     const sessions = Array.from({ length: count }, session);
     const active = new Map<number, Socket>();
+    const generation = new Map<number, number>();
     return {
       /** The duel moved to a new battle: every spectator loads its share link on a fresh connection. */
       async follow(current: Current) {
         await Promise.all(
           sessions.map(async (s, j) => {
+            const mine = (generation.get(j) ?? 0) + 1;
+            generation.set(j, mine);
             active.get(j)?.close();
+            active.delete(j);
             if (!running()) return;
             const socket = await open(s);
             if (!socket) return;
+            // The duel moved on again while this connection was opening: a newer one replaces it.
+            if (generation.get(j) !== mine) return void socket.close();
             active.set(j, socket);
             socket.on('battle:events', (frame: { events: unknown[] }) => (totals.frames += frame.events.length));
             const res = await ask(socket, 'watch:join', { battleId: current.id, token: current.token });
@@ -241,6 +250,7 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
         rssMb: mb(rss),
         gcRssMb: mb(gc.rss),
         heapMb: mb(gc.heapUsed),
+        heapCommittedMb: mb(gc.heapTotal),
         externalMb: mb(gc.external),
         fds,
         battles: totals.battles,
@@ -299,14 +309,15 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** Idle battles stay in memory 2 minutes, evicted by a sweep every 15 s: steady state after ~3. */
 const IDLE_WINDOW_S = 3 * 60;
 
 function header(): string {
-  return '| t (s) | RSS MB | RSS after GC MB | V8 heap MB | external MB | open fds | battles | battles/min | spectator joins | frames | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return '| t (s) | RSS MB | RSS after GC MB | V8 heap MB | V8 committed MB | external MB | open fds | battles | battles/min | spectator joins | frames | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 }
 function row(s: SoakSample, baseline = false): string {
-  return `| ${s.t}${baseline ? ' (baseline)' : ''} | ${s.rssMb} | ${s.gcRssMb} | ${s.heapMb} | ${s.externalMb} | ${s.fds} | ${s.battles} | ${s.battlesPerMin} | ${s.spectatorJoins} | ${s.frames} | ${s.errors} |`;
+  return `| ${s.t}${baseline ? ' (baseline)' : ''} | ${s.rssMb} | ${s.gcRssMb} | ${s.heapMb} | ${s.heapCommittedMb} | ${s.externalMb} | ${s.fds} | ${s.battles} | ${s.battlesPerMin} | ${s.spectatorJoins} | ${s.frames} | ${s.errors} |`;
 }
 
 export function formatSoak(r: SoakReport): string {
@@ -321,6 +332,17 @@ export function formatSoak(r: SoakReport): string {
       `memory growth after warm-up (t=${r.baseline.t} s → t=${r.last.t} s): RSS after GC ${r.baseline.gcRssMb} → ${r.last.gcRssMb} MB = ${r.rssGrowthPct} % (bound ${r.options.boundPct} %); ` +
         `V8 heap ${r.baseline.heapMb} → ${r.last.heapMb} MB = ${r.heapGrowthPct} %; raw RSS ${r.baseline.rssMb} → ${r.last.rssMb} MB; open fds ${r.baseline.fds} → ${r.last.fds}`,
     );
+  const after = r.baseline ? r.samples.filter((s) => s.t >= r.baseline!.t) : [];
+  if (after.length >= 6) {
+    // Single samples after GC swing by ±10 %: compare medians of the first and last thirds too.
+    const third = Math.floor(after.length / 3);
+    const [early, late] = [after.slice(0, third), after.slice(-third)];
+    const change = (pick: (s: SoakSample) => number) => {
+      const [a, b] = [median(early.map(pick)), median(late.map(pick))];
+      return `${a} → ${b} MB (${round(((b - a) / a) * 100)} %)`;
+    };
+    lines.push(`medians, first vs last third after the warm-up: RSS after GC ${change((s) => s.gcRssMb)}; V8 heap ${change((s) => s.heapMb)}; V8 committed ${change((s) => s.heapCommittedMb)}`);
+  }
   if (r.baseline && r.baseline.t < IDLE_WINDOW_S)
     lines.push(
       `note: the baseline (t=${r.baseline.t} s) falls inside the first ${IDLE_WINDOW_S / 60} minutes, before Arena evicts idle battles (2 min): ` +

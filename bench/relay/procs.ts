@@ -176,6 +176,7 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
       ...(opts.variant ? ['--import', 'tsx', join(ROOT, 'bench/relay/arena-variant.ts')] : [join(ROOT, 'dist/arena.mjs'), 'serve']),
     ],
     env: {
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', // as `npm start` and the Docker image run it
       PORT: '0',
       HOST: '127.0.0.1',
       ARENA_CONFIG: join(dir, 'arena.yaml'),

@@ -32,7 +32,8 @@ export interface SpawnedArena {
 export async function spawnArena(opts: SpawnArenaOptions): Promise<SpawnedArena> {
   if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env },
+    // MALLOC_ARENA_MAX as `npm start` and the Docker image set it, so memory is measured as deployed.
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
