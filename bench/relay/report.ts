@@ -208,6 +208,7 @@ export function slowTable(r: SlowResult): string {
       return [p.t.toFixed(0), mb(p.rssMb), p.kernelTxMb.toFixed(1), int(p.connected), int(p.slowDrops), c ? mb(c.rssMb) : '–'];
     });
   const row = r.slow.row;
+  const verdict = slowVerdict(r);
   return [
     table(['t (s)', 'Arena RSS with slow consumers (MB)', 'kernel send queues to clients (MB)', 'Arena connected clients', 'slow clients dropped', 'RSS in the control run (MB)'], rows),
     '',
@@ -215,9 +216,9 @@ export function slowTable(r: SlowResult): string {
       (r.control ? ` (control: p50 ${fmt(r.control.row.load.delay.all.p50)} ms, p99 ${fmt(r.control.row.load.delay.all.p99)} ms, CPU ${pct(sumCpu(r.control.row))})` : '') +
       '.',
     '',
-    `${slowVerdict(r).shed.met ? 'Slow consumers shed' : '**Slow consumers not shed**'}: ${slowVerdict(r).shed.text}`,
+    `${verdict.shed.met ? 'Slow consumers shed' : '**Slow consumers not shed**'}: ${verdict.shed.text}`,
     '',
-    `Memory under this load (${slowVerdict(r).steady.met ? 'level' : 'growing: these battles never end, so their transcripts grow; steady state is measured by the soak'}): ${slowVerdict(r).steady.text}`,
+    `Memory under this load (${verdict.steady.met ? 'level' : 'growing: these battles never end, so their transcripts grow; steady state is measured by the soak'}): ${verdict.steady.text}`,
   ].join('\n');
 }
 
