@@ -13,8 +13,8 @@
  *
  * Samples (every --sample-seconds): RSS from /proc/<pid>/status, open file descriptors from
  * /proc/<pid>/fd, and — after a forced full GC in the server (a harness-only preload, see
- * startServerProcess in fuzz.ts) — RSS and V8 heap again. Growth is measured on the RSS after GC
- * between the first sample after warm-up and the last one under load.
+ * startServerProcess in fuzz.ts) — RSS and V8 heap again. Growth is measured on the RSS after GC:
+ * the median of the last third of the samples after the warm-up against that of the first third.
  *
  * Warm-up: Arena keeps idle battles in memory for 2 minutes before evicting them, so memory only
  * reaches its steady state after that. The default warm-up is therefore 4 minutes for runs of
@@ -298,11 +298,12 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
 
   const baseline = samples.find((s) => s.t >= opts.warmupSeconds);
   const last = samples.at(-1);
-  const rssGrowthPct = baseline && last ? round(((last.gcRssMb - baseline.gcRssMb) / baseline.gcRssMb) * 100) : NaN;
-  const heapGrowthPct = baseline && last ? round(((last.heapMb - baseline.heapMb) / baseline.heapMb) * 100) : NaN;
+  const thirds = splitThirds(samples.filter((s) => s.t >= opts.warmupSeconds));
+  const rssGrowthPct = thirds ? growthPct(thirds, (s) => s.gcRssMb) : NaN;
+  const heapGrowthPct = thirds ? growthPct(thirds, (s) => s.heapMb) : NaN;
   const fdGrowth = baseline && last ? last.fds - baseline.fds : NaN;
-  if (!baseline || !last || baseline === last) problems.push('not enough samples after the warm-up to measure growth (run longer or sample more often)');
-  if (rssGrowthPct >= opts.boundPct) problems.push(`RSS (after GC) grew ${rssGrowthPct} % after the warm-up (${baseline!.gcRssMb} → ${last!.gcRssMb} MB); bound ${opts.boundPct} %`);
+  if (!thirds) problems.push(`fewer than ${MIN_SAMPLES} samples after the warm-up to measure growth (run longer or sample more often)`);
+  if (rssGrowthPct >= opts.boundPct) problems.push(`RSS (after GC) grew ${rssGrowthPct} % after the warm-up (medians of the first and last thirds); bound ${opts.boundPct} %`);
   if (fdGrowth > Math.max(10, (baseline?.fds ?? 0) * (opts.boundPct / 100))) problems.push(`open descriptors grew by ${fdGrowth} (${baseline!.fds} → ${last!.fds})`);
   if (totals.battles === 0) problems.push('no battle completed');
   return { options: opts, samples, baseline, last, idle, rssGrowthPct, heapGrowthPct, fdGrowth, totals, errors, problems, pass: problems.length === 0 };
@@ -310,6 +311,22 @@ export async function runSoak(server: ServerProcess, opts: SoakOptions): Promise
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const MIN_SAMPLES = 6;
+type Thirds = { early: SoakSample[]; late: SoakSample[] };
+
+/**
+ * Single samples after a GC swing by ±10 % (how much of the young generation and of freed pages
+ * V8 holds at that instant), so growth compares the medians of the first and last thirds after
+ * the warm-up rather than two single samples.
+ */
+function splitThirds(after: SoakSample[]): Thirds | undefined {
+  if (after.length < MIN_SAMPLES) return undefined;
+  const third = Math.floor(after.length / 3);
+  return { early: after.slice(0, third), late: after.slice(-third) };
+}
+const medianOf = (samples: SoakSample[], pick: (s: SoakSample) => number) => median(samples.map(pick));
+const growthPct = ({ early, late }: Thirds, pick: (s: SoakSample) => number) =>
+  round(((medianOf(late, pick) - medianOf(early, pick)) / medianOf(early, pick)) * 100);
 /** Idle battles stay in memory 2 minutes, evicted by a sweep every 15 s: steady state after ~3. */
 const IDLE_WINDOW_S = 3 * 60;
 
@@ -327,22 +344,20 @@ export function formatSoak(r: SoakReport): string {
     `totals: ${r.totals.battles} battles voted (${r.totals.votes} votes), ${r.totals.spectatorJoins} spectator joins, ${r.totals.crowdVotes} crowd votes, ${r.totals.frames} events received, ${r.totals.connections} connections`,
   );
   lines.push(`errors: ${JSON.stringify(r.errors)}`);
+  const thirds = splitThirds(r.baseline ? r.samples.filter((s) => s.t >= r.baseline!.t) : []);
+  if (thirds) {
+    const change = (pick: (s: SoakSample) => number) =>
+      `${medianOf(thirds.early, pick)} → ${medianOf(thirds.late, pick)} MB (${growthPct(thirds, pick)} %)`;
+    lines.push(
+      `memory growth after the warm-up, medians of the first vs last third (t=${thirds.early[0]!.t}–${thirds.early.at(-1)!.t} s vs ${thirds.late[0]!.t}–${thirds.late.at(-1)!.t} s): ` +
+        `RSS after GC ${change((s) => s.gcRssMb)} (bound ${r.options.boundPct} %); V8 heap ${change((s) => s.heapMb)}; V8 committed ${change((s) => s.heapCommittedMb)}; external ${change((s) => s.externalMb)}`,
+    );
+  }
   if (r.baseline && r.last)
     lines.push(
-      `memory growth after warm-up (t=${r.baseline.t} s → t=${r.last.t} s): RSS after GC ${r.baseline.gcRssMb} → ${r.last.gcRssMb} MB = ${r.rssGrowthPct} % (bound ${r.options.boundPct} %); ` +
-        `V8 heap ${r.baseline.heapMb} → ${r.last.heapMb} MB = ${r.heapGrowthPct} %; raw RSS ${r.baseline.rssMb} → ${r.last.rssMb} MB; open fds ${r.baseline.fds} → ${r.last.fds}`,
+      `single samples (t=${r.baseline.t} s → t=${r.last.t} s): RSS after GC ${r.baseline.gcRssMb} → ${r.last.gcRssMb} MB; V8 heap ${r.baseline.heapMb} → ${r.last.heapMb} MB; ` +
+        `raw RSS ${r.baseline.rssMb} → ${r.last.rssMb} MB; open fds ${r.baseline.fds} → ${r.last.fds}`,
     );
-  const after = r.baseline ? r.samples.filter((s) => s.t >= r.baseline!.t) : [];
-  if (after.length >= 6) {
-    // Single samples after GC swing by ±10 %: compare medians of the first and last thirds too.
-    const third = Math.floor(after.length / 3);
-    const [early, late] = [after.slice(0, third), after.slice(-third)];
-    const change = (pick: (s: SoakSample) => number) => {
-      const [a, b] = [median(early.map(pick)), median(late.map(pick))];
-      return `${a} → ${b} MB (${round(((b - a) / a) * 100)} %)`;
-    };
-    lines.push(`medians, first vs last third after the warm-up: RSS after GC ${change((s) => s.gcRssMb)}; V8 heap ${change((s) => s.heapMb)}; V8 committed ${change((s) => s.heapCommittedMb)}`);
-  }
   if (r.baseline && r.baseline.t < IDLE_WINDOW_S)
     lines.push(
       `note: the baseline (t=${r.baseline.t} s) falls inside the first ${IDLE_WINDOW_S / 60} minutes, before Arena evicts idle battles (2 min): ` +

@@ -1,8 +1,8 @@
 import type { VoteRecord } from '../store/types.js';
 import { bootstrapRatings, percentileIntervals, rankUpperBound, type RatingIntervals } from './bootstrap.js';
 import { fitBradleyTerry, toRatings } from './bradley-terry.js';
-import { computeElo } from './elo.js';
-import { collapseVotes, FIRST_WINS, OUTCOMES_PER_PAIR, SECOND_WINS, TIE, type OutcomeCounts } from './outcomes.js';
+import { applyElo } from './elo.js';
+import { FIRST_WINS, OutcomeCells, OUTCOMES_PER_PAIR, SECOND_WINS, TIE, type OutcomeCounts } from './outcomes.js';
 import type { Leaderboard, LeaderboardRow } from './types.js';
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
@@ -18,46 +18,74 @@ export interface LeaderboardOptions {
 }
 
 export function computeLeaderboard(votes: readonly VoteRecord[], opts: LeaderboardOptions = {}): Leaderboard {
-  const excludeTies = opts.excludeTies ?? false;
-  const counted = votes.filter((vote) => isRated(vote, excludeTies));
-  const table = collapseVotes(counted);
-  const beta = fitBradleyTerry(table);
-  const ratings = toRatings(beta);
-  const intervals = estimateIntervals(table, beta, ratings, opts);
-  const ranks = rankUpperBound(intervals);
-  const elo = computeElo(counted);
-  const { wins, ties } = headToHead(table);
-  const order = table.models.map((_, index) => index).sort((a, b) => ratings[b] - ratings[a]);
+  const tally = new VoteTally(opts.excludeTies ?? false);
+  tally.add(votes);
+  return tally.board(opts);
+}
 
-  const rows = order.map((i): LeaderboardRow => {
-    const won = sum(wins[i]);
-    const lost = sum(wins.map((row) => row[i]));
-    const tied = sum(ties[i]);
-    const played = won + lost + tied;
+/**
+ * What a board needs from the votes, folded in as they arrive: outcome cells, online Elo and
+ * counts. A live board adds only the votes stored since its last refresh, so a refresh costs the
+ * same at a million votes as at a hundred; the fit and the bootstrap work on the cells.
+ */
+export class VoteTally {
+  private readonly cells = new OutcomeCells();
+  private readonly elo = new Map<string, number>();
+  private seen = 0;
+  private counted = 0;
+
+  constructor(readonly excludeTies: boolean) {}
+
+  /** Oldest first: Elo depends on the order. */
+  add(votes: readonly VoteRecord[]): void {
+    for (const vote of votes) {
+      this.seen++;
+      if (!isRated(vote, this.excludeTies)) continue;
+      this.counted++;
+      this.cells.add(vote);
+      applyElo(this.elo, vote);
+    }
+  }
+
+  board(opts: Pick<LeaderboardOptions, 'bootstrapRounds' | 'seed'> = {}): Leaderboard {
+    const table = this.cells.table();
+    const beta = fitBradleyTerry(table);
+    const ratings = toRatings(beta);
+    const intervals = estimateIntervals(table, beta, ratings, opts);
+    const ranks = rankUpperBound(intervals);
+    const { wins, ties } = headToHead(table);
+    const order = table.models.map((_, index) => index).sort((a, b) => ratings[b] - ratings[a]);
+
+    const rows = order.map((i): LeaderboardRow => {
+      const won = sum(wins[i]);
+      const lost = sum(wins.map((row) => row[i]));
+      const tied = sum(ties[i]);
+      const played = won + lost + tied;
+      return {
+        model: table.models[i],
+        rank: ranks[i],
+        rating: ratings[i],
+        ciLow: intervals.low[i],
+        ciHigh: intervals.high[i],
+        elo: this.elo.get(table.models[i])!, // same votes, same models
+        votes: played,
+        wins: won,
+        losses: lost,
+        ties: tied,
+        winRate: (won + tied / 2) / played,
+      };
+    });
     return {
-      model: table.models[i],
-      rank: ranks[i],
-      rating: ratings[i],
-      ciLow: intervals.low[i],
-      ciHigh: intervals.high[i],
-      elo: elo.get(table.models[i])!, // same votes, same models
-      votes: played,
-      wins: won,
-      losses: lost,
-      ties: tied,
-      winRate: (won + tied / 2) / played,
+      rows,
+      models: rows.map((row) => row.model),
+      winRate: order.map((i) => order.map((j) => decisiveShare(wins[i][j], wins[j][i]))),
+      battles: order.map((i) => order.map((j) => wins[i][j] + wins[j][i] + ties[i][j])),
+      totalVotes: this.seen,
+      countedVotes: this.counted,
+      excludeTies: this.excludeTies,
+      computedAt: Date.now(),
     };
-  });
-  return {
-    rows,
-    models: rows.map((row) => row.model),
-    winRate: order.map((i) => order.map((j) => decisiveShare(wins[i][j], wins[j][i]))),
-    battles: order.map((i) => order.map((j) => wins[i][j] + wins[j][i] + ties[i][j])),
-    totalVotes: votes.length,
-    countedVotes: counted.length,
-    excludeTies,
-    computedAt: Date.now(),
-  };
+  }
 }
 
 /** A battle of a model against itself carries no information and would break pair canonicalisation. */
@@ -70,7 +98,7 @@ function estimateIntervals(
   table: OutcomeCounts,
   beta: Float64Array,
   ratings: Float64Array,
-  opts: LeaderboardOptions,
+  opts: Pick<LeaderboardOptions, 'bootstrapRounds' | 'seed'>,
 ): RatingIntervals {
   const rounds = opts.bootstrapRounds ?? DEFAULT_BOOTSTRAP_ROUNDS;
   if (rounds <= 0) return { low: ratings, high: ratings };

@@ -1,17 +1,26 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
-import { computeLeaderboard } from './leaderboard.js';
+import { VoteTally } from './leaderboard.js';
 import type { Leaderboard } from './types.js';
 
+/** Votes read from the store per query while catching up (a fresh instance on a large store). */
+const VOTE_PAGE = 5_000;
+
 /**
- * The board as everyone sees it: recomputed from the stored votes (never from per-process
+ * The board as everyone sees it: computed from the stored votes (never from per-process
  * counters, so every instance reading the same store shows the same board), debounced so a burst
  * of votes costs one recompute, and pushed to subscribers after each recompute.
+ * Each recompute reads only the votes stored since the previous one (the store's vote order is the
+ * same for every reader), so its cost does not grow with the number of votes.
  */
 export class LiveLeaderboard {
   private readonly boards = new Map<boolean, Promise<Leaderboard>>();
   private latestBoard: Leaderboard | undefined;
   private timer: NodeJS.Timeout | null = null;
+  private readonly tallies = new Map([false, true].map((excludeTies) => [excludeTies, new VoteTally(excludeTies)]));
+  private cursor: string | undefined;
+  /** Reads run one after another, so no two fold in the same page. */
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -62,9 +71,24 @@ export class LiveLeaderboard {
   }
 
   private async compute(excludeTies: boolean): Promise<Leaderboard> {
-    const votes = await this.deps.store.listVotes();
-    const board = computeLeaderboard(votes, { excludeTies, bootstrapRounds: this.deps.bootstrapRounds });
+    await this.catchUp();
+    const board = this.tallies.get(excludeTies)!.board({ bootstrapRounds: this.deps.bootstrapRounds });
     if (!excludeTies) this.latestBoard = board;
     return board;
+  }
+
+  private catchUp(): Promise<void> {
+    this.reading = this.reading.catch(() => undefined).then(() => this.readNewVotes());
+    return this.reading;
+  }
+
+  private async readNewVotes(): Promise<void> {
+    for (;;) {
+      const page = await this.deps.store.votesAfter(this.cursor, VOTE_PAGE);
+      // Both tallies and the cursor move together, so a failed read leaves nothing half-folded.
+      for (const tally of this.tallies.values()) tally.add(page.votes);
+      this.cursor = page.cursor;
+      if (page.votes.length < VOTE_PAGE) return;
+    }
   }
 }

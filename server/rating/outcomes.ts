@@ -31,28 +31,42 @@ const LEFT_OUTCOME: Record<VoteChoice, number> = { left: FIRST_WINS, tie: TIE, b
 
 /** Callers drop excluded votes and self-battles first; order does not matter here. */
 export function collapseVotes(votes: readonly VoteRecord[]): OutcomeCounts {
-  const modelIndex = new Map<string, number>();
-  const indexOf = (model: string): number => {
-    let index = modelIndex.get(model);
-    if (index === undefined) {
-      index = modelIndex.size;
-      modelIndex.set(model, index);
-    }
-    return index;
-  };
-  const cellCounts = new Map<number, number>();
-  for (const vote of votes) {
-    const left = indexOf(vote.modelLeft);
-    const right = indexOf(vote.modelRight);
+  const cells = new OutcomeCells();
+  for (const vote of votes) cells.add(vote);
+  return cells.table();
+}
+
+/** The cells of an OutcomeCounts, filled one vote at a time (a live board folds in new votes only). */
+export class OutcomeCells {
+  private readonly modelIndex = new Map<string, number>();
+  private readonly cellCounts = new Map<number, number>();
+  private battles = 0;
+
+  add(vote: VoteRecord): void {
+    const left = this.indexOf(vote.modelLeft);
+    const right = this.indexOf(vote.modelRight);
     const outcome = LEFT_OUTCOME[vote.choice];
     // Cell key = (lower index, higher index, outcome seen from the lower index); up to 65 536 models.
     const key =
       left < right
         ? (left * 0x10000 + right) * OUTCOMES_PER_PAIR + outcome
         : (right * 0x10000 + left) * OUTCOMES_PER_PAIR + (SECOND_WINS - outcome);
-    cellCounts.set(key, (cellCounts.get(key) ?? 0) + 1);
+    this.cellCounts.set(key, (this.cellCounts.get(key) ?? 0) + 1);
+    this.battles++;
   }
-  return toOutcomeCounts([...modelIndex.keys()], cellCounts, votes.length);
+
+  table(): OutcomeCounts {
+    return toOutcomeCounts([...this.modelIndex.keys()], this.cellCounts, this.battles);
+  }
+
+  private indexOf(model: string): number {
+    let index = this.modelIndex.get(model);
+    if (index === undefined) {
+      index = this.modelIndex.size;
+      this.modelIndex.set(model, index);
+    }
+    return index;
+  }
 }
 
 function toOutcomeCounts(models: string[], cellCounts: Map<number, number>, battles: number): OutcomeCounts {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis.js';
 import { silentLogger, type Logger } from '../log.js';
 import { defineArenaScripts } from './redis-scripts.js';
-import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord } from './types.js';
+import type { BattleRecord, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface RedisStoreOptions {
@@ -34,12 +34,17 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
   };
 
   /** The votes stream in order, one page at a time. */
+  async function votesAfter(cursor: string | undefined, limit: number): Promise<VotePage> {
+    const entries = await redis.xrange(key.votes, cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit);
+    return { votes: entries.map(([, fields]) => parseVoteEntry(fields)), cursor: entries.length ? entries[entries.length - 1][0] : cursor };
+  }
+
   async function* votePages(): AsyncGenerator<VoteRecord[]> {
-    for (let start = '-'; ; ) {
-      const entries = await redis.xrange(key.votes, start, '+', 'COUNT', PAGE_SIZE);
-      if (entries.length > 0) yield entries.map(([, fields]) => parseVoteEntry(fields));
-      if (entries.length < PAGE_SIZE) return;
-      start = `(${entries[entries.length - 1][0]}`;
+    for (let cursor: string | undefined; ; ) {
+      const page = await votesAfter(cursor, PAGE_SIZE);
+      if (page.votes.length > 0) yield page.votes;
+      if (page.votes.length < PAGE_SIZE) return;
+      cursor = page.cursor;
     }
   }
 
@@ -115,6 +120,8 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       for await (const page of votePages()) votes.push(...page);
       return votes;
     },
+
+    votesAfter,
 
     async *listVotedBattles() {
       for await (const page of votePages()) {

@@ -15,6 +15,8 @@ export interface SqliteStoreOptions {
 
 /** Rows per query when streaming voted battles, so the connection is free between pages. */
 const PAGE_SIZE = 200;
+/** SQLite's own default (2 MB): enough for the B-tree's inner pages of a large file. */
+const PAGE_CACHE_KIB = 2_000;
 /** How long a writer waits for another handle's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -37,6 +39,10 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   // NORMAL in WAL mode survives a process crash without an fsync per commit: better-sqlite3 runs on
   // the event loop, so battle saves must not wait for the disk. Votes switch to FULL (below).
   db.pragma('synchronous = NORMAL');
+  // better-sqlite3 builds with a 16 MB page cache; the store mostly writes (live battles are in
+  // memory) and the kernel caches the file anyway, so 16 MB of process memory would only fill
+  // slowly as the file grows and look like a leak for the first hour of a busy server.
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
   logger.info({ file }, 'sqlite store opened');
 
@@ -61,6 +67,7 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
        ON CONFLICT (battle_id) DO NOTHING`,
     ),
     listVotes: db.prepare<[], VoteRow>('SELECT * FROM votes ORDER BY seq'),
+    votesAfter: db.prepare<[number, number], VoteRow>('SELECT * FROM votes WHERE seq > ? ORDER BY seq LIMIT ?'),
     insertCrowdVote: db.prepare('INSERT INTO crowd_votes (battle_id, voter, choice) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     crowdTally: db.prepare<[string], { choice: VoteChoice; n: number }>(
       'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
@@ -140,6 +147,11 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
 
     async listVotes() {
       return sql.listVotes.all().map(voteFromRow);
+    },
+
+    async votesAfter(cursor, limit) {
+      const rows = sql.votesAfter.all(cursor === undefined ? 0 : Number(cursor), limit);
+      return { votes: rows.map(voteFromRow), cursor: rows.length ? String(rows[rows.length - 1].seq) : cursor };
     },
 
     async *listVotedBattles() {

@@ -97,6 +97,12 @@ export interface TournamentState {
 export type VoteResult = 'ok' | 'already_voted' | 'not_found';
 
 
+export interface VotePage {
+  votes: VoteRecord[];
+  /** Pass back to read on; unchanged when there was nothing new. */
+  cursor: string | undefined;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   /** Reachability check for /readyz. */
@@ -120,6 +126,12 @@ export interface Store {
   recordVote(battle: BattleRecord, choice: VoteChoice, at: number): Promise<VoteResult>;
   /** All votes in the order they were stored. */
   listVotes(): Promise<VoteRecord[]>;
+  /**
+   * Up to `limit` votes stored after `cursor` (from the first vote when undefined), oldest first,
+   * and the cursor after the last of them: readers that keep it fold new votes in without reading
+   * the old ones again. Cursors are opaque and belong to the store that returned them.
+   */
+  votesAfter(cursor: string | undefined, limit: number): Promise<VotePage>;
   /** Full battles that have a vote, in vote order (exports). Imported votes have no battle. */
   listVotedBattles(): AsyncIterable<BattleRecord>;
   /** One crowd vote per spectator (by session hash) per battle; a second is refused. */

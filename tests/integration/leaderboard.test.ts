@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
+import { computeLeaderboard } from '../../server/rating/leaderboard.js';
 import { startSimulator } from '../../server/sim/index.js';
 import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
 
@@ -43,6 +44,33 @@ describe('live leaderboard', () => {
     expect(row.ciHigh).toBeGreaterThanOrEqual(row.rating);
     // Far fewer pushes than votes x viewers would mean: debounced.
     expect(updates.length).toBeLessThanOrEqual(3);
+  });
+
+  it('folds in only new votes yet shows the board a full recompute over every stored vote gives', async () => {
+    const viewer = await t.client();
+    const updates: Leaderboard[] = [];
+    viewer.on('leaderboard:update', (b) => updates.push(b));
+    await ok(viewer, 'leaderboard:subscribe', {});
+    // Votes another instance (or an import) stored: more than one page of the catch-up read.
+    const models = TEST_MODELS.map((m) => m.name);
+    const choices = ['left', 'right', 'tie', 'bothbad'] as const;
+    await t.arena.store.importVotes(
+      Array.from({ length: 12_345 }, (_, i) => ({
+        battleId: `imported-${i}`,
+        modelLeft: models[i % models.length],
+        modelRight: models[(i * 7 + 1) % models.length],
+        choice: choices[(i * 13) % 4],
+        excluded: i % 97 === 0,
+        judge: 'import',
+        tstamp: i,
+      })),
+    );
+    const voter = await t.client();
+    await voteOnce(voter, recordFrames(voter), 'left');
+    const stored = await t.arena.store.listVotes();
+    await waitFor(() => updates.at(-1)?.totalVotes === stored.length, 5_000, 'board with every vote');
+    const full = computeLeaderboard(stored, { excludeTies: false });
+    expect({ ...updates.at(-1)!, computedAt: 0 }).toEqual({ ...full, computedAt: 0 });
   });
 });
 

@@ -232,6 +232,24 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       expect((await collect(store.listVotedBattles())).map((battle) => battle.id)).toEqual(battles.map((b) => b.id));
     });
 
+    it('reads votes after a cursor: pages in store order, then only what was stored since, on any store instance', async () => {
+      expect(await store.votesAfter(undefined, 10)).toEqual({ votes: [], cursor: undefined });
+      const imported = Array.from({ length: 5 }, (_, i) => makeVote(`cursor-${i}`, i));
+      await store.importVotes(imported);
+
+      const first = await store.votesAfter(undefined, 3);
+      expect(first.votes).toEqual(imported.slice(0, 3));
+      const rest = await store.votesAfter(first.cursor, 3);
+      expect(rest.votes).toEqual(imported.slice(3));
+      expect(await store.votesAfter(rest.cursor, 3)).toEqual({ votes: [], cursor: rest.cursor });
+
+      const battle = makeBattle();
+      await store.putBattle(battle);
+      await store.recordVote(battle, 'right', 9);
+      // A cursor from one instance reads on at another over the same data (two Arena instances).
+      expect((await openAnother().votesAfter(rest.cursor, 10)).votes).toEqual([voteRecordFor(battle, 'right', 9)]);
+    });
+
     it('imports votes, skipping battle ids already voted or repeated in the batch', async () => {
       const battle = makeBattle();
       await store.putBattle(battle);

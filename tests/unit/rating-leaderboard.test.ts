@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeElo } from '../../server/rating/elo.js';
-import { computeLeaderboard } from '../../server/rating/leaderboard.js';
+import { computeLeaderboard, VoteTally } from '../../server/rating/leaderboard.js';
 import { vote, votes } from './rating-helpers.js';
 
 // a beats b 6–2 with 2 ties; b beats c 4–1 with 1 both-bad; a and c never met.
@@ -92,5 +92,17 @@ describe('computeLeaderboard', () => {
   it('returns an empty board for no counted votes', () => {
     const empty = computeLeaderboard([vote('a', 'b', 'left', true)]);
     expect(empty).toMatchObject({ rows: [], models: [], winRate: [], battles: [], totalVotes: 1, countedVotes: 0 });
+  });
+});
+
+describe('VoteTally', () => {
+  it('gives the same board when votes are folded in a few at a time as when computed from all of them', () => {
+    const all = [...BOARD, vote('a', 'c', 'tie'), vote('c', 'a', 'left', true), vote('c', 'c', 'left'), ...votes(3, 'c', 'a', 'right')];
+    for (const excludeTies of [false, true]) {
+      const tally = new VoteTally(excludeTies);
+      for (let at = 0; at < all.length; at += 4) tally.add(all.slice(at, at + 4));
+      const whole = computeLeaderboard(all, { excludeTies, bootstrapRounds: 50, seed: 0 });
+      expect({ ...tally.board({ bootstrapRounds: 50 }), computedAt: 0 }).toEqual({ ...whole, computedAt: 0 });
+    }
   });
 });
