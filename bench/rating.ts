@@ -10,7 +10,7 @@ import type { VoteChoice, VoteRecord } from '../server/store/types.js';
 import { bootstrapRatings, percentileIntervals } from '../server/rating/bootstrap.js';
 import { fitBradleyTerry } from '../server/rating/bradley-terry.js';
 import { computeElo } from '../server/rating/elo.js';
-import { computeLeaderboard } from '../server/rating/leaderboard.js';
+import { computeLeaderboard, VoteTally } from '../server/rating/leaderboard.js';
 import { collapseVotes } from '../server/rating/outcomes.js';
 import {
   PAIRING_STRATEGIES,
@@ -43,7 +43,11 @@ export interface SpeedFigures extends SpeedOptions {
   eloMs: number;
   /** computeLeaderboard end to end: filter, all of the above, tallies. */
   leaderboardMs: number;
+  /** What a live refresh costs: fold the last LIVE_REFRESH_VOTES votes into a tally holding the rest, then the board. */
+  liveRefreshMs: number;
 }
+
+const LIVE_REFRESH_VOTES = 100;
 
 export interface ConvergenceOptions {
   models: number;
@@ -109,8 +113,14 @@ export function measureSpeed(options: SpeedOptions): SpeedFigures {
   );
   const [, eloMs] = timed(() => computeElo(votes));
   const [, leaderboardMs] = timed(() => computeLeaderboard(votes, { bootstrapRounds: options.rounds }));
+  const tally = new VoteTally(false);
+  tally.add(votes.slice(0, -LIVE_REFRESH_VOTES));
+  const [, liveRefreshMs] = timed(() => {
+    tally.add(votes.slice(-LIVE_REFRESH_VOTES));
+    return tally.board({ bootstrapRounds: options.rounds });
+  });
   const totalMs = collapseMs + fitMs + bootstrapMs;
-  return { ...options, collapseMs, fitMs, bootstrapMs, totalMs, eloMs, leaderboardMs };
+  return { ...options, collapseMs, fitMs, bootstrapMs, totalMs, eloMs, leaderboardMs, liveRefreshMs };
 }
 
 /** Uniformly paired battles among models spread over 1000 ± 300, with some ties. */
@@ -198,13 +208,13 @@ function mean(values: readonly number[]): number {
 export function formatMarkdown(result: RatingBenchResult): string {
   const { speed, convergence } = result;
   const ms = (value: number) => value.toFixed(0);
-  const timings = [speed.collapseMs, speed.fitMs, speed.bootstrapMs, speed.totalMs, speed.eloMs, speed.leaderboardMs];
+  const timings = [speed.collapseMs, speed.fitMs, speed.bootstrapMs, speed.totalMs, speed.eloMs, speed.leaderboardMs, speed.liveRefreshMs];
   return [
     `### Bradley-Terry speed: ${speed.battles.toLocaleString('en')} battles, ${speed.models} models,` +
       ` ${speed.rounds} bootstrap rounds`,
     '',
-    '| collapse (ms) | fit (ms) | bootstrap (ms) | total (ms) | online Elo (ms) | computeLeaderboard (ms) |',
-    '|---:|---:|---:|---:|---:|---:|',
+    `| collapse (ms) | fit (ms) | bootstrap (ms) | total (ms) | online Elo (ms) | computeLeaderboard (ms) | live refresh: ${LIVE_REFRESH_VOTES} new votes + board (ms) |`,
+    '|---:|---:|---:|---:|---:|---:|---:|',
     `| ${timings.map(ms).join(' | ')} |`,
     '',
     `### Votes until the widest 95% CI < ${convergence.threshold} points` +

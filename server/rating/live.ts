@@ -5,11 +5,19 @@ import type { Leaderboard } from './types.js';
 
 /** Votes read from the store per query while catching up (a fresh instance on a large store). */
 const VOTE_PAGE = 5_000;
+/**
+ * Refreshes are spaced at least this many times their own duration apart, so a steady stream of
+ * votes costs at most ~10 % of a core however many models there are (the bootstrap grows with
+ * models², ~0.1 s per board at 50 models).
+ */
+const REFRESH_SPACING = 10;
+const RETRY_MS = 5_000;
 
 /**
  * The board as everyone sees it: computed from the stored votes (never from per-process
  * counters, so every instance reading the same store shows the same board), debounced so a burst
- * of votes costs one recompute, and pushed to subscribers after each recompute.
+ * of votes costs one recompute, and pushed to subscribers after each recompute. Readers get the
+ * board of the last refresh, so asking for it never costs a recompute.
  * Each recompute reads only the votes stored since the previous one (the store's vote order is the
  * same for every reader), so its cost does not grow with the number of votes.
  */
@@ -17,6 +25,7 @@ export class LiveLeaderboard {
   private readonly boards = new Map<boolean, Promise<Leaderboard>>();
   private latestBoard: Leaderboard | undefined;
   private timer: NodeJS.Timeout | null = null;
+  private lastRefreshMs = 0;
   private readonly tallies = new Map([false, true].map((excludeTies) => [excludeTies, new VoteTally(excludeTies)]));
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
@@ -32,12 +41,13 @@ export class LiveLeaderboard {
     },
   ) {}
 
+  /** The board as of the last refresh (computed now if there is none yet). */
   get(excludeTies: boolean): Promise<Leaderboard> {
     let board = this.boards.get(excludeTies);
     if (!board) {
       board = this.compute(excludeTies);
       this.boards.set(excludeTies, board);
-      board.catch(() => this.boards.delete(excludeTies));
+      board.catch(() => this.boards.get(excludeTies) === board && this.boards.delete(excludeTies));
     }
     return board;
   }
@@ -47,10 +57,9 @@ export class LiveLeaderboard {
     return this.latestBoard;
   }
 
-  /** A vote was stored (here or on another instance): the next reader recomputes; pushes are debounced. */
+  /** A vote was stored (here or on another instance): refresh and push, debounced. */
   invalidate(): void {
-    this.boards.clear();
-    this.timer ??= setTimeout(() => void this.refresh(), this.deps.debounceMs);
+    this.schedule(Math.max(this.deps.debounceMs, this.lastRefreshMs * REFRESH_SPACING));
   }
 
   close(): void {
@@ -58,16 +67,25 @@ export class LiveLeaderboard {
     this.timer = null;
   }
 
+  private schedule(delayMs: number): void {
+    this.timer ??= setTimeout(() => void this.refresh(), delayMs);
+  }
+
   private async refresh(): Promise<void> {
     this.timer = null;
-    this.boards.clear();
-    for (const excludeTies of [false, true]) {
-      try {
-        this.deps.publish(excludeTies, await this.get(excludeTies));
-      } catch (err) {
-        this.deps.logger.error({ err }, 'leaderboard recompute failed');
+    const started = performance.now();
+    try {
+      for (const excludeTies of [false, true]) {
+        const board = await this.compute(excludeTies);
+        this.boards.set(excludeTies, Promise.resolve(board));
+        this.deps.publish(excludeTies, board);
       }
+    } catch (err) {
+      // Readers keep the last board; votes stored meanwhile are folded in by the retry.
+      this.deps.logger.error({ err }, 'leaderboard recompute failed');
+      this.schedule(RETRY_MS);
     }
+    this.lastRefreshMs = performance.now() - started;
   }
 
   private async compute(excludeTies: boolean): Promise<Leaderboard> {

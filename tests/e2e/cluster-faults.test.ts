@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSessionToken } from '../../server/arena/ids.js';
@@ -108,6 +110,39 @@ describe('faults across instances', () => {
       await rec.settled(after.id);
       await ok(client, 'battle:vote', { battleId: after.id, choice: 'right' });
       expect((await b.arena.store.listVotes()).map((v) => v.battleId)).toContain(after.id);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a leaderboard refresh that fails in a Redis outage is retried: the vote reaches the board once Redis is back', async () => {
+    const config = { redisUrl: redis.url, redisPrefix: `board:${randomUUID()}:`, limits: { battlesPerMinute: 100 } };
+    const a: TestArena = await startTestArena({ sim, config });
+    // B refreshes 1.5 s after hearing of a vote, when Redis is down; its store commands give up
+    // after a few reconnect attempts, so that refresh fails.
+    const logged: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(String(JSON.parse(chunk.toString()).msg)), done()) });
+    const b: TestArena = await startTestArena({ sim, config, arena: { leaderboardDebounceMs: 1_500, logger: pino({ level: 'error' }, sink) } });
+    try {
+      const viewer = await b.client();
+      const pushes: number[] = [];
+      viewer.on('leaderboard:update', (board) => pushes.push(board.countedVotes));
+      expect((await ok(viewer, 'leaderboard:subscribe', {})).board.countedVotes).toBe(0);
+
+      const client = await a.client();
+      const rec = recordFrames(client);
+      const { battle } = await ok(client, 'battle:start', { prompt: 'one vote' });
+      await ok(client, 'battle:stop', { battleId: battle.id });
+      await rec.settled(battle.id);
+      await ok(client, 'battle:vote', { battleId: battle.id, choice: 'left' });
+      await redis.kill('SIGKILL');
+      await waitFor(() => logged.includes('leaderboard recompute failed'), 15_000, "B's failed refresh");
+      expect(pushes).toEqual([]);
+
+      await redis.start();
+      await waitFor(() => pushes.includes(1), 15_000, "B's board with the vote after the retry");
+      expect((await ok(viewer, 'leaderboard:subscribe', {})).board.countedVotes).toBe(1);
     } finally {
       await a.close();
       await b.close();
