@@ -25,7 +25,8 @@ export class LiveLeaderboard {
   private readonly boards = new Map<boolean, Promise<Leaderboard>>();
   private latestBoard: Leaderboard | undefined;
   private timer: NodeJS.Timeout | null = null;
-  private lastRefreshMs = 0;
+  /** How long the last board of each kind took to compute (CPU, no I/O): refreshes are spaced by it. */
+  private readonly boardMs = new Map<boolean, number>();
   private readonly tallies = new Map([false, true].map((excludeTies) => [excludeTies, new VoteTally(excludeTies)]));
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
@@ -59,7 +60,8 @@ export class LiveLeaderboard {
 
   /** A vote was stored (here or on another instance): refresh and push, debounced. */
   invalidate(): void {
-    this.schedule(Math.max(this.deps.debounceMs, this.lastRefreshMs * REFRESH_SPACING));
+    const refreshMs = [...this.boardMs.values()].reduce((total, ms) => total + ms, 0);
+    this.schedule(Math.max(this.deps.debounceMs, refreshMs * REFRESH_SPACING));
   }
 
   close(): void {
@@ -73,7 +75,6 @@ export class LiveLeaderboard {
 
   private async refresh(): Promise<void> {
     this.timer = null;
-    const started = performance.now();
     try {
       for (const excludeTies of [false, true]) {
         const board = await this.compute(excludeTies);
@@ -85,12 +86,13 @@ export class LiveLeaderboard {
       this.deps.logger.error({ err }, 'leaderboard recompute failed');
       this.schedule(RETRY_MS);
     }
-    this.lastRefreshMs = performance.now() - started;
   }
 
   private async compute(excludeTies: boolean): Promise<Leaderboard> {
     await this.catchUp();
+    const started = performance.now();
     const board = this.tallies.get(excludeTies)!.board({ bootstrapRounds: this.deps.bootstrapRounds });
+    this.boardMs.set(excludeTies, performance.now() - started);
     if (!excludeTies) this.latestBoard = board;
     return board;
   }
