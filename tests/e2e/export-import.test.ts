@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { newSessionToken } from '../../server/arena/ids.js';
-import { ok, recordFrames, type ArenaClient } from '../helpers/arena.js';
+import type { Leaderboard } from '../../src/lib/shared/protocol.js';
+import { ok, recordFrames, waitFor, type ArenaClient } from '../helpers/arena.js';
 import { runCli, startArenaProcess } from '../helpers/process.js';
 
 describe('export and import through the CLI', () => {
@@ -13,13 +14,18 @@ describe('export and import through the CLI', () => {
     const arena = await startArenaProcess({ DATA_DIR: source });
     const client: ArenaClient = connect(arena.url, { transports: ['websocket'], auth: { session: newSessionToken() }, reconnection: false });
     const rec = recordFrames(client);
+    const boards: Leaderboard[] = [];
+    client.on('leaderboard:update', (pushed) => boards.push(pushed));
+    await ok(client, 'leaderboard:subscribe', {});
     const choices = ['left', 'right', 'left', 'tie'] as const;
     for (const choice of choices) {
       const { battle } = await ok(client, 'battle:start', { prompt: `Question for ${choice}?`, route: 'arena' });
       await rec.settled(battle.id);
       await ok(client, 'battle:vote', { battleId: battle.id, choice });
     }
-    const { board } = await ok(client, 'leaderboard:subscribe', {});
+    // The board is refreshed (debounced) after the votes and pushed to subscribers.
+    await waitFor(() => boards.at(-1)?.countedVotes === choices.length, 5_000, 'the board with every vote');
+    const board = boards.at(-1)!;
     client.close();
     await arena.stop();
 
