@@ -344,7 +344,7 @@ export function formatSoak(r: SoakReport): string {
     `totals: ${r.totals.battles} battles voted (${r.totals.votes} votes), ${r.totals.spectatorJoins} spectator joins, ${r.totals.crowdVotes} crowd votes, ${r.totals.frames} events received, ${r.totals.connections} connections`,
   );
   lines.push(`errors: ${JSON.stringify(r.errors)}`);
-  const thirds = splitThirds(r.baseline ? r.samples.filter((s) => s.t >= r.baseline!.t) : []);
+  const thirds = splitThirds(r.samples.filter((s) => s.t >= r.options.warmupSeconds));
   if (thirds) {
     const change = (pick: (s: SoakSample) => number) =>
       `${medianOf(thirds.early, pick)} → ${medianOf(thirds.late, pick)} MB (${growthPct(thirds, pick)} %)`;

@@ -33,12 +33,12 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
     crowd: (battleId: string) => `${prefix}crowd:${battleId}`,
   };
 
-  /** The votes stream in order, one page at a time. */
   async function votesAfter(cursor: string | undefined, limit: number): Promise<VotePage> {
     const entries = await redis.xrange(key.votes, cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit);
     return { votes: entries.map(([, fields]) => parseVoteEntry(fields)), cursor: entries.length ? entries[entries.length - 1][0] : cursor };
   }
 
+  /** The votes stream in order, one page at a time. */
   async function* votePages(): AsyncGenerator<VoteRecord[]> {
     for (let cursor: string | undefined; ; ) {
       const page = await votesAfter(cursor, PAGE_SIZE);

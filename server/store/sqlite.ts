@@ -15,7 +15,7 @@ export interface SqliteStoreOptions {
 
 /** Rows per query when streaming voted battles, so the connection is free between pages. */
 const PAGE_SIZE = 200;
-/** SQLite's own default (2 MB): enough for the B-tree's inner pages of a large file. */
+/** SQLite's own default page cache (2 MB). */
 const PAGE_CACHE_KIB = 2_000;
 /** How long a writer waits for another handle's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -41,7 +41,7 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   db.pragma('synchronous = NORMAL');
   // better-sqlite3 builds with a 16 MB page cache; the store mostly writes (live battles are in
   // memory) and the kernel caches the file anyway, so 16 MB of process memory would only fill
-  // slowly as the file grows and look like a leak for the first hour of a busy server.
+  // slowly as the file grows and look like a leak for the first quarter hour of a busy server.
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
   logger.info({ file }, 'sqlite store opened');
