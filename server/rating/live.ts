@@ -76,8 +76,9 @@ export class LiveLeaderboard {
   private async refresh(): Promise<void> {
     this.timer = null;
     try {
+      await this.catchUp();
       for (const excludeTies of [false, true]) {
-        const board = await this.compute(excludeTies);
+        const board = this.build(excludeTies);
         this.boards.set(excludeTies, Promise.resolve(board));
         this.deps.publish(excludeTies, board);
       }
@@ -90,6 +91,11 @@ export class LiveLeaderboard {
 
   private async compute(excludeTies: boolean): Promise<Leaderboard> {
     await this.catchUp();
+    return this.build(excludeTies);
+  }
+
+  /** The board from the tallies as they stand (no I/O). */
+  private build(excludeTies: boolean): Leaderboard {
     const started = performance.now();
     const board = this.tallies.get(excludeTies)!.board({ bootstrapRounds: this.deps.bootstrapRounds });
     this.boardMs.set(excludeTies, performance.now() - started);
