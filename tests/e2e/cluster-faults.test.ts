@@ -132,10 +132,13 @@ describe('faults across instances', () => {
 
       const client = await a.client();
       const rec = recordFrames(client);
+      const heardOfVote = new Promise<void>((resolve) => b.arena.io.on('arena:votes', () => resolve()));
       const { battle } = await ok(client, 'battle:start', { prompt: 'one vote' });
       await ok(client, 'battle:stop', { battleId: battle.id });
       await rec.settled(battle.id);
       await ok(client, 'battle:vote', { battleId: battle.id, choice: 'left' });
+      // Redis goes down once B has heard of the vote (A tells it through Redis), before B refreshes.
+      await heardOfVote;
       await redis.kill('SIGKILL');
       await waitFor(() => logged.includes('leaderboard recompute failed'), 15_000, "B's failed refresh");
       expect(pushes).toEqual([]);
