@@ -28,7 +28,7 @@ describe('spectating a duel in Chromium', () => {
     const slowed = await fetch(`${demo!.url}/_sim/fault`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ fault: { kind: 'slow', factor: 3 } }),
+      body: JSON.stringify({ fault: { kind: 'slow', factor: 6 } }),
     });
     expect(slowed.status).toBe(200);
     browser = await launchBrowser();
@@ -56,7 +56,7 @@ describe('spectating a duel in Chromium', () => {
   async function waitForBothAnswersSettled(page: Page): Promise<void> {
     for (const side of SIDES) {
       await page.locator(`[data-testid="status-${side}"]:is([data-status=done], [data-status=stopped], [data-status=error])`).waitFor({
-        timeout: 20_000,
+        timeout: 40_000,
       });
     }
   }
