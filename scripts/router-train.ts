@@ -116,13 +116,20 @@ function chooseThreshold(points: Operating[]): Operating {
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function train(rows: LabelledPrompt[] = readCorpus(), log: (line: string) => void = console.log): ClassifierModel {
+export interface TrainOptions {
+  /** L2 strengths to try; the one best on validation is kept. */
+  l2Candidates?: number[];
+  log?: (line: string) => void;
+}
+
+export function train(rows: LabelledPrompt[] = readCorpus(), opts: TrainOptions = {}): ClassifierModel {
+  const log = opts.log ?? console.log;
   const trainRows = rows.filter((row) => row.split === 'train');
   const validation = rows.filter((row) => row.split === 'validation');
   const examples = trainRows.map((row) => ({ x: vectorise(row.prompt, BUCKETS), y: row.label === 'tools' ? 1 : 0 }));
   log(`train ${trainRows.length} prompts, validation ${validation.length} prompts (test split not read)`);
   let best: { model: ClassifierModel; point: Operating; l2: number } | undefined;
-  for (const l2 of L2_CANDIDATES) {
+  for (const l2 of opts.l2Candidates ?? L2_CANDIDATES) {
     const { bias, weights } = fit(examples, l2);
     const raw: ClassifierModel = {
       featureVersion: FEATURE_VERSION,
@@ -131,6 +138,7 @@ export function train(rows: LabelledPrompt[] = readCorpus(), log: (line: string)
       weights: [...weights].map((w) => round(w, 4)),
       calibration: { a: 1, b: 0 },
       thresholds: { tools: 0.5, arena: ARENA_THRESHOLD },
+      training: { l2, iterations: ITERATIONS, trainPrompts: trainRows.length, validationPrompts: validation.length },
     };
     const logits = validation.map((row) => rawLogit(row.prompt, raw));
     const calibration = plattScale(logits, validation.map((row) => (row.label === 'tools' ? 1 : 0)));

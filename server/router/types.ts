@@ -46,4 +46,6 @@ export interface ClassifierModel {
   calibration: { a: number; b: number };
   /** Calibrated p(tools) at or above `tools` routes to tools; at or below `arena` to the arena; between, the layer abstains. */
   thresholds: { tools: number; arena: number };
+  /** How it was trained, so that a rerun can be checked against it. */
+  training?: { l2: number; iterations: number; trainPrompts: number; validationPrompts: number };
 }
