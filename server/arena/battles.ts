@@ -196,7 +196,9 @@ export class BattleService {
     const route: RouteInfo = { route: decision.route, layer: decision.layer, reason: decision.reason, confidence: decision.confidence };
     if (decision.route === 'tools') {
       const status = this.deps.tools.status();
-      if (!status.enabled) route.toolsUnavailable = status.reason;
+      // A tools backend that does not answer would fail the prompt: two healthy models answer instead.
+      const down = status.enabled ? await this.deps.tools.unavailable() : status.reason;
+      if (down) route.toolsUnavailable = down;
     }
     return { prompt, route };
   }

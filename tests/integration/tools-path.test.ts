@@ -89,3 +89,39 @@ describe('a configured tools backend (OpenAI-compatible)', () => {
     }
   });
 });
+
+describe('a tools backend that is down', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => process.on('unhandledRejection', onUnhandled));
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('sends tools prompts to a duel of two healthy models, with a plain notice', async () => {
+    // A real tools server, then killed: its port refuses connections.
+    const dead = await startSimulator({ flavor: 'vllm', models: [{ name: 'tool-sim', capabilities: ['completion', 'tools'] }] });
+    await dead.close();
+    const t = await startTestArena({ extraBackends: [{ id: 'toolsrv', kind: 'vllm', url: dead.url }], config: { tools: { backend: 'toolsrv', model: 'tool-sim' } } });
+    try {
+      const client = await t.client();
+      const rec = recordFrames(client);
+      const { battle } = await ok(client, 'battle:start', { prompt: 'What is 12 * (3 + 4)?' });
+      expect(battle.mode).toBe('arena');
+      expect(battle.route).toMatchObject({ route: 'tools', layer: 'rules', toolsUnavailable: 'The tool-calling model is not answering right now, so two models answer instead.' });
+      expect(battle.toolModel).toBeUndefined();
+      await rec.until(() => rec.events(battle.id).filter((e) => e.t === 'end').length === 2);
+      const ends = rec.events(battle.id).filter((e) => e.t === 'end');
+      expect(ends.map((e) => (e as { status: string }).status)).toEqual(['done', 'done']);
+      expect(rec.text(battle.id, 'left').length).toBeGreaterThan(0);
+      expect(rec.text(battle.id, 'right').length).toBeGreaterThan(0);
+      expect(await ok(client, 'battle:vote', { battleId: battle.id, choice: 'left' })).toHaveProperty('reveal');
+      // The next one too, without waiting: the failed probe is remembered.
+      const again = await ok(client, 'battle:start', { prompt: 'convert 5 miles to km' });
+      expect(again.battle).toMatchObject({ mode: 'arena', route: { toolsUnavailable: expect.stringMatching(/not answering/) } });
+    } finally {
+      await t.close();
+    }
+  });
+});
