@@ -33,6 +33,34 @@ describe('the hybrid router and the tools path', () => {
     expect(await call(client, 'battle:vote', { battleId: battle.id, choice: 'left' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
   });
 
+  it('bounds the tool-call arguments the owner and spectators receive, while the tool gets them all', async () => {
+    const owner = await t.client();
+    const ownerRec = recordFrames(owner);
+    const note = 'x'.repeat(6_500);
+    const { battle } = await ok(owner, 'battle:start', { prompt: `/tools Add it up [[tool:calculator {"expression":"40+2","note":"${note}"}]]` });
+    const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
+    const spectator = await t.client();
+    const spectatorRec = recordFrames(spectator);
+    await ok(spectator, 'watch:join', { battleId: battleId!, token: token! });
+    await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'end'));
+    const ownerCall = ownerRec.events(battle.id).find((e) => e.t === 'tool-call');
+    expect(ownerCall).toMatchObject({ name: 'calculator', arguments: { truncated: true, totalChars: expect.any(Number), preview: expect.stringMatching(/^\{"expression":"40\+2","note":"x+…$/) } });
+    const args = (ownerCall as { arguments: { totalChars: number; preview: string } }).arguments;
+    expect(args.totalChars).toBeGreaterThan(6_500);
+    expect(args.preview.length).toBeLessThanOrEqual(2_000);
+    // The tool itself ran on the full arguments.
+    expect(ownerRec.events(battle.id).find((e) => e.t === 'tool-result')).toMatchObject({ ok: true, result: { result: 42 } });
+    // A spectator who joins later reads the same bounded call from the battle's record.
+    const watched = await ok(spectator, 'watch:join', { battleId: battleId!, token: token! });
+    const stored = watched.battle.turns[0]!.answers.left.tools![0]!;
+    expect(stored.arguments).toMatchObject({ truncated: true });
+    expect(JSON.stringify(stored.arguments).length).toBeLessThan(2_200);
+    // Every tool-call event on the wire, to the owner and to the spectator, is small.
+    const wired = [ownerRec, spectatorRec].flatMap((rec) => rec.events(battle.id).filter((e) => e.t === 'tool-call'));
+    expect(wired.length).toBeGreaterThanOrEqual(1);
+    for (const event of wired) expect(JSON.stringify(event).length).toBeLessThan(2_200);
+  });
+
   it('sends a general question to a blind duel, with the reason, and honours the override', async () => {
     const client = await t.client();
     const general = await ok(client, 'battle:start', { prompt: 'Write a short poem about autumn leaves.' });
