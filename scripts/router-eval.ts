@@ -162,8 +162,17 @@ function llmOptions(values: Record<string, string | boolean | undefined>): LlmRo
   return { provider, model, timeoutMs };
 }
 
-async function main(): Promise<void> {
+export interface EvalArgs {
+  split: string;
+  limit: number;
+  mistakes: boolean;
+  llm?: LlmRouterOptions;
+}
+
+/** The command line, checked: a wrong flag is an error that names it. */
+export function parseEvalArgs(args: string[]): EvalArgs {
   const { values } = parseArgs({
+    args,
     options: {
       split: { type: 'string', default: 'test' },
       mistakes: { type: 'boolean', default: false },
@@ -178,10 +187,17 @@ async function main(): Promise<void> {
   const split = values.split!;
   if (!['train', 'validation', 'test', 'all'].includes(split)) throw new Error(`--split must be train, validation, test or all, got "${split}"`);
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
-  const rows = rowsOf(split).slice(0, limit);
-  const reports = await evaluateRouter(rows, llmOptions(values));
-  console.log(formatReport(reports, split));
-  if (values.mistakes) console.log(`\n${formatMistakes(reports.at(-1)!)}`);
+  if (!(limit > 0)) throw new Error('--limit must be a positive number');
+  const llm = llmOptions(values);
+  return { split, limit, mistakes: values.mistakes!, ...(llm ? { llm } : {}) };
+}
+
+async function main(): Promise<void> {
+  const args = parseEvalArgs(process.argv.slice(2));
+  const rows = rowsOf(args.split).slice(0, args.limit);
+  const reports = await evaluateRouter(rows, args.llm);
+  console.log(formatReport(reports, args.split));
+  if (args.mistakes) console.log(`\n${formatMistakes(reports.at(-1)!)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
