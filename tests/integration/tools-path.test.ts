@@ -45,7 +45,7 @@ describe('the hybrid router and the tools path', () => {
     await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'end'));
     const ownerCall = ownerRec.events(battle.id).find((e) => e.t === 'tool-call');
     expect(ownerCall).toMatchObject({ name: 'calculator', arguments: { truncated: true, totalChars: expect.any(Number), preview: expect.stringMatching(/^\{"expression":"40\+2","note":"x+…$/) } });
-    const args = (ownerCall as { arguments: { totalChars: number; preview: string } }).arguments;
+    const args = (ownerCall as unknown as { arguments: { totalChars: number; preview: string } }).arguments;
     expect(args.totalChars).toBeGreaterThan(6_500);
     expect(args.preview.length).toBeLessThanOrEqual(2_000);
     // The tool itself ran on the full arguments.
