@@ -45,16 +45,16 @@ export function scorePrompt(prompt: string, model: ClassifierModel = CLASSIFIER_
 /** The three readable features (n-grams shown without their prefix) that pulled most towards `direction`. */
 function cuesOf(prompt: string, model: ClassifierModel, direction: 1 | -1): string[] {
   const byBucket = new Map<number, string>();
-  // Single characters and bigrams explain little to a reader; words and longer n-grams do.
+  // Single characters and bigrams explain little to a reader; words, longer n-grams and cue groups do.
   for (const feature of featureStrings(prompt).filter((f) => f.slice(2).trim().length >= 3)) {
     const bucket = bucketOf(feature, model.buckets);
-    if (!byBucket.has(bucket)) byBucket.set(bucket, feature.slice(2).trim());
+    if (!byBucket.has(bucket)) byBucket.set(bucket, feature.startsWith('g:') ? `[${feature.slice(2)}]` : feature.slice(2).trim());
   }
-  return [...byBucket]
+  const ranked = [...byBucket]
     .filter(([bucket]) => model.weights[bucket]! * direction > 0)
     .sort((a, b) => Math.abs(model.weights[b[0]]!) - Math.abs(model.weights[a[0]]!))
-    .slice(0, 3)
     .map(([, text]) => text);
+  return [...new Set(ranked)].slice(0, 3);
 }
 
 export function classify(prompt: string, thresholds = CLASSIFIER_MODEL.thresholds): LayerVerdict {
