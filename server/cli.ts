@@ -2,6 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { parseBattleFile, toFastChatBattle, toPreferencePair } from './arena/export.js';
 import { ConfigError, describeConfig, loadConfig } from './config/load.js';
 import { createLogger } from './log.js';
+import { routedPromptRows } from './router/routed-export.js';
 import { openStore } from './store/index.js';
 
 const USAGE = `usage: arena <command>
@@ -9,8 +10,9 @@ const USAGE = `usage: arena <command>
   sim [--flavor ollama|vllm] [--port N] [--models file.json] [--sleep-mode]
                                 run the model simulator
   config check                  validate the configuration and print it, secrets masked
-  export [battles|preferences] [--out FILE]
-                                write voted battles as FastChat JSONL (or DPO pairs)
+  export [battles|preferences|routed] [--out FILE]
+                                write voted battles as FastChat JSONL (or DPO pairs), or
+                                the router's decisions with the user's overrides (routed)
   import FILE                   load a FastChat battle file into the store (ratings rebuild)`;
 
 async function main(argv: string[]): Promise<void> {
@@ -45,11 +47,21 @@ async function main(argv: string[]): Promise<void> {
 }
 
 async function exportBattles(args: string[]): Promise<void> {
-  const kind = args[0] === 'preferences' ? 'preferences' : 'battles';
+  const kind = args[0] === 'preferences' ? 'preferences' : args[0] === 'routed' ? 'routed' : 'battles';
   const outIndex = args.indexOf('--out');
   const out = outIndex >= 0 ? createWriteStream(args[outIndex + 1]) : process.stdout;
   const store = openStore(loadConfig().config, createLogger('warn'));
   let n = 0;
+  if (kind === 'routed') {
+    for (const row of await routedPromptRows(store.listBattles())) {
+      out.write(JSON.stringify(row) + '\n');
+      n++;
+    }
+    await store.close();
+    if (out !== process.stdout) out.end();
+    console.error(`exported ${n} routed prompts`);
+    return;
+  }
   for await (const battle of store.listVotedBattles()) {
     const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
     if (!row) continue;

@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
 import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { ToolPath } from '../router/tool-path.js';
+import { boundArguments } from '../tools/event-arguments.js';
 import type { BattleRecord, SessionRecord, Store } from '../store/types.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import { ArenaFailure, fail } from './errors.js';
@@ -196,7 +197,9 @@ export class BattleService {
     const route: RouteInfo = { route: decision.route, layer: decision.layer, reason: decision.reason, confidence: decision.confidence };
     if (decision.route === 'tools') {
       const status = this.deps.tools.status();
-      if (!status.enabled) route.toolsUnavailable = status.reason;
+      // A tools backend that does not answer would fail the prompt: two healthy models answer instead.
+      const down = status.enabled ? await this.deps.tools.unavailable() : status.reason;
+      if (down) route.toolsUnavailable = down;
     }
     return { prompt, route };
   }
@@ -439,7 +442,7 @@ export class BattleService {
     try {
       const result = await this.deps.tools!.run(this.history(record, 'left', turn, false), run.controller.signal, (e) => {
         if (e.type === 'text' || e.type === 'reasoning') run.text(e.type, e.text);
-        else if (e.type === 'tool-call') run.push({ t: 'tool-call', side: 'left', turn, id: e.id, name: e.name, arguments: e.arguments });
+        else if (e.type === 'tool-call') run.push({ t: 'tool-call', side: 'left', turn, id: e.id, name: e.name, arguments: boundArguments(e.arguments) });
         else if (e.type === 'tool-result')
           run.push({ t: 'tool-result', side: 'left', turn, id: e.id, ok: e.ok, ms: Math.round(e.ms), ...(e.ok ? { result: e.result } : { error: e.error }) });
       });

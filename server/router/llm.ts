@@ -18,11 +18,15 @@ const LLM_CONFIDENCE = 0.75;
 /** Long prompts are cut: the gist is at the start, and the classifier call must stay cheap. */
 const MAX_PROMPT_CHARS = 2_000;
 
-const INSTRUCTIONS =
-  'You route chat prompts. Reply with exactly one word.\n' +
-  'TOOLS: answering needs exact arithmetic on given numbers, the current date or time, date arithmetic, ' +
-  'a unit or currency conversion, live data, or an action (timer, reminder).\n' +
-  'ARENA: anything else (explanations, writing, advice, coding, knowledge), even when it mentions numbers or time.';
+/** The routing prompt, documented in docs/router.md: same targets as the classifier, arena when unsure. */
+export const ROUTING_INSTRUCTIONS =
+  'You route chat prompts for an arena. Reply with exactly one word: TOOLS or ARENA.\n' +
+  'TOOLS: a correct answer needs exact computation on numbers the prompt gives (arithmetic, percentages, statistics), ' +
+  'the current date or time, date arithmetic (days between dates, the weekday of a date, when a holiday falls), ' +
+  'a unit or currency conversion, live data (weather, prices), or an action (timer, reminder).\n' +
+  'ARENA: everything else (writing, rewriting, translating, summarising, explaining, advice, coding, general knowledge), ' +
+  'even when the prompt contains numbers, dates or units.\n' +
+  'The prompt may be in any language. When unsure, answer ARENA.';
 
 export function createLlmLayer(opts: LlmRouterOptions): (prompt: string) => Promise<LayerVerdict> {
   return async (prompt) => {
@@ -32,7 +36,7 @@ export function createLlmLayer(opts: LlmRouterOptions): (prompt: string) => Prom
     for await (const part of opts.provider.stream({
       model: opts.model,
       messages: [
-        { role: 'system', content: INSTRUCTIONS },
+        { role: 'system', content: ROUTING_INSTRUCTIONS },
         { role: 'user', content: `Prompt:\n"""\n${prompt.slice(0, MAX_PROMPT_CHARS)}\n"""\nTOOLS or ARENA?` },
       ],
       maxTokens: 5,

@@ -53,11 +53,6 @@ const bareExpression: Rule = {
 
 const RULES: Rule[] = [
   bareExpression,
-  patternRule('arithmetic-operator', 0.95, [
-    // + * ^ × ÷ between numbers are arithmetic wherever they sit; - and / are too often ranges and dates.
-    String.raw`(?<![\w.])${AMOUNT}\s*(?:\*\*|[+*×÷^])\s*[-(]?\s*${AMOUNT}`,
-    String.raw`\b(?:calculate|compute|work\s+out|evaluate|what\s+is|what'?s|how\s+much\s+is)\s+${AMOUNT}\s+[-/]\s+${AMOUNT}`,
-  ]),
   patternRule('arithmetic-words', 0.95, [
     String.raw`${NUM}\s+(?:is\s+)?(?:plus|minus|times|multiplied\s+by|divided\s+by|mod(?:ulo)?|to\s+the\s+power\s+of|raised\s+to(?:\s+the\s+power\s+of)?)\s+-?${NUM}`,
     String.raw`${NUM}\s+(?:squared|cubed|factorial|to\s+the\s+\d+(?:st|nd|rd|th)\s+power)\b`,
@@ -78,8 +73,6 @@ const RULES: Rule[] = [
     String.raw`\b(?:increase|decrease|reduce|raise|discount|mark\s+up)\s+${AMOUNT}\s+by\s+${NUM}\s*(?:%|percent)`,
     String.raw`(?:percent(?:age)?|%).{0,60}\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}|\bfrom\s+${AMOUNT}\s+to\s+${AMOUNT}.{0,60}(?:percent(?:age)?|%)`,
     String.raw`${NUM}\s+out\s+of\s+${NUM}.{0,60}(?:percent(?:age)?|%|grade|score)|(?:percent(?:age)?|%).{0,60}${NUM}\s+out\s+of\s+${NUM}`,
-    // A sum of money and a rate together: tips, discounts, interest, loans.
-    String.raw`${MONEY}.{0,80}?${NUM}\s*(?:%|percent)|${NUM}\s*(?:%|percent).{0,80}?${MONEY}`,
   ]),
   patternRule('bill-split', 0.93, [
     String.raw`${MONEY}.{0,60}?\b(?:between|among|by|for|with)\s+${NUM}\s+(?:people|persons|friends|ways|of\s+us|guests|roommates)\b`,
@@ -87,7 +80,7 @@ const RULES: Rule[] = [
   ]),
   patternRule('current-time', 0.97, [
     String.raw`\bwhat\s+time\s+is\s+it\b|\bwhat\s+hour\s+is\s+it\b`,
-    String.raw`\b(?:what(?:'?s|\s+is)|tell\s+me|give\s+me)\s+the\s+(?:current\s+|local\s+|exact\s+)?time\b(?!\s+(?:complexity|period|zone|frame|signature|limit|of\s+(?:day|year)))`,
+    String.raw`\b(?:what(?:'?s|\s+is)|tell\s+me|give\s+me)\s+the\s+(?:current\s+|local\s+|exact\s+)?time\b(?!\s+(?:complexity|period|zone|frame|signature|limit|difference|of\s+(?:day|year)))`,
     String.raw`\b(?:current|local)\s+time\s+(?:in|at|for|now|right|please)\b|\bcurrent\s+(?:utc\s+|gmt\s+)?time\b|\btime\s+(?:right\s+)?now\s+in\b`,
     String.raw`\b(?:today'?s|todays)\s+date\b|\bwhat(?:'?s|\s+is)\s+the\s+(?:current\s+)?date\b(?=\s*(?:[?.!]|$|and\s+time|today|now|right|in\b))`,
     String.raw`\bwhat\s+(?:day|month|year|weekday)(?:\s+of\s+the\s+week)?\s+is\s+(?:it|today)\b|\b(?:which|what)\s+day\s+of\s+the\s+week\s+is\s+it\b|\bwhat\s+(?:year|month)\s+are\s+we\s+in\b`,
@@ -124,8 +117,16 @@ const RULES: Rule[] = [
   ]),
 ];
 
+/**
+ * A prompt that opens by asking for writing or an explanation is for the arena even when it holds
+ * a sum ("explain 1+1=2 to a child", "shorten this: revenue grew 14% to $2.3 billion"): the rules
+ * leave it to the classifier.
+ */
+const ARENA_REQUEST = /^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:explain|why|prove|write|rewrite|reword|shorten|summari[sz]e|translate|paraphrase|proofread|draft|describe|correct|fix|make\s+this|turn\s+this|how\s+(?:do|does|can|should|would)\b|what\s+does)\b/i;
+
 /** The first rule that matches decides `tools`; no match abstains. */
 export function applyRules(prompt: string): LayerVerdict {
+  if (ARENA_REQUEST.test(prompt)) return NO_RULE;
   for (const rule of RULES) {
     const matched = rule.match(prompt);
     if (matched !== undefined)

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ArenaInfo, RouteMode } from '../../src/lib/shared/protocol.js';
 import type { BackendConfig, Config } from '../config/schema.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { createProvider } from '../providers/index.js';
+import { probeBackend } from '../models/probe.js';
+import { backendApiKey, createProvider } from '../providers/index.js';
 import type { ChatMessage, Provider } from '../providers/types.js';
 import { BUILTIN_TOOLS, loadToolModules, runToolConversation, ToolRegistry, type ToolConversationResult, type ToolLoopEvent } from '../tools/index.js';
 import { createRouter } from './router.js';
@@ -12,6 +13,8 @@ import type { RouteDecision } from './types.js';
 export interface ToolPath {
   status(): ArenaInfo['tools'];
   decide(prompt: string, mode: RouteMode): Promise<RouteDecision & { prompt: string }>;
+  /** Why the tool-calling model cannot answer right now (its server does not answer), or undefined when it can. */
+  unavailable(): Promise<string | undefined>;
   /** Runs the tool loop on the current tool-calling model; `model` says which one answered. */
   run(messages: ChatMessage[], signal: AbortSignal, onEvent: (e: ToolLoopEvent) => void): Promise<ToolConversationResult & { model: string }>;
 }
@@ -22,7 +25,16 @@ interface Target {
   provider: Provider;
   model: string;
   label: string;
+  backend: BackendConfig;
 }
+
+/** A reachability answer is reused this long (a burst of tools prompts costs one probe); a failure for longer. */
+const REACHABLE_TTL_MS = 2_000;
+const UNREACHABLE_TTL_MS = 5_000;
+const PROBE_TIMEOUT_MS = 1_500;
+/** Errors that say the server is not there, as opposed to a bad answer from a server that is. */
+const UNREACHABLE = new Set(['connection_refused', 'connect_timeout', 'connection_reset']);
+const DOWN_NOTICE = 'The tool-calling model is not answering right now, so two models answer instead.';
 
 /**
  * The tool-calling model is chosen per request: a configured backend, else OpenAI when its key
@@ -47,14 +59,31 @@ export async function createToolPath(opts: { config: Config; registry: ModelRegi
 
   const target = (): Target | { reason: string } => {
     const configured = config.tools.backend ? backends.get(config.tools.backend) : undefined;
-    if (configured) return { provider: providerFor(configured), model: config.tools.model, label: `${configured.id}/${config.tools.model}` };
-    if (env.OPENAI_API_KEY) return { provider: providerFor(OPENAI), model: config.tools.model, label: `openai/${config.tools.model}` };
+    if (configured) return { provider: providerFor(configured), model: config.tools.model, label: `${configured.id}/${config.tools.model}`, backend: configured };
+    if (env.OPENAI_API_KEY) return { provider: providerFor(OPENAI), model: config.tools.model, label: `openai/${config.tools.model}`, backend: OPENAI };
     for (const model of registry.toolCapableModels()) {
       const deployment = model.deployments.find((d) => d.capabilities.includes('tools')) ?? model.deployments[0];
       const backend = deployment && backends.get(deployment.backendId);
-      if (backend) return { provider: providerFor(backend), model: deployment.model, label: model.label };
+      if (backend) return { provider: providerFor(backend), model: deployment.model, label: model.label, backend };
     }
     return { reason: 'No OpenAI key (OPENAI_API_KEY) and no tool-capable model: questions that need tools go to the arena.' };
+  };
+
+  // Per backend: when it was last checked and whether it answered.
+  const reachability = new Map<string, { at: number; down?: string }>();
+  const markDown = (backendId: string, why: string) => reachability.set(backendId, { at: Date.now(), down: why });
+  const unavailable = async (): Promise<string | undefined> => {
+    const t = target();
+    if ('reason' in t) return t.reason;
+    const known = reachability.get(t.backend.id);
+    if (known && Date.now() - known.at < (known.down ? UNREACHABLE_TTL_MS : REACHABLE_TTL_MS)) return known.down && DOWN_NOTICE;
+    const probe = await probeBackend(t.backend, { timeoutMs: PROBE_TIMEOUT_MS, apiKey: backendApiKey(t.backend, env) });
+    if (probe.ok) reachability.set(t.backend.id, { at: Date.now() });
+    else {
+      markDown(t.backend.id, probe.error.message);
+      opts.logger.warn({ backend: t.backend.id, err: probe.error.message }, 'tools backend not answering: tools prompts go to the arena');
+    }
+    return probe.ok ? undefined : DOWN_NOTICE;
   };
 
   opts.logger.info({ tools: tools.names() }, 'tools path ready');
@@ -64,6 +93,7 @@ export async function createToolPath(opts: { config: Config; registry: ModelRegi
       return 'reason' in t ? { enabled: false, reason: t.reason } : { enabled: true, model: t.label };
     },
     decide: (prompt, mode) => router.decide(prompt, mode),
+    unavailable,
     async run(messages, signal, onEvent) {
       const t = target();
       if ('reason' in t) throw new Error(t.reason);
@@ -76,6 +106,7 @@ export async function createToolPath(opts: { config: Config; registry: ModelRegi
         signal,
         onEvent,
       });
+      if (result.error && UNREACHABLE.has(result.error.code)) markDown(t.backend.id, result.error.message);
       return { ...result, model: t.label };
     },
   };

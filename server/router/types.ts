@@ -32,8 +32,20 @@ export function isAbstention(verdict: LayerVerdict): verdict is Abstention {
   return 'abstain' in verdict;
 }
 
-/** Logistic regression weights: p(tools) = sigmoid(bias + sum of the weights of the prompt's features). */
+/**
+ * The classifier's data file (classifier-weights.json, written by scripts/router-train.ts):
+ * logistic regression over hashed features, then Platt calibration, then the thresholds chosen
+ * on the validation split. p(tools) = sigmoid(a * (bias + w·x) + b).
+ */
 export interface ClassifierModel {
+  featureVersion: number;
+  buckets: number;
   bias: number;
-  weights: Readonly<Record<string, number>>;
+  /** One weight per bucket. */
+  weights: readonly number[];
+  calibration: { a: number; b: number };
+  /** Calibrated p(tools) at or above `tools` routes to tools; at or below `arena` to the arena; between, the layer abstains. */
+  thresholds: { tools: number; arena: number };
+  /** How it was trained, so that a rerun can be checked against it. */
+  training?: { l2: number; iterations: number; trainPrompts: number; validationPrompts: number };
 }

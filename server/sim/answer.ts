@@ -90,10 +90,25 @@ function continuation(model: SimModel, messages: SimMessage[], offeredTools: rea
   return { reasoning: [], answer: tokenize(composeProse(createRng(seedOf(model, messages, 'continue')), model.maxTokens)), toolCalls: [] };
 }
 
+/** The quoted prompt of a routing request (Arena's LLM layer wraps it in triple quotes), else the whole message. */
+const QUOTED_PROMPT = /"""\n([\s\S]*)\n"""/;
+
+/**
+ * The deterministic stand-in for a routing model ('router' capability): TOOLS when the prompt
+ * has a digit, else ARENA. A naive rule on purpose: it exercises the plumbing (one word, in
+ * time, counted right), not the judgement a real model brings.
+ */
+function routingAnswer(messages: readonly SimMessage[]): string {
+  const text = lastUserText(messages);
+  const prompt = QUOTED_PROMPT.exec(text)?.[1] ?? text;
+  return /\p{Nd}/u.test(prompt) ? 'TOOLS' : 'ARENA';
+}
+
 export function composeReply(model: SimModel, messages: SimMessage[], offeredTools?: readonly string[]): Reply {
   if (messages.at(-1)?.role === 'assistant') return continuation(model, messages, offeredTools);
   const echo = messages.at(-1)?.role === 'user' ? echoDirective(messages.at(-1)!.content) : undefined;
   if (echo !== undefined) return { reasoning: [], answer: exactTokens(echo), toolCalls: [] };
+  if (hasCapability(model, 'router') && messages.at(-1)?.role === 'user') return { reasoning: [], answer: [routingAnswer(messages)], toolCalls: [] };
   const reasoning = reasoningFor(model, messages);
   const toolResults = trailingToolResults(messages);
   if (toolResults.length > 0) return { reasoning, answer: tokenize(toolResultAnswer(model, messages, toolResults)), toolCalls: [] };

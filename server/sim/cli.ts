@@ -15,7 +15,7 @@ const ModelSpecs = z.array(
     loadMs: z.number().min(0).optional(),
     sizeMb: z.number().positive().optional(),
     contextLength: z.number().int().positive().optional(),
-    capabilities: z.array(z.enum(['completion', 'tools', 'thinking', 'vision'])).optional(),
+    capabilities: z.array(z.enum(['completion', 'tools', 'thinking', 'vision', 'router'])).optional(),
     family: z.string().optional(),
     thinkFormat: z.enum(['field', 'tags']).optional(),
     maxTokens: z.number().int().positive().optional(),

@@ -15,7 +15,7 @@ export interface SimModelSpec {
   /** vLLM max_model_len, Ollama context_length; default 8192. */
   contextLength?: number;
   /** Default ['completion']. */
-  capabilities?: Array<'completion' | 'tools' | 'thinking' | 'vision'>;
+  capabilities?: Array<'completion' | 'tools' | 'thinking' | 'vision' | 'router'>;
   /** e.g. 'llama'; also the model's self-identity in answers ("I am llama, ..."). */
   family?: string;
   /**

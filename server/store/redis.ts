@@ -131,6 +131,14 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       }
     },
 
+    async *listBattles() {
+      const stream = redis.scanStream({ match: key.battle('*'), count: PAGE_SIZE });
+      for await (const keys of stream as AsyncIterable<string[]>) {
+        if (keys.length === 0) continue;
+        for (const json of await redis.mget(keys)) if (json !== null) yield JSON.parse(json) as BattleRecord;
+      }
+    },
+
     async importVotes(votes) {
       let added = 0;
       for (let i = 0; i < votes.length; i += PAGE_SIZE) added += await importChunk(votes.slice(i, i + PAGE_SIZE));

@@ -72,6 +72,7 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     crowdTally: db.prepare<[string], { choice: VoteChoice; n: number }>(
       'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
     ),
+    battlesAfter: db.prepare<[number, number], { rowid: number; json: string }>('SELECT rowid, json FROM battles WHERE rowid > ? ORDER BY rowid LIMIT ?'),
     votedBattlesAfter: db.prepare<[number, number], { seq: number; json: string }>(
       `SELECT v.seq, b.json FROM votes v JOIN battles b ON b.id = v.battle_id
        WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
@@ -160,6 +161,15 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
         for (const row of page) yield JSON.parse(row.json) as BattleRecord;
         if (page.length < PAGE_SIZE) return;
         after = page[page.length - 1].seq;
+      }
+    },
+
+    async *listBattles() {
+      for (let after = 0; ; ) {
+        const page = sql.battlesAfter.all(after, PAGE_SIZE);
+        for (const row of page) yield JSON.parse(row.json) as BattleRecord;
+        if (page.length < PAGE_SIZE) return;
+        after = page[page.length - 1].rowid;
       }
     },
 

@@ -134,6 +134,8 @@ export interface Store {
   votesAfter(cursor: string | undefined, limit: number): Promise<VotePage>;
   /** Full battles that have a vote, in vote order (exports). Imported votes have no battle. */
   listVotedBattles(): AsyncIterable<BattleRecord>;
+  /** Every stored battle, voted or not, in no particular order (the routed-prompts export). */
+  listBattles(): AsyncIterable<BattleRecord>;
   /** One crowd vote per spectator (by session hash) per battle; a second is refused. */
   recordCrowdVote(battleId: string, voter: string, choice: VoteChoice): Promise<'ok' | 'already_voted'>;
   crowdTally(battleId: string): Promise<CrowdTally>;

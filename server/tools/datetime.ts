@@ -53,15 +53,40 @@ function wallClock(instant: Date, timeZone: string): WallClock {
   return { timeZone, date, time, weekday: String(parts.weekday), utcOffset, iso: `${date}T${time}${utcOffset}` };
 }
 
+/** Calendar dates the tool reads and writes (proleptic Gregorian, four-digit years). */
+const FIRST_DAY = utcDay(1, 1, 1);
+const LAST_DAY = utcDay(9999, 12, 31);
+const RANGE = '0001-01-01 to 9999-12-31';
+
+/** Days since the epoch, with the year taken as written: Date.UTC would turn years 0–99 into 1900–1999. */
+function utcDay(year: number, month: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getTime() / DAY_MS;
+}
+
+/** A date outside what the tool supports: a RangeError the model reads as the tool's error. */
+export class DateOutOfRangeError extends RangeError {
+  constructor(what: string) {
+    super(`${what} is outside the supported range ${RANGE}`);
+    this.name = 'DateOutOfRangeError';
+  }
+}
+
+function checkRange(day: number, what: () => string): number {
+  if (day < FIRST_DAY || day > LAST_DAY) throw new DateOutOfRangeError(what());
+  return day;
+}
+
 function parseCalendarDate(text: string): number | undefined {
   const match = CALENDAR_DATE.exec(text);
   if (!match) return undefined;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const roundTrip = new Date(ms);
-  // Date.UTC rolls 2025-02-30 over to March; a real date survives the round trip.
+  const days = utcDay(year, month, day);
+  const roundTrip = new Date(days * DAY_MS);
+  // setUTCFullYear rolls 2025-02-30 over to March; a real date survives the round trip.
   if (roundTrip.getUTCMonth() !== month - 1 || roundTrip.getUTCDate() !== day) throw new Error(`"${text}" is not a real calendar date`);
-  return ms / DAY_MS;
+  return checkRange(days, () => `"${text}"`);
 }
 
 function parsePoint(text: string | undefined, today: number, now: number): Point {
@@ -70,13 +95,22 @@ function parsePoint(text: string | undefined, today: number, now: number): Point
   if (value.toLowerCase() === 'now') return { kind: 'instant', ms: now };
   const day = parseCalendarDate(value);
   if (day !== undefined) return { kind: 'date', day };
-  if (DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return { kind: 'instant', ms: Date.parse(value) };
+  if (DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) {
+    const ms = Date.parse(value);
+    checkRange(Math.floor(ms / DAY_MS), () => `"${value}"`);
+    return { kind: 'instant', ms };
+  }
   throw new Error(`cannot read the date "${value}": use YYYY-MM-DD, an ISO 8601 date-time with offset (2025-01-31T09:30:00+01:00), "today" or "now"`);
 }
 
 /** Calendar dates mixed with instants count from 00:00 UTC of that date. */
 const toMs = (point: Point): number => (point.kind === 'date' ? point.day * DAY_MS : point.ms);
-const isoDate = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+/** YYYY-MM-DD with the full year (toISOString writes year 10000 as "+010000"). */
+function isoDate(day: number): string {
+  const date = new Date(day * DAY_MS);
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+}
 const weekdayOf = (day: number): string => new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: 'UTC' }).format(day * DAY_MS);
 const describePoint = (point: Point): string => (point.kind === 'date' ? isoDate(point.day) : new Date(point.ms).toISOString());
 const twoDecimals = (value: number): number => Math.round(value * 100) / 100;
@@ -111,7 +145,7 @@ export function createDatetimeTool(options: DatetimeToolOptions = {}) {
       if (action === 'add') {
         if (days === undefined) throw new Error('action "add" needs "days"');
         if (start.kind !== 'date') throw new Error('action "add" works on calendar dates (YYYY-MM-DD or "today")');
-        const day = start.day + days;
+        const day = checkRange(start.day + days, () => `${isoDate(start.day)} ${days < 0 ? '-' : '+'} ${Math.abs(days)} days`);
         return { from: isoDate(start.day), days, date: isoDate(day), weekday: weekdayOf(day) };
       }
       const end = parsePoint(to, today, now.getTime());

@@ -113,8 +113,9 @@ const notRun =
 
 function assistantTurn(turn: Turn): ChatMessage {
   // Servers that re-parse the history (vLLM chat templates) reject arguments that are not JSON:
-  // a malformed call goes back as `{}`, and its tool result says what was wrong.
-  const toolCalls = turn.calls.map(({ rawArguments, ...call }) => (call.argumentsError ? call : { ...call, rawArguments }));
+  // a malformed call goes back as `{}`, and its tool result says what was wrong. Empty or blank
+  // arguments ("", "  ") mean no arguments: they go back as `{}` too.
+  const toolCalls = turn.calls.map(({ rawArguments, ...call }) => (call.argumentsError || !rawArguments?.trim() ? call : { ...call, rawArguments }));
   return { role: 'assistant', content: turn.text, toolCalls };
 }
 

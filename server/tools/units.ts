@@ -132,5 +132,15 @@ export function convertUnits(value: number, fromName: string, toName: string): C
   const base = value * from.factor + (from.offset ?? 0);
   if (from.category === 'temperature' && base < 0) throw new Error(`${value} ${from.symbol} is below absolute zero`);
   const result = (base - (to.offset ?? 0)) / to.factor;
+  // 1e308 km is a finite number of kilometres but not of millimetres: say so rather than answer null.
+  if (!Number.isFinite(base) || !Number.isFinite(result)) throw new UnitOverflowError(value, from.symbol, to.symbol);
   return { value, from: from.symbol, to: to.symbol, result, category: from.category };
+}
+
+/** The converted value is beyond what a double can hold. */
+export class UnitOverflowError extends RangeError {
+  constructor(value: number, from: string, to: string) {
+    super(`${value} ${from} in ${to} is too large to represent (beyond ±${Number.MAX_VALUE.toPrecision(4)})`);
+    this.name = 'UnitOverflowError';
+  }
 }

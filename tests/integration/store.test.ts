@@ -219,6 +219,15 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       ]);
     });
 
+    it('lists every battle, voted or not, across pages', async () => {
+      const battles = Array.from({ length: 203 }, () => makeBattle());
+      for (const battle of battles) await store.putBattle(battle);
+      await store.recordVote(battles[7]!, 'left', 10);
+      const listed = await collect(store.listBattles());
+      expect(listed.map((battle) => battle.id).sort()).toEqual(battles.map((battle) => battle.id).sort());
+      expect(listed.find((battle) => battle.id === battles[7]!.id)).toMatchObject({ vote: { choice: 'left' } });
+    });
+
     it('pages through many votes and voted battles', async () => {
       const imported = Array.from({ length: 1_001 }, (_, i) => makeVote(`imported-${i}`, i));
       expect(await store.importVotes(imported)).toBe(imported.length);

@@ -33,6 +33,34 @@ describe('the hybrid router and the tools path', () => {
     expect(await call(client, 'battle:vote', { battleId: battle.id, choice: 'left' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
   });
 
+  it('bounds the tool-call arguments the owner and spectators receive, while the tool gets them all', async () => {
+    const owner = await t.client();
+    const ownerRec = recordFrames(owner);
+    const note = 'x'.repeat(6_500);
+    const { battle } = await ok(owner, 'battle:start', { prompt: `/tools Add it up [[tool:calculator {"expression":"40+2","note":"${note}"}]]` });
+    const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
+    const spectator = await t.client();
+    const spectatorRec = recordFrames(spectator);
+    await ok(spectator, 'watch:join', { battleId: battleId!, token: token! });
+    await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'end'));
+    const ownerCall = ownerRec.events(battle.id).find((e) => e.t === 'tool-call');
+    expect(ownerCall).toMatchObject({ name: 'calculator', arguments: { truncated: true, totalChars: expect.any(Number), preview: expect.stringMatching(/^\{"expression":"40\+2","note":"x+…$/) } });
+    const args = (ownerCall as unknown as { arguments: { totalChars: number; preview: string } }).arguments;
+    expect(args.totalChars).toBeGreaterThan(6_500);
+    expect(args.preview.length).toBeLessThanOrEqual(2_000);
+    // The tool itself ran on the full arguments.
+    expect(ownerRec.events(battle.id).find((e) => e.t === 'tool-result')).toMatchObject({ ok: true, result: { result: 42 } });
+    // A spectator who joins later reads the same bounded call from the battle's record.
+    const watched = await ok(spectator, 'watch:join', { battleId: battleId!, token: token! });
+    const stored = watched.battle.turns[0]!.answers.left.tools![0]!;
+    expect(stored.arguments).toMatchObject({ truncated: true });
+    expect(JSON.stringify(stored.arguments).length).toBeLessThan(2_200);
+    // Every tool-call event on the wire, to the owner and to the spectator, is small.
+    const wired = [ownerRec, spectatorRec].flatMap((rec) => rec.events(battle.id).filter((e) => e.t === 'tool-call'));
+    expect(wired.length).toBeGreaterThanOrEqual(1);
+    for (const event of wired) expect(JSON.stringify(event).length).toBeLessThan(2_200);
+  });
+
   it('sends a general question to a blind duel, with the reason, and honours the override', async () => {
     const client = await t.client();
     const general = await ok(client, 'battle:start', { prompt: 'Write a short poem about autumn leaves.' });
@@ -84,6 +112,42 @@ describe('a configured tools backend (OpenAI-compatible)', () => {
       expect(battle.toolModel).toBe('toolsrv/tool-sim');
       await rec.until(() => rec.events(battle.id).some((e) => e.t === 'end'));
       expect(rec.text(battle.id, 'left')).toContain('1025');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a tools backend that is down', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => process.on('unhandledRejection', onUnhandled));
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('sends tools prompts to a duel of two healthy models, with a plain notice', async () => {
+    // A real tools server, then killed: its port refuses connections.
+    const dead = await startSimulator({ flavor: 'vllm', models: [{ name: 'tool-sim', capabilities: ['completion', 'tools'] }] });
+    await dead.close();
+    const t = await startTestArena({ extraBackends: [{ id: 'toolsrv', kind: 'vllm', url: dead.url }], config: { tools: { backend: 'toolsrv', model: 'tool-sim' } } });
+    try {
+      const client = await t.client();
+      const rec = recordFrames(client);
+      const { battle } = await ok(client, 'battle:start', { prompt: 'What is 12 * (3 + 4)?' });
+      expect(battle.mode).toBe('arena');
+      expect(battle.route).toMatchObject({ route: 'tools', layer: 'rules', toolsUnavailable: 'The tool-calling model is not answering right now, so two models answer instead.' });
+      expect(battle.toolModel).toBeUndefined();
+      await rec.until(() => rec.events(battle.id).filter((e) => e.t === 'end').length === 2);
+      const ends = rec.events(battle.id).filter((e) => e.t === 'end');
+      expect(ends.map((e) => (e as { status: string }).status)).toEqual(['done', 'done']);
+      expect(rec.text(battle.id, 'left').length).toBeGreaterThan(0);
+      expect(rec.text(battle.id, 'right').length).toBeGreaterThan(0);
+      expect(await ok(client, 'battle:vote', { battleId: battle.id, choice: 'left' })).toHaveProperty('reveal');
+      // The next one too, without waiting: the failed probe is remembered.
+      const again = await ok(client, 'battle:start', { prompt: 'convert 5 miles to km' });
+      expect(again.battle).toMatchObject({ mode: 'arena', route: { toolsUnavailable: expect.stringMatching(/not answering/) } });
     } finally {
       await t.close();
     }

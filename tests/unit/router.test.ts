@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../server/providers/errors.js';
 import { createStaticProvider } from '../../server/providers/static.js';
 import type { ChatRequest, StreamPart } from '../../server/providers/types.js';
-import { classify, scorePrompt } from '../../server/router/classifier.js';
+import { CLASSIFIER_MODEL, classify, scorePrompt } from '../../server/router/classifier.js';
 import { explicitRoute } from '../../server/router/explicit.js';
 import { createRouter } from '../../server/router/index.js';
 import { applyRules } from '../../server/router/rules.js';
@@ -35,7 +35,6 @@ describe('explicit layer', () => {
 describe('rules layer', () => {
   it.each([
     ['What is 347 * 29?', 'bare-expression'],
-    ['the bill is 12.5 * 4, right?', 'arithmetic-operator'],
     ["what's 17 x 23", 'bare-expression'],
     ['sqrt(2) * sqrt(8)', 'bare-expression'],
     ['what is 100 minus 37', 'arithmetic-words'],
@@ -73,6 +72,11 @@ describe('rules layer', () => {
     'how do I set a timer on my phone',
     'remind me what a closure is',
     'What happened on 9/11?',
+    // Asking for an explanation or a rewrite keeps a prompt out of the rules, sums or not.
+    'explain 1+1=2 to a six-year-old',
+    'why does 0.1 + 0.2 == 0.30000000000000004 in js',
+    'shorten this: revenue grew by 14% to $2.3 billion and costs rose 6%',
+    "what's the time difference between london and new york usually",
   ])('abstains on %s', (prompt) => {
     expect(applyRules(prompt)).toEqual({ abstain: true, layer: 'rules', reason: 'no rule matched' });
   });
@@ -87,12 +91,22 @@ describe('classifier layer', () => {
     expect(tools.cues.length).toBeGreaterThan(0);
   });
 
-  it('decides with a readable reason when sure, and abstains below the threshold', () => {
+  it('decides with a readable reason when sure, and abstains between the thresholds', () => {
     const sure = classify('write a short poem about my grandmother');
     expect(sure).toMatchObject({ route: 'arena', layer: 'classifier', reason: expect.stringMatching(/^classifier p\(tools\)=0\.\d\d/) });
     const { pTools } = scorePrompt('write a short poem about my grandmother');
     expect('confidence' in sure && sure.confidence).toBeCloseTo(1 - pTools, 10);
-    expect(classify('write a short poem about my grandmother', 0.999)).toMatchObject({ abstain: true, layer: 'classifier', arenaConfidence: 1 - pTools });
+    expect(classify('write a short poem about my grandmother', { tools: 0.999, arena: 0 })).toMatchObject({ abstain: true, layer: 'classifier', arenaConfidence: 1 - pTools });
+    const tools = classify('how much would I pay each month on a loan of 8000 over 3 years');
+    expect(tools).toMatchObject({ route: 'tools', layer: 'classifier' });
+    expect('confidence' in tools && tools.confidence).toBeGreaterThanOrEqual(CLASSIFIER_MODEL.thresholds.tools);
+  });
+
+  it('reads the same request in other languages and scripts, and keeps number-laden writing in the arena', () => {
+    for (const prompt of ['¿cuántos días faltan para navidad?', 'combien font 37 fois 28', 'wie spät ist es gerade in tokio', '100美元换多少人民币', 'сколько будет 72 умножить на 19'])
+      expect(classify(prompt), prompt).toMatchObject({ route: 'tools' });
+    for (const prompt of ['traduce al inglés: "la reunión es el 3 de marzo a las 10"', 'explique a un enfant de 6 ans pourquoi 1+1=2', 'fasse diese Tabelle zusammen: Nord 1.200, Süd 980, West 2.100'])
+      expect(classify(prompt), prompt).toMatchObject({ route: 'arena' });
   });
 });
 

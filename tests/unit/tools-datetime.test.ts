@@ -73,3 +73,31 @@ describe('datetime tool: add', () => {
     await expect(run({ action: 'add', from: 'now', days: 2 })).rejects.toThrow(/works on calendar dates/);
   });
 });
+
+describe('datetime tool: full years and the supported range', () => {
+  it('reads years 0001–0099 as written, not as 1901–1999', async () => {
+    expect(await run({ action: 'add', from: '0050-03-01', days: 1 })).toEqual({ from: '0050-03-01', days: 1, date: '0050-03-02', weekday: 'Wednesday' });
+    expect(await run({ action: 'difference', from: '0001-01-01', to: '0002-01-01' })).toMatchObject({ from: '0001-01-01', to: '0002-01-01', days: 365 });
+    // 1 January 1 was a Monday in the proleptic Gregorian calendar.
+    expect(await run({ action: 'add', from: '0001-01-01', days: 0 })).toMatchObject({ date: '0001-01-01', weekday: 'Monday' });
+    expect(await run({ action: 'difference', from: '0099-12-31', to: '0100-01-01' })).toMatchObject({ days: 1 });
+  });
+
+  it('writes four-digit years with their day, up to 9999-12-31', async () => {
+    expect(await run({ action: 'add', from: '9999-12-30', days: 1 })).toEqual({ from: '9999-12-30', days: 1, date: '9999-12-31', weekday: 'Friday' });
+    expect(await run({ action: 'add', from: '2025-07-14', days: -700_000 })).toMatchObject({ date: '0108-12-31', weekday: 'Monday' });
+  });
+
+  it.each([
+    [{ action: 'add', from: '9999-12-31', days: 1 }, '9999-12-31 + 1 days is outside the supported range 0001-01-01 to 9999-12-31'],
+    [{ action: 'add', from: '9000-01-01', days: 1_000_000 }, '9000-01-01 + 1000000 days is outside the supported range 0001-01-01 to 9999-12-31'],
+    [{ action: 'add', from: '0001-01-01', days: -1 }, '0001-01-01 - 1 days is outside the supported range'],
+    [{ action: 'difference', from: '0000-06-15', to: 'today' }, '"0000-06-15" is outside the supported range'],
+    [{ action: 'difference', from: '0001-01-01T00:30:00+01:00' }, 'is outside the supported range'],
+  ])('gives a typed error outside the range: %o', async (args, message) => {
+    const failure = run(args);
+    await expect(failure).rejects.toThrow(message);
+    await expect(failure).rejects.toBeInstanceOf(RangeError);
+    await expect(failure).rejects.toMatchObject({ name: 'DateOutOfRangeError' });
+  });
+});

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { convertUnitsTool } from '../../server/tools/convert-units.js';
-import { convertUnits } from '../../server/tools/units.js';
+import { BUILTIN_TOOLS, ToolRegistry } from '../../server/tools/index.js';
+import { runToolCall } from '../../server/tools/run-tool.js';
+import { convertUnits, UnitOverflowError } from '../../server/tools/units.js';
 
 const run = (value: number, from: string, to: string) =>
   convertUnitsTool.handler(convertUnitsTool.schema.parse({ value, from, to }), { signal: new AbortController().signal });
@@ -54,5 +56,17 @@ describe('convert_units tool', () => {
 
   it('rejects a non-finite value at the schema', () => {
     expect(convertUnitsTool.schema.safeParse({ value: Infinity, from: 'm', to: 'km' }).success).toBe(false);
+  });
+});
+
+describe('convert_units overflow', () => {
+  it('gives a typed error, not ok with a null result, when the result is beyond a double', async () => {
+    expect(() => convertUnits(1e308, 'km', 'mm')).toThrow(UnitOverflowError);
+    expect(() => convertUnits(-1e308, 'mi', 'in')).toThrow(RangeError);
+    expect(() => convertUnits(1e308, 'TiB', 'bit')).toThrow('1e+308 TiB in bit is too large to represent');
+    const outcome = await runToolCall(new ToolRegistry(BUILTIN_TOOLS), { id: 'c1', name: 'convert_units', arguments: { value: 1e308, from: 'km', to: 'mm' } });
+    expect(outcome).toMatchObject({ ok: false, error: '1e+308 km in mm is too large to represent (beyond ±1.798e+308)' });
+    // Just inside the range still converts.
+    expect(await run(1e302, 'km', 'mm')).toMatchObject({ result: 1e308 });
   });
 });
