@@ -93,6 +93,8 @@ interface LiveBattle {
  * it comes back from the store and its log on the next action. Short, so memory and lease renewals
  * follow the battles actually streaming, not every battle of the last minutes.
  */
+/** The one answer for an unknown id and for another session's battle. */
+const NO_SUCH_BATTLE = 'No such battle.';
 const IDLE_EVICT_MS = 2 * 60_000;
 const ORPHAN_SCAN_MS = 1_000;
 
@@ -140,7 +142,7 @@ export class BattleService {
 
   async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>): Promise<AckResults['battle:resume']> {
     const current = await this.currentRecord(battleId);
-    if (!current) fail('not_found', 'No such battle.');
+    if (!current) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, current!.record);
     caller.join(battleId);
     const events = await this.eventsAfter(battleId, afterSeq);
@@ -162,6 +164,8 @@ export class BattleService {
     const record = current!.record;
     if (record.sessionHash === caller.sessionHash) fail('forbidden', 'You own this battle: cast your vote in the arena.');
     if (!isSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
+    // After the owner's vote the names are public: a crowd vote then would not be blind.
+    if (record.vote) fail('conflict', 'Crowd voting closed when the names were revealed.');
     if ((await this.deps.store.recordCrowdVote(battleId, caller.sessionHash, choice)) === 'already_voted')
       fail('conflict', 'You already cast a crowd vote on this battle.');
     return { crowd: await this.deps.store.crowdTally(battleId) };
@@ -203,7 +207,7 @@ export class BattleService {
 
   async next(caller: Caller, { battleId }: ParsedPayload<'battle:next'>): Promise<AckResults['battle:next']> {
     const current = await this.currentRecord(battleId);
-    if (!current) fail('not_found', 'No such battle.');
+    if (!current) fail('not_found', NO_SUCH_BATTLE);
     const previous = current!.record;
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
@@ -268,7 +272,7 @@ export class BattleService {
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
-      if (result === 'not_found') fail('not_found', 'No such battle.');
+      if (result === 'not_found') fail('not_found', NO_SUCH_BATTLE);
       record.vote = { choice: p.choice, at };
       const excluded = record.leak.left || record.leak.right;
       this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(excluded) });
@@ -525,7 +529,7 @@ export class BattleService {
       const { ok: _ok, ...result } = ack as { ok: true } & T;
       return result as unknown as T;
     }
-    if (!live) fail('not_found', 'No such battle.');
+    if (!live) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, live!.record);
     caller.join(live!.record.id);
     return run(live!);
@@ -684,10 +688,9 @@ export class BattleService {
     return models;
   }
 
-  /** Ids are unguessable, so saying "not yours" leaks nothing and tells a spectator what happened. */
+  /** Another session's battle answers exactly like an unknown id, so ids cannot be probed. */
   private checkOwner(caller: Caller, record: BattleRecord): void {
-    if (record.sessionHash !== caller.sessionHash)
-      fail('forbidden', 'This battle belongs to another session: you can watch it and cast a crowd vote, nothing more.');
+    if (record.sessionHash !== caller.sessionHash) fail('not_found', NO_SUCH_BATTLE);
   }
 
   private checkOpen(record: BattleRecord): void {
