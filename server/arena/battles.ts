@@ -12,6 +12,7 @@ import type {
   TournamentView,
 } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
+import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/shared/vote-rules.js';
 import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
@@ -23,7 +24,7 @@ import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
-import { SideRun } from './side-run.js';
+import { SideRun, USER_STOP } from './side-run.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
@@ -247,7 +248,7 @@ export class BattleService {
 
   stop(caller: Caller, p: ParsedPayload<'battle:stop'>): Promise<object> {
     return this.asOwner(caller, 'stop', p, async (live) => {
-      for (const s of p.side ? [p.side] : SIDES) live.controllers[s]?.abort();
+      for (const s of p.side ? [p.side] : SIDES) live.controllers[s]?.abort(USER_STOP);
       return {};
     });
   }
@@ -269,14 +270,16 @@ export class BattleService {
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
+      if (!choiceAllowed(p.choice, failedSides(record.turns)))
+        fail('answer_failed', 'An answer failed or was cut off, so it cannot win or tie. Regenerate for a fair comparison, or vote "Both are bad" (stored, not counted in the ratings).');
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
       if (result === 'not_found') fail('not_found', NO_SUCH_BATTLE);
       record.vote = { choice: p.choice, at };
-      const excluded = record.leak.left || record.leak.right;
-      this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(excluded) });
-      this.deps.logger.info({ battleId: record.id, choice: p.choice, excluded }, 'vote stored');
+      const reason = uncountedReason(record);
+      this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(Boolean(reason)) });
+      this.deps.logger.info({ battleId: record.id, choice: p.choice, excluded: reason ?? false }, 'vote stored');
 
       const tournament = await this.advanceTournament(record, p.choice);
       const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
@@ -284,7 +287,7 @@ export class BattleService {
       live.log.forget();
       void this.persist(live);
       this.deps.onVote?.(record);
-      return { reveal, ...(tournament ? { tournament } : {}) };
+      return { reveal, ...(tournament ? { tournament } : {}), counted: !reason, ...(reason ? { reason } : {}) };
     });
   }
 
@@ -453,14 +456,15 @@ export class BattleService {
       else run.end('done');
     } catch (err) {
       this.deps.logger.error({ battleId: record.id, err }, 'tools path failed');
-      run.end(run.controller.signal.aborted ? 'stopped' : 'error', (err as Error).message);
+      if (run.controller.signal.aborted) run.end(run.abortStatus);
+      else run.end('error', (err as Error).message);
     } finally {
       await this.settleRun(live, run);
     }
   }
 
   private endWithError(run: SideRun, record: BattleRecord, code: string, message: string): void {
-    if (code === 'aborted') return run.end('stopped');
+    if (code === 'aborted') return run.end(run.abortStatus);
     this.deps.metrics.errors.inc({ type: code });
     this.deps.logger.warn({ battleId: record.id, side: run.side, code, err: message }, 'stream failed');
     run.end('error', neutralError(code));
@@ -470,8 +474,9 @@ export class BattleService {
   private async settleRun(live: LiveBattle, run: SideRun): Promise<void> {
     this.deps.metrics.activeStreams.dec();
     if (run.stale) return;
-    const aborted = run.controller.signal.aborted;
-    run.end(aborted ? 'stopped' : 'error', aborted ? undefined : 'The answer ended unexpectedly.');
+    // A run that ends without a finish or an error part was cut: by the user's Stop, or by anything else.
+    if (run.controller.signal.aborted && run.abortStatus === 'stopped') run.end('stopped');
+    else run.end('interrupted', 'The answer was cut off before it finished.');
     live.controllers[run.side] = undefined;
     live.log.flush();
     live.lastActive = Date.now();
@@ -498,7 +503,7 @@ export class BattleService {
     const answer = live.record.turns[turn]?.answers[side];
     if (answer && !isEnded(answer)) {
       live.runs[side]++;
-      live.log.push({ t: 'end', side, turn, status: 'stopped' });
+      live.log.push({ t: 'end', side, turn, status: 'interrupted', error: 'The server restarted while this answer was streaming.' });
     }
   }
 

@@ -31,7 +31,7 @@ function follow(client: ArenaClient, battleId: string, initial: BattleView) {
     },
     settled: () => {
       const last = view.turns.at(-1);
-      return Boolean(last && ['done', 'stopped', 'error'].includes(last.answers.left.status) && ['done', 'stopped', 'error'].includes(last.answers.right.status));
+      return Boolean(last && ['done', 'stopped', 'interrupted', 'error'].includes(last.answers.left.status) && ['done', 'stopped', 'interrupted', 'error'].includes(last.answers.right.status));
     },
   };
 }
