@@ -23,7 +23,7 @@ import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
-import { LeakDetector } from './leak.js';
+import { claimsIdentity } from './leak.js';
 import { SideRun, USER_STOP } from './side-run.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
@@ -388,7 +388,6 @@ export class BattleService {
     const { metrics } = this.deps;
     const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
     const answer = () => record.turns[turn].answers[side];
-    const leak = new LeakDetector(this.deps.models.leakWords(record.models[side]));
     metrics.activeStreams.inc();
     try {
       const stream = this.deps.models.stream(record.models[side], {
@@ -409,7 +408,6 @@ export class BattleService {
           case 'text':
           case 'reasoning':
             run.text(part.type, part.text);
-            if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
             break;
           case 'finish': {
             const a = answer();
@@ -474,6 +472,8 @@ export class BattleService {
   private async settleRun(live: LiveBattle, run: SideRun): Promise<void> {
     this.deps.metrics.activeStreams.dec();
     if (run.stale) return;
+    live.log.flush(); // the record now holds the whole answer
+    this.checkIdentityLeak(live, run);
     // A run that ends without a finish or an error part was cut: by the user's Stop, or by anything else.
     if (run.controller.signal.aborted && run.abortStatus === 'stopped') run.end('stopped');
     else run.end('interrupted', 'The answer was cut off before it finished.');
@@ -482,6 +482,19 @@ export class BattleService {
     live.lastActive = Date.now();
     if (!isStreaming(live)) live.log.forget();
     await this.persist(live);
+  }
+
+  /**
+   * Once per answer, on its whole text and reasoning (never per token, never at a chunk edge):
+   * did the model say who it is? Then the battle is no longer blind and its vote will not count.
+   */
+  private checkIdentityLeak(live: LiveBattle, run: SideRun): void {
+    const { record } = live;
+    if (record.mode === 'tools' || record.leak[run.side]) return;
+    const answer = record.turns[run.turn]?.answers[run.side];
+    if (!answer) return;
+    const words = this.deps.models.leakWords(record.models[run.side]);
+    if (claimsIdentity(words, answer.reasoning ? `${answer.text}\n${answer.reasoning}` : answer.text)) run.push({ t: 'leak', side: run.side });
   }
 
   /** Each side sees only its own past answers; a resumed side also gets its partial answer as prefill. */

@@ -1,51 +1,135 @@
 /**
- * Identity-leak detection: an answer that names its own model or vendor makes the vote
- * unusable for ratings (the judge was no longer blind).
+ * Identity-leak detection: an answer in which the model says who it is or who made it unblinds the
+ * battle, so its vote is stored but not rated.
+ *
+ * Only self-identification counts: a first-person claim ("I am Qwen", "我是通义千问", "私はGeminiです",
+ * "Меня зовут Claude", "fui entrenado por Google") naming one of the model's own words. Mentions
+ * ("Google's search", "the Greek letter phi", "a mistral wind", "llamas") and claims to be another
+ * model (FastChat's cleaning drops those as noise, not leaks) are not. The verdict is taken once on
+ * the whole answer (text and reasoning), never on stream chunks, so chunk edges cannot make or
+ * break a word.
  */
+export { leakWords } from './leak-words.js';
 
-/** Vendor/family words by family prefix of a model id; config `leakWords` overrides. */
-const FAMILY_WORDS: [RegExp, string[]][] = [
-  [/llama|meta/i, ['llama', 'meta ai', 'meta']],
-  [/qwen/i, ['qwen', 'alibaba', 'tongyi']],
-  [/mistral|mixtral|ministral/i, ['mistral', 'mixtral']],
-  [/gemma|gemini/i, ['gemma', 'gemini', 'google', 'deepmind']],
-  [/gpt|^o\d|openai/i, ['openai', 'chatgpt', 'gpt']],
-  [/claude/i, ['claude', 'anthropic']],
-  [/phi/i, ['phi', 'microsoft']],
-  [/deepseek/i, ['deepseek']],
-  [/command|cohere/i, ['cohere', 'command r']],
-  [/granite/i, ['granite', 'ibm']],
-];
+/** Letters that make a word go on (CJK scripts have no spaces: a CJK neighbour is no boundary). */
+const WORD_CHAR = String.raw`[[\p{L}\p{N}_]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]]`;
+/** Start of a word in any script (\b is ASCII-only in JavaScript). */
+const START = String.raw`(?<![\p{L}\p{N}_])`;
 
-/** Name parts that say nothing about who made a model. */
-const GENERIC = new Set(['instruct', 'chat', 'base', 'model', 'preview', 'latest', 'turbo', 'mini', 'small', 'medium', 'large', 'awq', 'gguf', 'gptq']);
+/** Words a self-description may put between "I am" and the name: "I'm a large language model trained by the team at …". */
+const FILLERS = {
+  en: `a an the just actually really simply basically indeed proudly officially originally called named known as version variant
+    iteration edition instance of based built on part one member model models language large small open open-source open-weight
+    ai artificial intelligence assistant chatbot bot system family series line from by at trained created developed made
+    designed engineered released published produced programmed fine-tuned finetuned tuned powered team researchers engineers
+    folks people company lab labs research group developers helpful friendly multilingual conversational generative llm latest
+    newest virtual digital text-based instruction-tuned chat proud product`,
+  es: `un una el la los las modelo modelos de del lenguaje grande gran asistente ia inteligencia artificial desarrollado
+    desarrollada creado creada entrenado entrenada diseñado diseñada construido construida lanzado lanzada por equipo empresa
+    laboratorio llamado llamada basado basada en versión variante familia parte chatbot sistema conversacional abierto virtual`,
+  fr: `un une le la les de des du modèle modèles langage grand assistant assistante ia intelligence artificielle développé
+    développée créé créée entraîné entraînée conçu conçue construit construite publié publiée par équipe entreprise société
+    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez`,
+  de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell sprachmodells ki
+    ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt trainiert erstellt gebaut entworfen
+    veröffentlicht team unternehmen firma labor basierend auf version variante familie chatbot system teil offenes künstliche
+    künstlichen intelligenz virtueller`,
+  pt: `um uma o a os as modelo modelos de do da dos das linguagem grande assistente ia inteligência artificial desenvolvido
+    desenvolvida criado criada treinado treinada projetado projetada construído construída lançado lançada por pela pelo
+    equipe equipa empresa laboratório chamado chamada baseado baseada em no na versão variante família parte chatbot sistema
+    conversacional aberto virtual`,
+  ru: `— – - большая большой языковая языковой модель модели ии ai ассистент помощник чат-бот бот искусственный интеллект
+    созданная созданный создан создана разработанная разработанный разработан разработана обученная обученный обучен обучена
+    компанией командой компании команды от в во на основе основанная основанный версия вариант семейства частью часть под
+    названием называемый по имени исследователями инженерами лаборатории лабораторией был была являюсь являюсь называюсь
+    виртуальный`,
+};
 
-export function defaultLeakWords(modelId: string): string[] {
-  const words = new Set<string>();
-  for (const [pattern, list] of FAMILY_WORDS) if (pattern.test(modelId)) list.forEach((w) => words.add(w));
-  // The model's own name stems always count: "llama" from "llama3.1:8b", "qwen" from "Qwen/Qwen2.5-7B".
-  const name = modelId.split('/').at(-1)!.split(':')[0];
-  for (const stem of name.toLowerCase().match(/\p{L}{3,}/gu) ?? []) if (!GENERIC.has(stem)) words.add(stem);
-  return [...words];
+/** Up to `n` filler words (separated by spaces or commas; French elisions "d'", "l'" need no space). */
+function fill(lang: keyof typeof FILLERS, n: number): string {
+  const words = FILLERS[lang].split(/\s+/).filter(Boolean).map(escape);
+  const elision = lang === 'fr' ? String.raw`|[dl]['’]` : '';
+  return String.raw`(?:(?:${words.join('|')})(?![\p{L}\p{N}])[\s,]*${elision}){0,${n}}`;
 }
 
-/** Incremental matcher: feed deltas, learn once whether a leak word appeared on a word boundary. */
-export class LeakDetector {
-  private readonly pattern: RegExp | null;
-  private readonly window: number;
-  private tail = '';
+/** The self-identification patterns of each language; `@NAME@` stands for the model's own words. */
+function templates(): string[] {
+  const en = fill('en', 10);
+  const es = fill('es', 10);
+  const fr = fill('fr', 10);
+  const de = fill('de', 10);
+  const pt = fill('pt', 10);
+  const ru = fill('ru', 10);
+  const tail = String.raw`[\w.:\-]*`; // "Qwen2.5-7B", "Llama 3" stays the same claim
+  const jaModelWords = String.raw`(?:AI|ＡＩ|人工知能|モデル|大規模言語モデル|言語モデル|アシスタント|チャットボット)`;
+  const zhModelWords = String.raw`(?:的)?(?:AI|人工智能)?(?:助手|模型|大模型|语言模型|大语言模型)?`;
+  return [
+    // English
+    String.raw`${START}(?:i|we)\s*(?:am|'m|’m|was|were|have\s+been|'ve\s+been|’ve\s+been|belong\s+to|come\s+from|originate\s+from|run\s+on)\s+${en}@NAME@`,
+    String.raw`${START}my\s+(?:name|creators?|makers?|developers?|team|company|parent\s+company|origins?|trainers?|authors?|builders?|designers?)(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+at|\s+from|\s+is\s+called|,)?\s+${en}@NAME@`,
+    String.raw`${START}(?:call\s+me|i\s+go\s+by)\s+@NAME@`,
+    String.raw`${START}you(?:'re|’re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+${en}@NAME@`,
+    String.raw`(?:^|[.!?\n]|${START}(?:hi|hello|hey|greetings)[,!.]?)\s*(?:this\s+is\s+)?@NAME@${tail}\s*(?:here|speaking|at\s+your\s+service)(?![\p{L}])`,
+    String.raw`${START}as\s+${en}@NAME@${tail}(?:\s+(?:model|assistant|ai|llm))?\s*,\s*(?:i|i'm|i’m|my)(?![\p{L}])`,
+    // Spanish and Portuguese (the subject pronoun is usually dropped; "no soy" / "não sou" deny)
+    String.raw`${START}(?:yo\s+)?(?<!(?:no|nunca)\s+)(?:soy|fui|me\s+llamo|me\s+llaman|estoy\s+basad[oa]\s+en|pertenezco\s+a|provengo\s+de|vengo\s+de)\s+${es}@NAME@`,
+    String.raw`${START}mis?\s+(?:nombre|creador|creadora|creadores|desarrollador|desarrolladores|equipo|empresa)\s+(?:es|son|fue|fueron|en|de)?\s*${es}@NAME@`,
+    String.raw`${START}(?:eu\s+)?(?<!(?:não|nunca)\s+)(?:sou|fui|me\s+chamo|chamo-me|pertenço\s+[àa]|venho\s+d[aoe]|sou\s+baseado\s+em)\s+${pt}@NAME@`,
+    String.raw`${START}(?:meu|meus)\s+(?:nome|criador|criadores|desenvolvedor|desenvolvedores)\s+(?:é|era|são|na|no|da|do)?\s*${pt}@NAME@`,
+    String.raw`${START}como\s+${es}@NAME@${tail}\s*,\s*(?:yo|no\s+puedo|no\s+tengo|puedo|debo|mi|me|eu|não\s+posso|posso|devo|meu)(?![\p{L}])`,
+    // French
+    String.raw`${START}(?:je\s+suis|j['’]ai\s+été|j['’]étais|je\s+m['’]appelle|on\s+m['’]appelle|je\s+me\s+nomme|je\s+viens\s+de|je\s+fais\s+partie\s+de|je\s+suis\s+issue?\s+de)\s*${fr}@NAME@`,
+    String.raw`${START}(?:mon|mes)\s+(?:nom|créateur|créateurs|développeur|développeurs|équipe)\s+(?:est|était|sont|chez|de)?\s*${fr}@NAME@`,
+    String.raw`${START}en\s+tant\s+que\s+${fr}@NAME@${tail}\s*,\s*(?:je|j['’])`,
+    // German
+    String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}@NAME@`,
+    String.raw`${START}(?:mein|meine)\s+(?:name|entwickler|hersteller|schöpfer|team)\s+(?:ist|lautet|war|sind|bei|von)?\s*${de}@NAME@`,
+    String.raw`${START}als\s+${de}@NAME@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
+    // Russian
+    String.raw`${START}я\s*(?:[—–\-]\s*)?${ru}@NAME@`,
+    String.raw`${START}меня\s+(?:зовут|называют|создала?|создали|разработала?|разработали|обучила?|обучили)\s+${ru}@NAME@`,
+    String.raw`${START}(?:мо[её]|мои)\s+(?:имя|название|создатели|разработчики|создатель|разработчик)\s*(?:[—–\-]|это|из|в)?\s*${ru}@NAME@`,
+    String.raw`${START}как\s+${ru}@NAME@${tail}\s*,\s*я(?![\p{L}])`,
+    // Chinese: 我是/我叫/我的名字是 … within the clause, not negated
+    String.raw`(?:我|本人|本模型)(?:是|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
+    String.raw`我(?:是|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
+    String.raw`作为[^。！？\n，,]{0,10}?@NAME@${tail}${zhModelWords}\s*[，,]\s*我`,
+    // Japanese: 私は … @NAME@ です / によって開発 …; a sentence that opens with "@NAME@ です"; "@NAME@ として、私は"
+    String.raw`(?:私|わたし|僕|ぼく|わたくし)(?:は|の名前は|の開発元は|を開発したのは|を作ったのは)[^。！？!?\n、]{0,25}?@NAME@${tail}\s*(?:です|でございます|と申します|といいます|と言います|という|だ|によって|により|が開発|が作|が訓練|が構築|が提供|社|製|の${jaModelWords})`,
+    String.raw`(?:^|[。！？!?\n]|こんにちは[！!、。]?|はじめまして[！!、。]?)\s*@NAME@${tail}\s*(?:です|と申します)`,
+    String.raw`@NAME@${tail}\s*として[、,]\s*(?:私|わたし|僕)`,
+  ];
+}
 
-  constructor(words: string[]) {
-    const escaped = words.filter((w) => w.trim()).map((w) => w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this.pattern = escaped.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join('|')})(?![\\p{L}])`, 'iu') : null;
-    this.window = Math.max(0, ...words.map((w) => w.length)) + 1;
-  }
+function escape(word: string): string {
+  return word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
-  /** Returns true when the text seen so far (this delta included) contains a leak word. */
-  feed(delta: string): boolean {
-    if (!this.pattern) return false;
-    const haystack = this.tail + delta;
-    this.tail = haystack.slice(-this.window);
-    return this.pattern.test(haystack);
+/** The model's own words as one alternation, longest first, whole words in Latin and Cyrillic text. */
+function nameAlternation(words: readonly string[]): string {
+  const escaped = [...new Set(words.map((w) => w.trim().toLowerCase()).filter(Boolean))]
+    .sort((a, b) => b.length - a.length)
+    .map((w) => escape(w).replace(/\s+/g, String.raw`\s+`));
+  return String.raw`(?<!${WORD_CHAR})(?:${escaped.join('|')})(?![[\p{L}]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]])`;
+}
+
+const TEMPLATES = templates();
+/** Compiled per word list: every side of every battle of a model shares one. */
+const compiled = new Map<string, RegExp | null>();
+
+function patternFor(words: readonly string[]): RegExp | null {
+  const key = words.join('\u0000');
+  let pattern = compiled.get(key);
+  if (pattern === undefined) {
+    const names = words.some((w) => w.trim()) ? nameAlternation(words) : null;
+    pattern = names ? new RegExp(TEMPLATES.map((t) => t.replaceAll('@NAME@', `(?:${names})`)).join('|'), 'iv') : null;
+    if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, pattern);
   }
+  return pattern;
+}
+
+/** Whether the answer (text and reasoning, whole) claims to be, or to be made by, one of `words`. */
+export function claimsIdentity(words: readonly string[], answer: string): boolean {
+  return patternFor(words)?.test(answer) ?? false;
 }
