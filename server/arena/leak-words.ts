@@ -7,7 +7,7 @@
 /** Family pattern (tested on the names) → names of the model and its maker, in several scripts. */
 const FAMILY_WORDS: [RegExp, string[]][] = [
   [/llama|meta/i, ['llama', 'meta', 'meta ai']],
-  [/qwen|qwq|tongyi/i, ['qwen', 'qwq', 'tongyi', 'alibaba', '通义千问', '通义', '千问', '阿里巴巴', '阿里云', 'アリババ', 'алибаба']],
+  [/qwen|qwq|tongyi/i, ['qwen', 'qwq', 'tongyi', 'alibaba', '通义千问', '通義千問', '通义', '千问', '阿里巴巴', '阿里云', 'アリババ', 'алибаба']],
   [/mistral|mixtral|ministral|codestral|pixtral/i, ['mistral', 'mixtral', 'mistral ai']],
   [/gemma|gemini/i, ['gemma', 'gemini', 'google', 'deepmind', '谷歌', 'グーグル', 'ジェミニ', 'гугл']],
   [/gpt(?!q)|openai|^o\d/i, ['openai', 'chatgpt', 'gpt', 'オープンai']],
@@ -18,7 +18,7 @@ const FAMILY_WORDS: [RegExp, string[]][] = [
   [/granite/i, ['granite', 'ibm']],
   [/glm|zhipu/i, ['glm', 'chatglm', 'zhipu', '智谱', '智谱ai']],
   [/baichuan/i, ['baichuan', '百川']],
-  [/\byi\b|01-ai/i, ['01.ai', '零一万物']],
+  [/\byi\b|01-ai/i, ['yi', '01.ai', '零一万物']],
   [/internlm/i, ['internlm', '书生', '上海人工智能实验室']],
   [/ernie|baidu/i, ['ernie', 'baidu', '百度', '文心一言', '文心']],
   [/falcon|tiiuae/i, ['falcon', 'technology innovation institute']],
@@ -41,7 +41,7 @@ const STOPLIST = new Set(
    sonnet haiku opus command assistant demo test local vllm ollama hub quant quantized merged lora adapter long context omni
    audio online uncensored abliterated dense moe expert experts next new open free edge mobile air one all the and for with
    gen generation conversation function tool tools calling embed embedding text multilingual english chinese japanese
-   german french spanish russian sim mdl int fp bf hf it instruct-tuned version`.split(/\s+/),
+   german french spanish russian sim mdl int fp bf hf it instruct-tuned version sage`.split(/\s+/),
 );
 
 /** Letters-only fragments of a model name that are not on the stoplist ("llama" from "llama3.1:8b"). */

@@ -23,24 +23,24 @@ const FILLERS = {
     ai artificial intelligence assistant chatbot bot system family series line from by at trained created developed made
     designed engineered released published produced programmed fine-tuned finetuned tuned powered team researchers engineers
     folks people company lab labs research group developers helpful friendly multilingual conversational generative llm latest
-    newest virtual digital text-based instruction-tuned chat proud product`,
+    newest virtual digital text-based instruction-tuned chat proud product compact lightweight little`,
   es: `un una el la los las modelo modelos de del lenguaje grande gran asistente ia inteligencia artificial desarrollado
     desarrollada creado creada entrenado entrenada diseñado diseñada construido construida lanzado lanzada por equipo empresa
-    laboratorio llamado llamada basado basada en versión variante familia parte chatbot sistema conversacional abierto virtual`,
+    laboratorio llamado llamada basado basada en versión variante familia parte chatbot sistema conversacional abierto virtual pequeño pequeña ligero compacto`,
   fr: `un une le la les de des du modèle modèles langage grand assistant assistante ia intelligence artificielle développé
     développée créé créée entraîné entraînée conçu conçue construit construite publié publiée par équipe entreprise société
-    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez`,
+    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez petit petite léger compact`,
   de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell sprachmodells ki
     ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt trainiert erstellt gebaut entworfen
     veröffentlicht team unternehmen firma labor basierend auf version variante familie chatbot system teil offenes künstliche
-    künstlichen intelligenz virtueller`,
+    künstlichen intelligenz virtueller kleines kleiner kleine kompaktes`,
   pt: `um uma o a os as modelo modelos de do da dos das linguagem grande assistente ia inteligência artificial desenvolvido
     desenvolvida criado criada treinado treinada projetado projetada construído construída lançado lançada por pela pelo
     equipe equipa empresa laboratório chamado chamada baseado baseada em no na versão variante família parte chatbot sistema
-    conversacional aberto virtual`,
+    conversacional aberto virtual pequeno pequena leve compacto`,
   ru: `— – - большая большой языковая языковой модель модели ии ai ассистент помощник чат-бот бот искусственный интеллект
     созданная созданный создан создана разработанная разработанный разработан разработана обученная обученный обучен обучена
-    компанией командой компании команды от в во на основе основанная основанный версия вариант семейства частью часть под
+    компанией командой компании команды компания команда от в во на основе основанная основанный версия вариант семейства частью часть под
     названием называемый по имени исследователями инженерами лаборатории лабораторией был была являюсь являюсь называюсь
     виртуальный`,
 };
@@ -60,7 +60,8 @@ function templates(): string[] {
   const de = fill('de', 10);
   const pt = fill('pt', 10);
   const ru = fill('ru', 10);
-  const tail = String.raw`[\w.:\-]*`; // "Qwen2.5-7B", "Llama 3" stays the same claim
+  // "Qwen2.5-7B", "Llama 3.2", "Mixtral 8x7B", "DeepSeek R1": a version after the name is the same claim.
+  const tail = String.raw`[\w.:\-]*(?:\s+(?:\d|[a-z]\d)[\w.:\-]*)?`;
   const jaModelWords = String.raw`(?:AI|ＡＩ|人工知能|モデル|大規模言語モデル|言語モデル|アシスタント|チャットボット)`;
   const zhModelWords = String.raw`(?:的)?(?:AI|人工智能)?(?:助手|模型|大模型|语言模型|大语言模型)?`;
   return [
@@ -110,7 +111,8 @@ function nameAlternation(words: readonly string[]): string {
   const escaped = [...new Set(words.map((w) => w.trim().toLowerCase()).filter(Boolean))]
     .sort((a, b) => b.length - a.length)
     .map((w) => escape(w).replace(/\s+/g, String.raw`\s+`));
-  return String.raw`(?<!${WORD_CHAR})(?:${escaped.join('|')})(?![[\p{L}]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]])`;
+  // An optional "s": German and English genitives ("Coheres Modelle", "Metas KI").
+  return String.raw`(?<!${WORD_CHAR})(?:${escaped.join('|')})s?(?![[\p{L}]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]])`;
 }
 
 const TEMPLATES = templates();
