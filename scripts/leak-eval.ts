@@ -3,6 +3,9 @@
  * overall and per language, and every miss.
  *
  *   npx tsx scripts/leak-eval.ts [--misses]
+ *
+ * The set was written by hand as realistic answers; rows marked `split: heldout` were written after
+ * the detector was frozen and tell how it does on phrasing it was not tuned on.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,6 +22,8 @@ export interface LabelledAnswer {
   /** self, self-reasoning, other-claim, denial, mention, code, chunk-trap. */
   kind: string;
   leak: boolean;
+  /** `heldout`: written after the detector was frozen, never used to tune it. */
+  split?: 'heldout';
   text: string;
   reasoning?: string;
 }
@@ -77,9 +82,27 @@ export function formatScores(scores: LeakScore[]): string {
   return lines.join('\n');
 }
 
+/** What the check costs: it runs once per answer, when the answer ends (never per token). */
+function timing(rows: LabelledAnswer[]): string {
+  for (const row of rows) flagged(row); // compile every pattern first
+  const start = performance.now();
+  const rounds = 20;
+  for (let i = 0; i < rounds; i++) for (const row of rows) flagged(row);
+  const perAnswer = (performance.now() - start) / (rounds * rows.length);
+  const long = rows.map((r) => r.text).join('\n').repeat(4);
+  const t = performance.now();
+  claimsIdentity(leakWords(['Qwen/Qwen2.5-7B-Instruct']), long);
+  return `Cost: ${(perAnswer * 1000).toFixed(0)} µs per answer (mean of ${rounds * rows.length} checks); ${(performance.now() - t).toFixed(1)} ms for one ${long.length.toLocaleString('en')}-character answer.`;
+}
+
 function main(): void {
   const rows = readLeakSet();
+  console.log(`All ${rows.length} answers:\n`);
   console.log(formatScores(scoreByLanguage(rows)));
+  const heldOut = rows.filter((r) => r.split === 'heldout');
+  console.log(`\nHeld out (${heldOut.length} answers written after the detector was frozen):\n`);
+  console.log(formatScores(scoreByLanguage(heldOut)));
+  console.log(`\n${timing(rows)}`);
   if (process.argv.includes('--misses'))
     for (const row of rows) if (flagged(row) !== row.leak) console.log(`${row.leak ? 'missed ' : 'flagged'} ${row.id} [${row.kind}] ${row.model}: ${row.text.slice(0, 100)}`);
 }

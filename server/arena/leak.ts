@@ -12,7 +12,9 @@
 export { leakWords } from './leak-words.js';
 
 /** Letters that make a word go on (CJK scripts have no spaces: a CJK neighbour is no boundary). */
-const WORD_CHAR = String.raw`[[\p{L}\p{N}_]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]]`;
+const CJK = String.raw`[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]`;
+const WORD_CHAR = String.raw`(?!${CJK})[\p{L}\p{N}_]`;
+const LETTER = String.raw`(?!${CJK})\p{L}`;
 /** Start of a word in any script (\b is ASCII-only in JavaScript). */
 const START = String.raw`(?<![\p{L}\p{N}_])`;
 
@@ -29,7 +31,7 @@ const FILLERS = {
     laboratorio llamado llamada basado basada en versión variante familia parte chatbot sistema conversacional abierto virtual pequeño pequeña ligero compacto`,
   fr: `un une le la les de des du modèle modèles langage grand assistant assistante ia intelligence artificielle développé
     développée créé créée entraîné entraînée conçu conçue construit construite publié publiée par équipe entreprise société
-    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez petit petite léger compact`,
+    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez petit petite léger compact open source libre`,
   de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell sprachmodells ki
     ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt trainiert erstellt gebaut entworfen
     veröffentlicht team unternehmen firma labor basierend auf version variante familie chatbot system teil offenes künstliche
@@ -83,17 +85,18 @@ function templates(): string[] {
     String.raw`${START}(?:mon|mes)\s+(?:nom|créateur|créateurs|développeur|développeurs|équipe)\s+(?:est|était|sont|chez|de)?\s*${fr}@NAME@`,
     String.raw`${START}en\s+tant\s+que\s+${fr}@NAME@${tail}\s*,\s*(?:je|j['’])`,
     // German
-    String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}@NAME@`,
-    String.raw`${START}(?:mein|meine)\s+(?:name|entwickler|hersteller|schöpfer|team)\s+(?:ist|lautet|war|sind|bei|von)?\s*${de}@NAME@`,
-    String.raw`${START}als\s+${de}@NAME@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
+    String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}@NAME@@GEN@`,
+    String.raw`${START}(?:mein|meine)\s+(?:name|entwickler|hersteller|schöpfer|team)\s+(?:ist|lautet|war|sind|bei|von)?\s*${de}@NAME@@GEN@`,
+    String.raw`${START}als\s+${de}@NAME@@GEN@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
     // Russian
     String.raw`${START}я\s*(?:[—–\-]\s*)?${ru}@NAME@`,
     String.raw`${START}меня\s+(?:зовут|называют|создала?|создали|разработала?|разработали|обучила?|обучили)\s+${ru}@NAME@`,
     String.raw`${START}(?:мо[её]|мои)\s+(?:имя|название|создатели|разработчики|создатель|разработчик)\s*(?:[—–\-]|это|из|в)?\s*${ru}@NAME@`,
     String.raw`${START}как\s+${ru}@NAME@${tail}\s*,\s*я(?![\p{L}])`,
     // Chinese: 我是/我叫/我的名字是 … within the clause, not negated
-    String.raw`(?:我|本人|本模型)(?:是|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
-    String.raw`我(?:是|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
+    // 就/也 ("我就是…") add nothing; 是 before 说/指/在/想 is "I mean / I was at", not "I am".
+    String.raw`(?:我|本人|本模型)(?:就|也|正|便)?(?:是(?![说指在想])|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
+    String.raw`我(?:就|也|正|便)?(?:是(?![说指在想])|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
     String.raw`作为[^。！？\n，,]{0,10}?@NAME@${tail}${zhModelWords}\s*[，,]\s*我`,
     // Japanese: 私は … @NAME@ です / によって開発 …; a sentence that opens with "@NAME@ です"; "@NAME@ として、私は"
     String.raw`(?:私|わたし|僕|ぼく|わたくし)(?:は|の名前は|の開発元は|を開発したのは|を作ったのは)[^。！？!?\n、]{0,25}?@NAME@${tail}\s*(?:です|でございます|と申します|といいます|と言います|という|だ|によって|により|が開発|が作|が訓練|が構築|が提供|社|製|の${jaModelWords})`,
@@ -106,32 +109,60 @@ function escape(word: string): string {
   return word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The model's own words as one alternation, longest first, whole words in Latin and Cyrillic text. */
-function nameAlternation(words: readonly string[]): string {
+/** The model's own words, whole words in Latin and Cyrillic text; group 1 is a German genitive "s". */
+function namePattern(words: readonly string[]): RegExp | null {
   const escaped = [...new Set(words.map((w) => w.trim().toLowerCase()).filter(Boolean))]
     .sort((a, b) => b.length - a.length)
     .map((w) => escape(w).replace(/\s+/g, String.raw`\s+`));
-  // An optional "s": German and English genitives ("Coheres Modelle", "Metas KI").
-  return String.raw`(?<!${WORD_CHAR})(?:${escaped.join('|')})s?(?![[\p{L}]--[\p{sc=Han}\p{sc=Hira}\p{sc=Kana}\p{sc=Hang}]])`;
+  return escaped.length ? new RegExp(String.raw`(?<!${WORD_CHAR})(?:${escaped.join('|')})(s?)(?!${LETTER})`, 'gu') : null;
 }
 
-const TEMPLATES = templates();
-/** Compiled per word list: every side of every battle of a model shares one. */
-const compiled = new Map<string, RegExp | null>();
+/** A template split at the name: what must come right before it, and right after it. */
+interface Cue {
+  before: RegExp;
+  after: RegExp;
+  /** German: "Coheres Modelle" names Cohere. Elsewhere a trailing "s" is another word ("llamas"). */
+  genitive: boolean;
+}
 
-function patternFor(words: readonly string[]): RegExp | null {
+/**
+ * Compiled once per process and shared by every model: only the small name pattern is per model.
+ * (One pattern per model with the names inlined took ~50–400 ms to compile.)
+ */
+const CUES: Cue[] = templates().map((template) => {
+  const [before, after] = template.split('@NAME@') as [string, string];
+  const genitive = after.startsWith('@GEN@');
+  return { before: new RegExp(`(?:${before})$`, 'u'), after: new RegExp(`^(?:${genitive ? after.slice(5) : after})`, 'u'), genitive };
+});
+const BEFORE_CHARS = 160;
+const AFTER_CHARS = 80;
+
+const namePatterns = new Map<string, RegExp | null>();
+
+function namesOf(words: readonly string[]): RegExp | null {
   const key = words.join('\u0000');
-  let pattern = compiled.get(key);
+  let pattern = namePatterns.get(key);
   if (pattern === undefined) {
-    const names = words.some((w) => w.trim()) ? nameAlternation(words) : null;
-    pattern = names ? new RegExp(TEMPLATES.map((t) => t.replaceAll('@NAME@', `(?:${names})`)).join('|'), 'iv') : null;
-    if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
-    compiled.set(key, pattern);
+    pattern = namePattern(words);
+    if (namePatterns.size >= 256) namePatterns.delete(namePatterns.keys().next().value!);
+    namePatterns.set(key, pattern);
   }
   return pattern;
 }
 
 /** Whether the answer (text and reasoning, whole) claims to be, or to be made by, one of `words`. */
 export function claimsIdentity(words: readonly string[], answer: string): boolean {
-  return patternFor(words)?.test(answer) ?? false;
+  const names = namesOf(words);
+  if (!names) return false;
+  // Lower-cased once here rather than case-insensitive patterns: \p{L} under /i is slow to compile.
+  const text = answer.toLowerCase();
+  for (const match of text.matchAll(names)) {
+    const start = match.index;
+    const end = start + match[0].length;
+    const before = text.slice(Math.max(0, start - BEFORE_CHARS), start);
+    const after = text.slice(end, end + AFTER_CHARS);
+    const genitive = match[1] === 's';
+    if (CUES.some((cue) => (!genitive || cue.genitive) && cue.after.test(after) && cue.before.test(before))) return true;
+  }
+  return false;
 }

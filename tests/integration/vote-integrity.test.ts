@@ -92,7 +92,13 @@ describe('votes on failed answers', () => {
     const claim = 'Hi! I am Aurora. My name is Borealis. I am Cinder. I am Dune, happy to help.';
     const { battle } = await ok(client, 'battle:start', { prompt: `Who are you? [[echo:${b64(claim)}]]` });
     await rec.settled(battle.id);
-    expect(rec.events(battle.id).filter((e) => e.t === 'leak').length).toBe(2);
+    const events = rec.events(battle.id);
+    expect(events.filter((e) => e.t === 'leak').length).toBe(2);
+    // Decided once on the whole answer, when it ends: never on a stream chunk.
+    for (const leak of events.filter((e) => e.t === 'leak')) {
+      const end = events.find((e) => e.t === 'end' && leak.t === 'leak' && e.side === leak.side)!;
+      expect(leak.seq).toBeGreaterThan(end.seq);
+    }
     const voted = await ok(client, 'battle:vote', { battleId: battle.id, choice: 'left' });
     expect(voted).toMatchObject({ counted: false, reason: 'identity_leak' });
     expect((await t.arena.store.listVotes()).map((v) => v.excluded)).toEqual([true]);
