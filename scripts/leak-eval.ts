@@ -4,8 +4,9 @@
  *
  *   npx tsx scripts/leak-eval.ts [--misses]
  *
- * The set was written by hand as realistic answers; rows marked `split: heldout` were written after
- * the detector was frozen and tell how it does on phrasing it was not tuned on.
+ * The set was written by hand as realistic answers, by the author of the detector. Rows marked
+ * `split: heldout` were written after the detector was frozen; its first run on them found 3 errors
+ * (recall 26/28, false flags 1/38), which were then fixed: docs/security.md records both.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,7 +23,7 @@ export interface LabelledAnswer {
   /** self, self-reasoning, other-claim, denial, mention, code, chunk-trap. */
   kind: string;
   leak: boolean;
-  /** `heldout`: written after the detector was frozen, never used to tune it. */
+  /** `heldout`: written after the detector was frozen (its first-run errors on them are in docs/security.md). */
   split?: 'heldout';
   text: string;
   reasoning?: string;
@@ -100,7 +101,7 @@ function main(): void {
   console.log(`All ${rows.length} answers:\n`);
   console.log(formatScores(scoreByLanguage(rows)));
   const heldOut = rows.filter((r) => r.split === 'heldout');
-  console.log(`\nHeld out (${heldOut.length} answers written after the detector was frozen):\n`);
+  console.log(`\nHeld out (${heldOut.length} answers written after the detector was first frozen):\n`);
   console.log(formatScores(scoreByLanguage(heldOut)));
   console.log(`\n${timing(rows)}`);
   if (process.argv.includes('--misses'))
