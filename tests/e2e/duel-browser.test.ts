@@ -90,7 +90,10 @@ describe('the duel in Chromium', () => {
       for (const choice of ['left', 'right', 'tie']) expect(await failing.getByTestId(`vote-${choice}`).isDisabled(), choice).toBe(true);
       expect(await failing.getByTestId('regenerate').getAttribute('class')).toMatch(/\bprimary\b/);
       await failing.keyboard.press('Escape');
-      await failing.keyboard.press('1'); // the shortcut of a refused choice does nothing
+      await failing.keyboard.press('1'); // the shortcut of a refused choice sends nothing (a refusal would show a toast)
+      await failing.waitForTimeout(300);
+      expect(await failing.getByTestId('toast').count()).toBe(0);
+      expect(await failing.getByTestId('reveal-left').count()).toBe(0);
       await failing.getByTestId('vote-bothbad').click();
       await failing.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
       const reveals = (await failing.getByTestId('reveal-left').innerText()) + (await failing.getByTestId('reveal-right').innerText());
