@@ -105,6 +105,34 @@ describe('votes on failed answers', () => {
   });
 });
 
+describe('leak words come from the deployment names too', () => {
+  it('flags `model-a` served by mdl-aurora when it says "I\'m Aurora", and only that side', async () => {
+    const t = await startTestArena({
+      config: {
+        models: [
+          { id: 'model-a', deployments: [{ backend: 'sim', model: 'mdl-aurora:1b' }] },
+          { id: 'model-b', deployments: [{ backend: 'sim', model: 'mdl-borealis:2b' }] },
+        ],
+      },
+    });
+    try {
+      const client = await t.client();
+      const rec = recordFrames(client);
+      const claim = "Hello! I'm Aurora, happy to help. Auroras and the aurora borealis are lovely.";
+      const { battle } = await ok(client, 'battle:start', { prompt: `[[echo:${b64(claim)}]]` });
+      await rec.settled(battle.id);
+      const leaks = rec.events(battle.id).filter((e) => e.t === 'leak');
+      expect(leaks.length).toBe(1);
+      const voted = await ok(client, 'battle:vote', { battleId: battle.id, choice: 'tie' });
+      const side = leaks[0]!.t === 'leak' ? leaks[0]!.side : 'left';
+      expect(voted.reveal[side].model).toBe('model-a');
+      expect(voted).toMatchObject({ counted: false, reason: 'identity_leak' });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('a server restart cuts both answers', () => {
   let sim: Simulator;
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-restart-'));
