@@ -35,11 +35,11 @@ const FILLERS = {
   de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell sprachmodells ki
     ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt trainiert erstellt gebaut entworfen
     veröffentlicht team unternehmen firma labor basierend auf version variante familie chatbot system teil offenes künstliche
-    künstlichen intelligenz virtueller kleines kleiner kleine kompaktes`,
+    künstlichen intelligenz virtueller kleines kleiner kleine kompaktes aus open-source open-source-modell open-source-sprachmodell`,
   pt: `um uma o a os as modelo modelos de do da dos das linguagem grande assistente ia inteligência artificial desenvolvido
     desenvolvida criado criada treinado treinada projetado projetada construído construída lançado lançada por pela pelo
     equipe equipa empresa laboratório chamado chamada baseado baseada em no na versão variante família parte chatbot sistema
-    conversacional aberto virtual pequeno pequena leve compacto`,
+    conversacional aberto virtual pequeno pequena leve compacto código fonte`,
   ru: `— – - большая большой языковая языковой модель модели ии ai ассистент помощник чат-бот бот искусственный интеллект
     созданная созданный создан создана разработанная разработанный разработан разработана обученная обученный обучен обучена
     компанией командой компании команды компания команда от в во на основе основанная основанный версия вариант семейства частью часть под
@@ -74,34 +74,47 @@ function templates(): string[] {
     String.raw`${START}you(?:'re|’re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+${en}@NAME@`,
     String.raw`(?:^|[.!?\n]|${START}(?:hi|hello|hey|greetings)[,!.]?)\s*(?:this\s+is\s+)?@NAME@${tail}\s*(?:here|speaking|at\s+your\s+service)(?![\p{L}])`,
     String.raw`${START}as\s+${en}@NAME@${tail}(?:\s+(?:model|assistant|ai|llm))?\s*,\s*(?:i|i'm|i’m|my)(?![\p{L}])`,
+    String.raw`${START}(?:this|the|my)\s+(?:response|answer|reply|text|message|output)\s+(?:was|is|has\s+been)\s+(?:generated|written|produced|created|brought\s+to\s+you)\s+by\s+${en}@NAME@`,
     // Spanish and Portuguese (the subject pronoun is usually dropped; "no soy" / "não sou" deny)
     String.raw`${START}(?:yo\s+)?(?<!(?:no|nunca)\s+)(?:soy|fui|me\s+llamo|me\s+llaman|estoy\s+basad[oa]\s+en|pertenezco\s+a|provengo\s+de|vengo\s+de)\s+${es}@NAME@`,
     String.raw`${START}mis?\s+(?:nombre|creador|creadora|creadores|desarrollador|desarrolladores|equipo|empresa)\s+(?:es|son|fue|fueron|en|de)?\s*${es}@NAME@`,
     String.raw`${START}(?:eu\s+)?(?<!(?:não|nunca)\s+)(?:sou|fui|me\s+chamo|chamo-me|pertenço\s+[àa]|venho\s+d[aoe]|sou\s+baseado\s+em)\s+${pt}@NAME@`,
     String.raw`${START}(?:meu|meus)\s+(?:nome|criador|criadores|desenvolvedor|desenvolvedores)\s+(?:é|era|são|na|no|da|do)?\s*${pt}@NAME@`,
     String.raw`${START}como\s+${es}@NAME@${tail}\s*,\s*(?:yo|no\s+puedo|no\s+tengo|puedo|debo|mi|me|eu|não\s+posso|posso|devo|meu)(?![\p{L}])`,
+    String.raw`${START}(?:te|le|les|os)\s+habla\s+${es}@NAME@`,
+    String.raw`(?:^|[.!?¡¿\n]|${START}(?:hola|oi|olá|buenas))\s*[!,.]?\s*aqu[ií]\s+(?:es\s+|está\s+|habla\s+|é\s+|fala\s+)?(?:[oa]\s+|el\s+|la\s+)?@NAME@${tail}\s*[,.!]`,
+    String.raw`${START}como\s+(?:um\s+|uma\s+|un\s+|una\s+)?(?:modelo|assistente|asistente|ia|ai)\s+${es}${pt}@NAME@`,
     // French
     String.raw`${START}(?:je\s+suis|j['’]ai\s+été|j['’]étais|je\s+m['’]appelle|on\s+m['’]appelle|je\s+me\s+nomme|je\s+viens\s+de|je\s+fais\s+partie\s+de|je\s+suis\s+issue?\s+de)\s*${fr}@NAME@`,
     String.raw`${START}(?:mon|mes)\s+(?:nom|créateur|créateurs|développeur|développeurs|équipe)\s+(?:est|était|sont|chez|de)?\s*${fr}@NAME@`,
     String.raw`${START}en\s+tant\s+que\s+${fr}@NAME@${tail}\s*,\s*(?:je|j['’])`,
+    String.raw`(?:^|[.!?\n]|${START}(?:bonjour|salut|coucou))\s*[!,.]?\s*ici\s+@NAME@${tail}\s*[,.!]`,
+    String.raw`${START}c['’]est\s+@NAME@${tail}\s+qui\s+(?:vous|te)\s+(?:parle|répond)`,
     // German
     String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}@NAME@@GEN@`,
     String.raw`${START}(?:mein|meine)\s+(?:name|entwickler|hersteller|schöpfer|team)\s+(?:ist|lautet|war|sind|bei|von)?\s*${de}@NAME@@GEN@`,
     String.raw`${START}als\s+${de}@NAME@@GEN@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
+    String.raw`(?:^|[.!?\n]|${START}(?:hallo|hi|guten\s+tag|servus))\s*[!,.]?\s*hier\s+(?:ist|spricht)\s+@NAME@@GEN@${tail}\s*[,.!]`,
     // Russian
     String.raw`${START}я\s*(?:[—–\-]\s*)?${ru}@NAME@`,
     String.raw`${START}меня\s+(?:зовут|называют|создала?|создали|разработала?|разработали|обучила?|обучили)\s+${ru}@NAME@`,
     String.raw`${START}(?:мо[её]|мои)\s+(?:имя|название|создатели|разработчики|создатель|разработчик)\s*(?:[—–\-]|это|из|в)?\s*${ru}@NAME@`,
     String.raw`${START}как\s+${ru}@NAME@${tail}\s*,\s*я(?![\p{L}])`,
+    String.raw`${START}с\s+вами\s+(?:говорит|на\s+связи)\s+${ru}@NAME@`,
+    String.raw`(?:^|[.!?\n]|${START}(?:привет|здравствуйте))\s*[!,.]?\s*@NAME@${tail}\s+на\s+связи`,
     // Chinese: 我是/我叫/我的名字是 … within the clause, not negated
     // 就/也 ("我就是…") add nothing; 是 before 说/指/在/想 is "I mean / I was at", not "I am".
     String.raw`(?:我|本人|本模型)(?:就|也|正|便)?(?:是(?![说指在想])|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
     String.raw`我(?:就|也|正|便)?(?:是(?![说指在想])|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
     String.raw`作为[^。！？\n，,]{0,10}?@NAME@${tail}${zhModelWords}\s*[，,]\s*我`,
+    String.raw`(?:^|[。！？!?\n，,]|您好|你好|嗨)\s*这里是\s*@NAME@`,
+    String.raw`我[^。！？!?\n不非没]{0,40}?(?:名字叫|名叫|叫做|名为)\s*@NAME@`,
     // Japanese: 私は … @NAME@ です / によって開発 …; a sentence that opens with "@NAME@ です"; "@NAME@ として、私は"
     String.raw`(?:私|わたし|僕|ぼく|わたくし)(?:は|の名前は|の開発元は|を開発したのは|を作ったのは)[^。！？!?\n、]{0,25}?@NAME@${tail}\s*(?:です|でございます|と申します|といいます|と言います|という|だ|によって|により|が開発|が作|が訓練|が構築|が提供|社|製|の${jaModelWords})`,
     String.raw`(?:^|[。！？!?\n]|こんにちは[！!、。]?|はじめまして[！!、。]?)\s*@NAME@${tail}\s*(?:です|と申します)`,
     String.raw`@NAME@${tail}\s*として[、,]\s*(?:私|わたし|僕)`,
+    String.raw`(?:私|わたし|僕|わたくし)[、,]\s*@NAME@`,
+    String.raw`(?:^|[。！？!?\n]|こんにちは[！!、。]?)\s*@NAME@${tail}\s*が(?:お答え|お手伝い|回答|ご案内|担当)`,
   ];
 }
 
