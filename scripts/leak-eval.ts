@@ -5,8 +5,8 @@
  *   npx tsx scripts/leak-eval.ts [--misses]
  *
  * The set was written by hand as realistic answers, by the author of the detector. Rows marked
- * `split: heldout` were written after the detector was frozen; its first run on them found 3 errors
- * (recall 26/28, false flags 1/38), which were then fixed: docs/security.md records both.
+ * `split: heldout…` came in rounds written after the detector was frozen; each round's first run
+ * (before its errors were fixed) is recorded in docs/security.md.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,8 +23,8 @@ export interface LabelledAnswer {
   /** self, self-reasoning, other-claim, denial, mention, code, chunk-trap. */
   kind: string;
   leak: boolean;
-  /** `heldout`: written after the detector was frozen (its first-run errors on them are in docs/security.md). */
-  split?: 'heldout';
+  /** `heldout…`: a round written after the detector was frozen (its first-run figures are in docs/security.md). */
+  split?: string;
   text: string;
   reasoning?: string;
 }
@@ -100,9 +100,12 @@ function main(): void {
   const rows = readLeakSet();
   console.log(`All ${rows.length} answers:\n`);
   console.log(formatScores(scoreByLanguage(rows)));
-  const heldOut = rows.filter((r) => r.split === 'heldout');
-  console.log(`\nHeld out (${heldOut.length} answers written after the detector was first frozen):\n`);
-  console.log(formatScores(scoreByLanguage(heldOut)));
+  // Each held-out round was written after the detector was frozen; docs/security.md records its first run.
+  for (const split of [...new Set(rows.map((r) => r.split).filter(Boolean))]) {
+    const round = rows.filter((r) => r.split === split);
+    console.log(`\n${split} (${round.length} answers written after the detector was frozen; now):\n`);
+    console.log(formatScores([score(round, split!)]));
+  }
   console.log(`\n${timing(rows)}`);
   if (process.argv.includes('--misses'))
     for (const row of rows) if (flagged(row) !== row.leak) console.log(`${row.leak ? 'missed ' : 'flagged'} ${row.id} [${row.kind}] ${row.model}: ${row.text.slice(0, 100)}`);

@@ -72,8 +72,8 @@ function templates(): string[] {
     String.raw`${START}my\s+(?:name|creators?|makers?|developers?|team|company|parent\s+company|origins?|trainers?|authors?|builders?|designers?)(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+at|\s+from|\s+is\s+called|,)?\s+${en}@NAME@`,
     String.raw`${START}(?:call\s+me|i\s+go\s+by)\s+@NAME@`,
     String.raw`${START}you(?:'re|’re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+${en}@NAME@`,
-    String.raw`(?:^|[.!?\n]|${START}(?:hi|hello|hey|greetings)[,!.]?)\s*(?:this\s+is\s+)?@NAME@${tail}\s*(?:here|speaking|at\s+your\s+service)(?![\p{L}])`,
-    String.raw`${START}as\s+${en}@NAME@${tail}(?:\s+(?:model|assistant|ai|llm))?\s*,\s*(?:i|i'm|i’m|my)(?![\p{L}])`,
+    String.raw`(?:^|[.!?\n]|${START}(?:hi|hello|hey|greetings)[,!.]?)\s*(?:this\s+is\s+)?@NAME@${tail}\s*(?:here|speaking|at\s+your\s+service)\s*(?:[.!,:;)]|$)`,
+    String.raw`${START}as\s+${en}@NAME@${tail}(?:\s+(?:model|assistant|ai|llm))?\s*,?\s*(?:i|i'm|i’m|my)(?![\p{L}])`,
     String.raw`${START}(?:this|the|my)\s+(?:response|answer|reply|text|message|output)\s+(?:was|is|has\s+been)\s+(?:generated|written|produced|created|brought\s+to\s+you)\s+by\s+${en}@NAME@`,
     // Spanish and Portuguese (the subject pronoun is usually dropped; "no soy" / "não sou" deny)
     String.raw`${START}(?:yo\s+)?(?<!(?:no|nunca)\s+)(?:soy|fui|me\s+llamo|me\s+llaman|estoy\s+basad[oa]\s+en|pertenezco\s+a|provengo\s+de|vengo\s+de)\s+${es}@NAME@`,
@@ -103,9 +103,9 @@ function templates(): string[] {
     String.raw`${START}с\s+вами\s+(?:говорит|на\s+связи)\s+${ru}@NAME@`,
     String.raw`(?:^|[.!?\n]|${START}(?:привет|здравствуйте))\s*[!,.]?\s*@NAME@${tail}\s+на\s+связи`,
     // Chinese: 我是/我叫/我的名字是 … within the clause, not negated
-    // 就/也 ("我就是…") add nothing; 是 before 说/指/在/想 is "I mean / I was at", not "I am".
-    String.raw`(?:我|本人|本模型)(?:就|也|正|便)?(?:是(?![说指在想])|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
-    String.raw`我(?:就|也|正|便)?(?:是(?![说指在想])|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
+    // 就/也 ("我就是…") add nothing; 是 before 说/指/在/想/用 is "I mean / I was at / I used", not "I am".
+    String.raw`(?:我|本人|本模型)(?:就|也|正|便)?(?:是(?![说指在想用从把])|叫|名叫|名为|来自|属于|基于|由|被|的(?:名字|开发者|创造者|创建者|研发者|团队|开发团队|公司)(?:是|叫|为)?)[^。！？!?\n，,；;：:不非没]{0,20}?@NAME@`,
+    String.raw`我(?:就|也|正|便)?(?:是(?![说指在想用从把])|为)[^。！？!?\n不非没]{0,30}?(?:由|被)\s*@NAME@`,
     String.raw`作为[^。！？\n，,]{0,10}?@NAME@${tail}${zhModelWords}\s*[，,]\s*我`,
     String.raw`(?:^|[。！？!?\n，,]|您好|你好|嗨)\s*这里是\s*@NAME@`,
     String.raw`我[^。！？!?\n不非没]{0,40}?(?:名字叫|名叫|叫做|名为)\s*@NAME@`,
@@ -113,7 +113,7 @@ function templates(): string[] {
     String.raw`(?:私|わたし|僕|ぼく|わたくし)(?:は|の名前は|の開発元は|を開発したのは|を作ったのは)[^。！？!?\n、]{0,25}?@NAME@${tail}\s*(?:です|でございます|と申します|といいます|と言います|という|だ|によって|により|が開発|が作|が訓練|が構築|が提供|社|製|の${jaModelWords})`,
     String.raw`(?:^|[。！？!?\n]|こんにちは[！!、。]?|はじめまして[！!、。]?)\s*@NAME@${tail}\s*(?:です|と申します)`,
     String.raw`@NAME@${tail}\s*として[、,]\s*(?:私|わたし|僕)`,
-    String.raw`(?:私|わたし|僕|わたくし)[、,]\s*@NAME@`,
+    String.raw`(?:私|わたし|僕|わたくし)[、,]\s*@NAME@${tail}\s*(?:です|と申します|が(?:お答え|お手伝い|回答|ご案内|担当))`,
     String.raw`(?:^|[。！？!?\n]|こんにちは[！!、。]?)\s*@NAME@${tail}\s*が(?:お答え|お手伝い|回答|ご案内|担当)`,
   ];
 }
