@@ -89,13 +89,16 @@ interface LiveBattle {
   outbox: Promise<void>;
 }
 
+/** The one answer for an unknown id and for another session's battle. */
+const NO_SUCH_BATTLE = 'No such battle.';
+const FAILED_ANSWER_VOTE =
+  'An answer failed or was cut off, so it cannot win or tie. Regenerate for a fair comparison, or vote "Both are bad" (stored, not counted in the ratings).';
+
 /**
  * An idle battle leaves memory (and, with several instances, gives up its lease) after this long;
  * it comes back from the store and its log on the next action. Short, so memory and lease renewals
  * follow the battles actually streaming, not every battle of the last minutes.
  */
-/** The one answer for an unknown id and for another session's battle. */
-const NO_SUCH_BATTLE = 'No such battle.';
 const IDLE_EVICT_MS = 2 * 60_000;
 const ORPHAN_SCAN_MS = 1_000;
 
@@ -270,8 +273,7 @@ export class BattleService {
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
-      if (!choiceAllowed(p.choice, failedSides(record.turns)))
-        fail('answer_failed', 'An answer failed or was cut off, so it cannot win or tie. Regenerate for a fair comparison, or vote "Both are bad" (stored, not counted in the ratings).');
+      if (!choiceAllowed(p.choice, failedSides(record.turns))) fail('answer_failed', FAILED_ANSWER_VOTE);
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
@@ -516,7 +518,7 @@ export class BattleService {
     const answer = live.record.turns[turn]?.answers[side];
     if (answer && !isEnded(answer)) {
       live.runs[side]++;
-      live.log.push({ t: 'end', side, turn, status: 'interrupted', error: 'The server restarted while this answer was streaming.' });
+      live.log.push({ t: 'end', side, turn, status: 'interrupted', error: 'The server restarted or shut down while this answer was streaming.' });
     }
   }
 
