@@ -66,9 +66,26 @@ function templates(): string[] {
   const tail = String.raw`[\w.:\-]*(?:\s+(?:\d|[a-z]\d)[\w.:\-]*)?`;
   const jaModelWords = String.raw`(?:AI|ＡＩ|人工知能|モデル|大規模言語モデル|言語モデル|アシスタント|チャットボット)`;
   const zhModelWords = String.raw`(?:的)?(?:AI|人工智能)?(?:助手|模型|大模型|语言模型|大语言模型)?`;
+  /**
+   * "I am a Google Cloud certified architect" (a cover letter the model drafts) is not a claim;
+   * "I'm a Gemma model" is. Right after an indefinite article the name counts only when a word
+   * for a model follows within two words.
+   */
+  const notAfterArticle = (articles: string) => String.raw`(?<!${START}(?:${articles})\s+)`;
+  const modelNoun = (nouns: string) => String.raw`${tail}(?:[\s\-]+[\w.:]+){0,2}?[\s\-]+(?:${nouns})(?![\p{L}])`;
+  const enNouns = 'models?|assistant|ai|llm|chatbot|bot|language|system|family|series|variant|version|based|derived|powered|product|instance|fine-tune|finetune';
+  const esPtNouns = 'modelo|asistente|assistente|ia|chatbot|sistema|familia|família|versión|versão|variante|basado|baseado';
+  const frNouns = 'modèle|assistant|ia|chatbot|système|famille|version|variante|basé';
+  const deNouns = 'modell|sprachmodell|ki|assistent|chatbot|system|familie|version|variante|basiert|basierend';
+  const enSelf = String.raw`${START}i\s*(?:am|'m|’m|was|have\s+been|'ve\s+been|’ve\s+been|belong\s+to|come\s+from|originate\s+from|run\s+on)\s+${en}`;
+  const esSelf = String.raw`${START}(?:yo\s+)?(?<!(?:no|nunca)\s+)(?:soy|fui|me\s+llamo|me\s+llaman|estoy\s+basad[oa]\s+en|pertenezco\s+a|provengo\s+de|vengo\s+de)\s+${es}`;
+  const ptSelf = String.raw`${START}(?:eu\s+)?(?<!(?:não|nunca)\s+)(?:sou|fui|me\s+chamo|chamo-me|pertenço\s+[àa]|venho\s+d[aoe]|sou\s+baseado\s+em)\s+${pt}`;
+  const frSelf = String.raw`${START}(?:je\s+suis|j['’]ai\s+été|j['’]étais|je\s+m['’]appelle|on\s+m['’]appelle|je\s+me\s+nomme|je\s+viens\s+de|je\s+fais\s+partie\s+de|je\s+suis\s+issue?\s+de)\s*${fr}`;
+  const deSelf = String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}`;
   return [
     // English
-    String.raw`${START}(?:i|we)\s*(?:am|'m|’m|was|were|have\s+been|'ve\s+been|’ve\s+been|belong\s+to|come\s+from|originate\s+from|run\s+on)\s+${en}@NAME@`,
+    String.raw`${enSelf}${notAfterArticle('a|an')}@NAME@`,
+    String.raw`${enSelf}@NAME@${modelNoun(enNouns)}`,
     String.raw`${START}my\s+(?:name|creators?|makers?|developers?|team|company|parent\s+company|origins?|trainers?|authors?|builders?|designers?)(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+at|\s+from|\s+is\s+called|,)?\s+${en}@NAME@`,
     String.raw`${START}(?:call\s+me|i\s+go\s+by)\s+@NAME@`,
     String.raw`${START}you(?:'re|’re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+${en}@NAME@`,
@@ -76,22 +93,26 @@ function templates(): string[] {
     String.raw`${START}as\s+${en}@NAME@${tail}(?:\s+(?:model|assistant|ai|llm))?\s*,?\s*(?:i|i'm|i’m|my)(?![\p{L}])`,
     String.raw`${START}(?:this|the|my)\s+(?:response|answer|reply|text|message|output)\s+(?:was|is|has\s+been)\s+(?:generated|written|produced|created|brought\s+to\s+you)\s+by\s+${en}@NAME@`,
     // Spanish and Portuguese (the subject pronoun is usually dropped; "no soy" / "não sou" deny)
-    String.raw`${START}(?:yo\s+)?(?<!(?:no|nunca)\s+)(?:soy|fui|me\s+llamo|me\s+llaman|estoy\s+basad[oa]\s+en|pertenezco\s+a|provengo\s+de|vengo\s+de)\s+${es}@NAME@`,
+    String.raw`${esSelf}${notAfterArticle('un|una')}@NAME@`,
+    String.raw`${esSelf}@NAME@${modelNoun(esPtNouns)}`,
     String.raw`${START}mis?\s+(?:nombre|creador|creadora|creadores|desarrollador|desarrolladores|equipo|empresa)\s+(?:es|son|fue|fueron|en|de)?\s*${es}@NAME@`,
-    String.raw`${START}(?:eu\s+)?(?<!(?:não|nunca)\s+)(?:sou|fui|me\s+chamo|chamo-me|pertenço\s+[àa]|venho\s+d[aoe]|sou\s+baseado\s+em)\s+${pt}@NAME@`,
+    String.raw`${ptSelf}${notAfterArticle('um|uma')}@NAME@`,
+    String.raw`${ptSelf}@NAME@${modelNoun(esPtNouns)}`,
     String.raw`${START}(?:meu|meus)\s+(?:nome|criador|criadores|desenvolvedor|desenvolvedores)\s+(?:é|era|são|na|no|da|do)?\s*${pt}@NAME@`,
     String.raw`${START}como\s+${es}@NAME@${tail}\s*,\s*(?:yo|no\s+puedo|no\s+tengo|puedo|debo|mi|me|eu|não\s+posso|posso|devo|meu)(?![\p{L}])`,
     String.raw`${START}(?:te|le|les|os)\s+habla\s+${es}@NAME@`,
     String.raw`(?:^|[.!?¡¿\n]|${START}(?:hola|oi|olá|buenas))\s*[!,.]?\s*aqu[ií]\s+(?:es\s+|está\s+|habla\s+|é\s+|fala\s+)?(?:[oa]\s+|el\s+|la\s+)?@NAME@${tail}\s*[,.!]`,
     String.raw`${START}como\s+(?:um\s+|uma\s+|un\s+|una\s+)?(?:modelo|assistente|asistente|ia|ai)\s+${es}${pt}@NAME@`,
     // French
-    String.raw`${START}(?:je\s+suis|j['’]ai\s+été|j['’]étais|je\s+m['’]appelle|on\s+m['’]appelle|je\s+me\s+nomme|je\s+viens\s+de|je\s+fais\s+partie\s+de|je\s+suis\s+issue?\s+de)\s*${fr}@NAME@`,
+    String.raw`${frSelf}${notAfterArticle('un|une')}@NAME@`,
+    String.raw`${frSelf}@NAME@${modelNoun(frNouns)}`,
     String.raw`${START}(?:mon|mes)\s+(?:nom|créateur|créateurs|développeur|développeurs|équipe)\s+(?:est|était|sont|chez|de)?\s*${fr}@NAME@`,
     String.raw`${START}en\s+tant\s+que\s+${fr}@NAME@${tail}\s*,\s*(?:je|j['’])`,
     String.raw`(?:^|[.!?\n]|${START}(?:bonjour|salut|coucou))\s*[!,.]?\s*ici\s+@NAME@${tail}\s*[,.!]`,
     String.raw`${START}c['’]est\s+@NAME@${tail}\s+qui\s+(?:vous|te)\s+(?:parle|répond)`,
     // German
-    String.raw`${START}ich\s+(?:bin|war|wurde|heiße|heisse|nenne\s+mich|gehöre\s+zu|stamme\s+von|komme\s+von|basiere\s+auf)\s+${de}@NAME@@GEN@`,
+    String.raw`${deSelf}${notAfterArticle('ein|eine|einen|einer|einem')}@NAME@@GEN@`,
+    String.raw`${deSelf}@NAME@@GEN@${modelNoun(deNouns)}`,
     String.raw`${START}(?:mein|meine)\s+(?:name|entwickler|hersteller|schöpfer|team)\s+(?:ist|lautet|war|sind|bei|von)?\s*${de}@NAME@@GEN@`,
     String.raw`${START}als\s+${de}@NAME@@GEN@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
     String.raw`(?:^|[.!?\n]|${START}(?:hallo|hi|guten\s+tag|servus))\s*[!,.]?\s*hier\s+(?:ist|spricht)\s+@NAME@@GEN@${tail}\s*[,.!]`,

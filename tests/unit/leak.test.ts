@@ -16,7 +16,7 @@ describe('the labelled answer set', () => {
     }
     expect(new Set(rows.map((r) => r.model.split('/')[0])).size).toBeGreaterThanOrEqual(20);
     const kinds = new Set(rows.map((r) => r.kind));
-    for (const kind of ['self', 'self-reasoning', 'other-claim', 'denial', 'mention', 'code', 'chunk-trap']) expect(kinds).toContain(kind);
+    for (const kind of ['self', 'self-reasoning', 'other-claim', 'denial', 'mention', 'code', 'chunk-trap', 'draft']) expect(kinds).toContain(kind);
   });
 });
 
@@ -29,8 +29,8 @@ describe('identity-leak detection on the labelled set', () => {
     for (const s of scoreByLanguage(rows)) expect(s.recall, s.lang).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('never flags a claim to be another model, a denial, code, or a chunk-edge trap', () => {
-    const wrong = rows.filter((r) => ['other-claim', 'denial', 'code', 'chunk-trap'].includes(r.kind) && flagged(r)).map((r) => r.id);
+  it('never flags a claim to be another model, a denial, code, a chunk-edge trap, or a first-person text drafted for the user', () => {
+    const wrong = rows.filter((r) => ['other-claim', 'denial', 'code', 'chunk-trap', 'draft'].includes(r.kind) && flagged(r)).map((r) => r.id);
     expect(wrong).toEqual([]);
   });
 
