@@ -117,7 +117,8 @@ function templates(): string[] {
     String.raw`${START}als\s+${de}@NAME@@GEN@${tail}\s*,?\s*(?:kann|darf|habe|bin|muss|möchte)\s+ich(?![\p{L}])`,
     String.raw`(?:^|[.!?\n]|${START}(?:hallo|hi|guten\s+tag|servus))\s*[!,.]?\s*hier\s+(?:ist|spricht)\s+@NAME@@GEN@${tail}\s*[,.!]`,
     // Russian
-    String.raw`${START}я\s*(?:[—–\-]\s*)?${ru}@NAME@`,
+    // "Я в Google …", "я на Google Диске": a place, not a claim.
+    String.raw`${START}я\s*(?:[—–\-]\s*)?(?!(?:в|во|на|по)\s)${ru}@NAME@`,
     String.raw`${START}меня\s+(?:зовут|называют|создала?|создали|разработала?|разработали|обучила?|обучили)\s+${ru}@NAME@`,
     String.raw`${START}(?:мо[её]|мои)\s+(?:имя|название|создатели|разработчики|создатель|разработчик)\s*(?:[—–\-]|это|из|в)?\s*${ru}@NAME@`,
     String.raw`${START}как\s+${ru}@NAME@${tail}\s*,\s*я(?![\p{L}])`,
