@@ -20,31 +20,37 @@ const START = String.raw`(?<![\p{L}\p{N}_])`;
 
 /** Words a self-description may put between "I am" and the name: "I'm a large language model trained by the team at …". */
 const FILLERS = {
-  en: `a an the just actually really simply basically indeed proudly officially originally called named known as version variant
-    iteration edition instance of based built on part one member model models language large small open open-source open-weight
-    ai artificial intelligence assistant chatbot bot system family series line from by at trained created developed made
-    designed engineered released published produced programmed fine-tuned finetuned tuned powered team researchers engineers
-    folks people company lab labs research group developers helpful friendly multilingual conversational generative llm latest
-    newest virtual digital text-based instruction-tuned chat proud product compact lightweight little`,
-  es: `un una el la los las modelo modelos de del lenguaje grande gran asistente ia inteligencia artificial desarrollado
-    desarrollada creado creada entrenado entrenada diseñado diseñada construido construida lanzado lanzada por equipo empresa
-    laboratorio llamado llamada basado basada en versión variante familia parte chatbot sistema conversacional abierto virtual pequeño pequeña ligero compacto`,
-  fr: `un une le la les de des du modèle modèles langage grand assistant assistante ia intelligence artificielle développé
-    développée créé créée entraîné entraînée conçu conçue construit construite publié publiée par équipe entreprise société
-    laboratoire appelé appelée nommé nommée basé basée sur version variante famille chatbot système conversationnel virtuel chez petit petite léger compact open source libre`,
-  de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell sprachmodells ki
-    ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt trainiert erstellt gebaut entworfen
-    veröffentlicht team unternehmen firma labor basierend auf version variante familie chatbot system teil offenes künstliche
-    künstlichen intelligenz virtueller kleines kleiner kleine kompaktes aus open-source open-source-modell open-source-sprachmodell`,
-  pt: `um uma o a os as modelo modelos de do da dos das linguagem grande assistente ia inteligência artificial desenvolvido
-    desenvolvida criado criada treinado treinada projetado projetada construído construída lançado lançada por pela pelo
-    equipe equipa empresa laboratório chamado chamada baseado baseada em no na versão variante família parte chatbot sistema
-    conversacional aberto virtual pequeno pequena leve compacto código fonte`,
-  ru: `— – - большая большой языковая языковой модель модели ии ai ассистент помощник чат-бот бот искусственный интеллект
-    созданная созданный создан создана разработанная разработанный разработан разработана обученная обученный обучен обучена
-    компанией командой компании команды компания команда от в во на основе основанная основанный версия вариант семейства частью часть под
-    названием называемый по имени исследователями инженерами лаборатории лабораторией был была являюсь являюсь называюсь
-    виртуальный`,
+  en: `a an the just actually really simply basically indeed proudly officially originally called named known
+    as version variant iteration edition instance of based built on part one member model models language
+    large small open open-source open-weight ai artificial intelligence assistant chatbot bot system family
+    series line from by at trained created developed made designed engineered released published produced
+    programmed fine-tuned finetuned tuned powered team researchers engineers folks people company lab labs
+    research group developers helpful friendly multilingual conversational generative llm latest newest
+    virtual digital text-based instruction-tuned chat proud product compact lightweight little`,
+  es: `un una el la los las modelo modelos de del lenguaje grande gran asistente ia inteligencia artificial
+    desarrollado desarrollada creado creada entrenado entrenada diseñado diseñada construido construida
+    lanzado lanzada por equipo empresa laboratorio llamado llamada basado basada en versión variante familia
+    parte chatbot sistema conversacional abierto virtual pequeño pequeña ligero compacto`,
+  fr: `un une le la les de des du modèle modèles langage grand assistant assistante ia intelligence
+    artificielle développé développée créé créée entraîné entraînée conçu conçue construit construite publié
+    publiée par équipe entreprise société laboratoire appelé appelée nommé nommée basé basée sur version
+    variante famille chatbot système conversationnel virtuel chez petit petite léger compact open source
+    libre`,
+  de: `ein eine einer eines einem der die das dem den des großes grosses große großen sprachmodell
+    sprachmodells ki ki-assistent ki-modell assistent assistentin modell von vom bei namens entwickelt
+    trainiert erstellt gebaut entworfen veröffentlicht team unternehmen firma labor basierend auf version
+    variante familie chatbot system teil offenes künstliche künstlichen intelligenz virtueller kleines
+    kleiner kleine kompaktes aus open-source open-source-modell open-source-sprachmodell`,
+  pt: `um uma o a os as modelo modelos de do da dos das linguagem grande assistente ia inteligência artificial
+    desenvolvido desenvolvida criado criada treinado treinada projetado projetada construído construída
+    lançado lançada por pela pelo equipe equipa empresa laboratório chamado chamada baseado baseada em no na
+    versão variante família parte chatbot sistema conversacional aberto virtual pequeno pequena leve
+    compacto código fonte`,
+  ru: `— – - большая большой языковая языковой модель модели ии ai ассистент помощник чат-бот бот искусственный
+    интеллект созданная созданный создан создана разработанная разработанный разработан разработана
+    обученная обученный обучен обучена компанией командой компании команды компания команда от в во на
+    основе основанная основанный версия вариант семейства частью часть под названием называемый по имени
+    исследователями инженерами лаборатории лабораторией был была являюсь называюсь виртуальный`,
 };
 
 /** Up to `n` filler words (separated by spaces or commas; French elisions "d'", "l'" need no space). */
