@@ -89,7 +89,7 @@ const SHAPES = Object.fromEntries(
   }),
 ) as Record<KnownEvent, Record<string, FieldKind>>;
 
-export const ERROR_CODES = ['bad_request', 'not_found', 'forbidden', 'conflict', 'limit', 'rate_limited', 'unavailable', 'internal'];
+export const ERROR_CODES = ['bad_request', 'not_found', 'forbidden', 'conflict', 'limit', 'answer_failed', 'rate_limited', 'unavailable', 'internal'];
 
 /** Names no handler listens to: typos, server-side events, Object.prototype and EventEmitter names. */
 const UNKNOWN_EVENTS = [

@@ -10,7 +10,7 @@ import { LocalCluster, type Cluster } from './cluster/types.js';
 import { connectRedis } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
-import { defaultLeakWords } from './arena/leak.js';
+import { leakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -219,7 +219,11 @@ function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
       const model = find(id);
       return { label: model?.label ?? id, demo: Boolean(model?.deployments.some((d) => demoBackends.has(d.backendId))) };
     },
-    leakWords: (id) => find(id)?.leakWords ?? defaultLeakWords(id),
+    // Words from the arena id and every deployment's model name: `model-a` served by a Llama is a Llama.
+    leakWords: (id) => {
+      const model = find(id);
+      return model?.leakWords ?? leakWords([id, ...(model?.deployments.map((d) => d.model) ?? [])]);
+    },
     stream: (id, req) => registry.stream(id, req),
   };
 }

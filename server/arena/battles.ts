@@ -12,6 +12,7 @@ import type {
   TournamentView,
 } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
+import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/shared/vote-rules.js';
 import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
@@ -23,8 +24,8 @@ import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
-import { LeakDetector } from './leak.js';
-import { SideRun } from './side-run.js';
+import { claimsIdentity } from './leak.js';
+import { SideRun, USER_STOP } from './side-run.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
@@ -89,6 +90,11 @@ interface LiveBattle {
   outbox: Promise<void>;
 }
 
+/** The one answer for an unknown id and for another session's battle. */
+const NO_SUCH_BATTLE = 'No such battle.';
+const FAILED_ANSWER_VOTE =
+  'An answer failed or was cut off, so it cannot win or tie. Regenerate for a fair comparison, or vote "Both are bad" (stored, not counted in the ratings).';
+
 /**
  * An idle battle leaves memory (and, with several instances, gives up its lease) after this long;
  * it comes back from the store and its log on the next action. Short, so memory and lease renewals
@@ -141,7 +147,7 @@ export class BattleService {
 
   async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>): Promise<AckResults['battle:resume']> {
     const current = await this.currentRecord(battleId);
-    if (!current) fail('not_found', 'No such battle.');
+    if (!current) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, current!.record);
     caller.join(battleId);
     const events = await this.eventsAfter(battleId, afterSeq);
@@ -163,6 +169,8 @@ export class BattleService {
     const record = current!.record;
     if (record.sessionHash === caller.sessionHash) fail('forbidden', 'You own this battle: cast your vote in the arena.');
     if (!isSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
+    // After the owner's vote the names are public: a crowd vote then would not be blind.
+    if (record.vote) fail('conflict', 'Crowd voting closed when the names were revealed.');
     if ((await this.deps.store.recordCrowdVote(battleId, caller.sessionHash, choice)) === 'already_voted')
       fail('conflict', 'You already cast a crowd vote on this battle.');
     return { crowd: await this.deps.store.crowdTally(battleId) };
@@ -206,7 +214,7 @@ export class BattleService {
 
   async next(caller: Caller, { battleId }: ParsedPayload<'battle:next'>): Promise<AckResults['battle:next']> {
     const current = await this.currentRecord(battleId);
-    if (!current) fail('not_found', 'No such battle.');
+    if (!current) fail('not_found', NO_SUCH_BATTLE);
     const previous = current!.record;
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
@@ -246,7 +254,7 @@ export class BattleService {
 
   stop(caller: Caller, p: ParsedPayload<'battle:stop'>): Promise<object> {
     return this.asOwner(caller, 'stop', p, async (live) => {
-      for (const s of p.side ? [p.side] : SIDES) live.controllers[s]?.abort();
+      for (const s of p.side ? [p.side] : SIDES) live.controllers[s]?.abort(USER_STOP);
       return {};
     });
   }
@@ -268,14 +276,15 @@ export class BattleService {
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
+      if (!choiceAllowed(p.choice, failedSides(record.turns))) fail('answer_failed', FAILED_ANSWER_VOTE);
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
-      if (result === 'not_found') fail('not_found', 'No such battle.');
+      if (result === 'not_found') fail('not_found', NO_SUCH_BATTLE);
       record.vote = { choice: p.choice, at };
-      const excluded = record.leak.left || record.leak.right;
-      this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(excluded) });
-      this.deps.logger.info({ battleId: record.id, choice: p.choice, excluded }, 'vote stored');
+      const reason = uncountedReason(record);
+      this.deps.metrics.votes.inc({ choice: p.choice, excluded: String(Boolean(reason)) });
+      this.deps.logger.info({ battleId: record.id, choice: p.choice, excluded: reason ?? false }, 'vote stored');
 
       const tournament = await this.advanceTournament(record, p.choice);
       const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
@@ -283,7 +292,7 @@ export class BattleService {
       live.log.forget();
       void this.persist(live);
       this.deps.onVote?.(record);
-      return { reveal, ...(tournament ? { tournament } : {}) };
+      return { reveal, ...(tournament ? { tournament } : {}), counted: !reason, ...(reason ? { reason } : {}) };
     });
   }
 
@@ -384,7 +393,6 @@ export class BattleService {
     const { metrics } = this.deps;
     const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
     const answer = () => record.turns[turn].answers[side];
-    const leak = new LeakDetector(this.deps.models.leakWords(record.models[side]));
     metrics.activeStreams.inc();
     try {
       const stream = this.deps.models.stream(record.models[side], {
@@ -405,7 +413,6 @@ export class BattleService {
           case 'text':
           case 'reasoning':
             run.text(part.type, part.text);
-            if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
             break;
           case 'finish': {
             const a = answer();
@@ -452,14 +459,15 @@ export class BattleService {
       else run.end('done');
     } catch (err) {
       this.deps.logger.error({ battleId: record.id, err }, 'tools path failed');
-      run.end(run.controller.signal.aborted ? 'stopped' : 'error', (err as Error).message);
+      if (run.controller.signal.aborted) run.end(run.abortStatus);
+      else run.end('error', (err as Error).message);
     } finally {
       await this.settleRun(live, run);
     }
   }
 
   private endWithError(run: SideRun, record: BattleRecord, code: string, message: string): void {
-    if (code === 'aborted') return run.end('stopped');
+    if (code === 'aborted') return run.end(run.abortStatus);
     this.deps.metrics.errors.inc({ type: code });
     this.deps.logger.warn({ battleId: record.id, side: run.side, code, err: message }, 'stream failed');
     run.end('error', neutralError(code));
@@ -469,13 +477,29 @@ export class BattleService {
   private async settleRun(live: LiveBattle, run: SideRun): Promise<void> {
     this.deps.metrics.activeStreams.dec();
     if (run.stale) return;
-    const aborted = run.controller.signal.aborted;
-    run.end(aborted ? 'stopped' : 'error', aborted ? undefined : 'The answer ended unexpectedly.');
+    live.log.flush(); // the record now holds the whole answer
+    this.checkIdentityLeak(live, run);
+    // A run that ends without a finish or an error part was cut: by the user's Stop, or by anything else.
+    if (run.controller.signal.aborted && run.abortStatus === 'stopped') run.end('stopped');
+    else run.end('interrupted', 'The answer was cut off before it finished.');
     live.controllers[run.side] = undefined;
     live.log.flush();
     live.lastActive = Date.now();
     if (!isStreaming(live)) live.log.forget();
     await this.persist(live);
+  }
+
+  /**
+   * Once per answer, on its whole text and reasoning (never per token, never at a chunk edge):
+   * did the model say who it is? Then the battle is no longer blind and its vote will not count.
+   */
+  private checkIdentityLeak(live: LiveBattle, run: SideRun): void {
+    const { record } = live;
+    if (record.mode === 'tools' || record.leak[run.side]) return;
+    const answer = record.turns[run.turn]?.answers[run.side];
+    if (!answer) return;
+    const words = this.deps.models.leakWords(record.models[run.side]);
+    if (claimsIdentity(words, answer.reasoning ? `${answer.text}\n${answer.reasoning}` : answer.text)) run.push({ t: 'leak', side: run.side });
   }
 
   /** Each side sees only its own past answers; a resumed side also gets its partial answer as prefill. */
@@ -497,7 +521,7 @@ export class BattleService {
     const answer = live.record.turns[turn]?.answers[side];
     if (answer && !isEnded(answer)) {
       live.runs[side]++;
-      live.log.push({ t: 'end', side, turn, status: 'stopped' });
+      live.log.push({ t: 'end', side, turn, status: 'interrupted', error: 'The server restarted or shut down while this answer was streaming.' });
     }
   }
 
@@ -528,7 +552,7 @@ export class BattleService {
       const { ok: _ok, ...result } = ack as { ok: true } & T;
       return result as unknown as T;
     }
-    if (!live) fail('not_found', 'No such battle.');
+    if (!live) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, live!.record);
     caller.join(live!.record.id);
     return run(live!);
@@ -687,10 +711,9 @@ export class BattleService {
     return models;
   }
 
-  /** Ids are unguessable, so saying "not yours" leaks nothing and tells a spectator what happened. */
+  /** Another session's battle answers exactly like an unknown id, so ids cannot be probed. */
   private checkOwner(caller: Caller, record: BattleRecord): void {
-    if (record.sessionHash !== caller.sessionHash)
-      fail('forbidden', 'This battle belongs to another session: you can watch it and cast a crowd vote, nothing more.');
+    if (record.sessionHash !== caller.sessionHash) fail('not_found', NO_SUCH_BATTLE);
   }
 
   private checkOpen(record: BattleRecord): void {

@@ -104,7 +104,7 @@ export function buildReveal(record: BattleRecord, describe: (modelId: string) =>
 }
 
 export function isEnded(answer: SideAnswer): boolean {
-  return answer.status === 'done' || answer.status === 'stopped' || answer.status === 'error';
+  return answer.status === 'done' || answer.status === 'stopped' || answer.status === 'interrupted' || answer.status === 'error';
 }
 
 /** The sides that answer: both in a duel, one on the tools path. */

@@ -1,4 +1,7 @@
-import type { BattleEvent, Side } from '../../src/lib/shared/protocol.js';
+import type { BattleEvent, EndStatus, Side } from '../../src/lib/shared/protocol.js';
+
+/** The abort reason of the user's own Stop: every other abort of a run is an interruption. */
+export const USER_STOP = 'user-stop';
 
 /** The part of a live battle a run touches. */
 export interface RunHost {
@@ -30,6 +33,11 @@ export class SideRun {
     if (resumed) this.push({ t: 'status', side, turn, status: 'resumed' });
   }
 
+  /** How an aborted run ended: the user's Stop is a normal answer, anything else cut it. */
+  get abortStatus(): 'stopped' | 'interrupted' {
+    return this.controller.signal.reason === USER_STOP ? 'stopped' : 'interrupted';
+  }
+
   get stale(): boolean {
     return this.host.runs[this.side] !== this.run;
   }
@@ -47,7 +55,7 @@ export class SideRun {
     this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value });
   }
 
-  end(status: 'done' | 'stopped' | 'error', error?: string): void {
+  end(status: EndStatus, error?: string): void {
     if (this.ended) return;
     this.ended = true;
     this.push({ t: 'end', side: this.side, turn: this.turn, status, ...(error ? { error } : {}) });

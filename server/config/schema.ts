@@ -35,7 +35,7 @@ export const ModelSchema = z.object({
   label: z.string().optional(),
   /** In preference order: the first healthy one serves (GPU first, CPU fallback). */
   deployments: z.array(DeploymentSchema).min(1),
-  /** Words that, appearing in this model's answer, reveal its identity (case-insensitive). */
+  /** Words whose first-person claim in this model's answer reveals its identity (replace the defaults from its names). */
   leakWords: z.array(z.string().min(2)).optional(),
 });
 

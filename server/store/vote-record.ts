@@ -1,3 +1,4 @@
+import { uncountedReason } from '../../src/lib/shared/vote-rules.js';
 import type { BattleRecord, CrowdTally, VoteChoice, VoteRecord } from './types.js';
 
 /** The rating row for a battle voted `choice` at `at`; both drivers and the exports derive it here. */
@@ -7,8 +8,9 @@ export function voteRecordFor(battle: BattleRecord, choice: VoteChoice, at: numb
     modelLeft: battle.models.left,
     modelRight: battle.models.right,
     choice,
-    // A side that revealed its identity makes the vote non-blind: keep it, do not rate it.
-    excluded: battle.leak.left || battle.leak.right,
+    // A side that revealed its identity makes the vote non-blind, a failed side makes it say
+    // nothing about the models: keep it, do not rate it.
+    excluded: uncountedReason(battle) !== undefined,
     judge: battle.sessionHash,
     tstamp: at,
   };

@@ -16,7 +16,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const SLOW = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 25, maxTokens: 50 }));
 const spec = (name: string) => SLOW.find((m) => m.name === name)!;
-const settled = (v: BattleView) => v.turns.at(-1) !== undefined && (['left', 'right'] as const).every((s) => ['done', 'stopped', 'error'].includes(v.turns.at(-1)!.answers[s].status));
+const settled = (v: BattleView) => v.turns.at(-1) !== undefined && (['left', 'right'] as const).every((s) => ['done', 'stopped', 'interrupted', 'error'].includes(v.turns.at(-1)!.answers[s].status));
 
 /** The UI's reducer over everything a client receives. */
 function track(client: ArenaClient, battleId: string, initial: BattleView) {

@@ -72,6 +72,39 @@ describe('the duel in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('after failed answers only "Both are bad" stays open, Regenerate is the main action, and nobody is "Winner"', async () => {
+    const demo = arena.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('DEMO MODE'));
+    const fault = (body: object) =>
+      fetch(`${demo!.url}/_sim/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await fault({ fault: { kind: 'error_after', tokens: 2 } })).status).toBe(200);
+    try {
+      const failing = await (await browser.newContext()).newPage();
+      failing.on('pageerror', (err) => pageErrors.push(err.message));
+      await failing.goto(arena.url);
+      await failing.waitForSelector('[data-ready=true]');
+      await failing.getByTestId('prompt').fill('Why is the sky blue?');
+      await failing.getByTestId('send').click();
+      for (const side of ['left', 'right']) await failing.locator(`[data-testid="status-${side}"][data-status=error]`).waitFor({ timeout: 20_000 });
+      await failing.getByTestId('failed-banner').waitFor();
+      await failing.waitForFunction(() => !(document.querySelector('[data-testid="vote-bothbad"]') as HTMLButtonElement).disabled);
+      for (const choice of ['left', 'right', 'tie']) expect(await failing.getByTestId(`vote-${choice}`).isDisabled(), choice).toBe(true);
+      expect(await failing.getByTestId('regenerate').getAttribute('class')).toMatch(/\bprimary\b/);
+      await failing.keyboard.press('Escape');
+      await failing.keyboard.press('1'); // the shortcut of a refused choice sends nothing (a refusal would show a toast)
+      await failing.waitForTimeout(300);
+      expect(await failing.getByTestId('toast').count()).toBe(0);
+      expect(await failing.getByTestId('reveal-left').count()).toBe(0);
+      await failing.getByTestId('vote-bothbad').click();
+      await failing.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
+      const reveals = (await failing.getByTestId('reveal-left').innerText()) + (await failing.getByTestId('reveal-right').innerText());
+      expect(reveals).toContain('Both bad');
+      expect(reveals).not.toContain('Winner');
+    } finally {
+      await fault({ fault: { kind: 'none' } });
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   it('runs the whole duel under a strict Content-Security-Policy without one violation', async () => {
     const res = await fetch(arena.url);
     const csp = res.headers.get('content-security-policy') ?? '';

@@ -55,7 +55,7 @@ describe('spectating a duel in Chromium', () => {
 
   async function waitForBothAnswersSettled(page: Page): Promise<void> {
     for (const side of SIDES) {
-      await page.locator(`[data-testid="status-${side}"]:is([data-status=done], [data-status=stopped], [data-status=error])`).waitFor({
+      await page.locator(`[data-testid="status-${side}"]:is([data-status=done], [data-status=stopped], [data-status=interrupted], [data-status=error])`).waitFor({
         timeout: 40_000,
       });
     }

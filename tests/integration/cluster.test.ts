@@ -31,7 +31,7 @@ function follow(client: ArenaClient, battleId: string, initial: BattleView) {
     },
     settled: () => {
       const last = view.turns.at(-1);
-      return Boolean(last && ['done', 'stopped', 'error'].includes(last.answers.left.status) && ['done', 'stopped', 'error'].includes(last.answers.right.status));
+      return Boolean(last && ['done', 'stopped', 'interrupted', 'error'].includes(last.answers.left.status) && ['done', 'stopped', 'interrupted', 'error'].includes(last.answers.right.status));
     },
   };
 }
@@ -93,22 +93,32 @@ describe('two instances, one arena (Redis)', () => {
     expect(crowd.crowd.right).toBe(1);
     expect(await call(spectator, 'watch:vote', { battleId, token, choice: 'left' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
 
-    // Every owner action from the spectator is refused, on either instance.
+    // Every owner action from the spectator is refused, on either instance, with the very bytes an
+    // unknown id gets: another session's battle id cannot be told from one that does not exist.
     const onA = await a.client();
+    const unknownId = 'x'.repeat(battleId.length);
     for (const s of [spectator, onA]) {
       for (const [event, payload] of [
-        ['battle:vote', { battleId, choice: 'left' }],
-        ['battle:stop', { battleId }],
-        ['battle:send', { battleId, prompt: 'hi' }],
-        ['battle:regenerate', { battleId }],
-        ['battle:next', { battleId }],
-      ] as const)
-        expect(await call(s, event, payload as never)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+        ['battle:vote', { choice: 'left' }],
+        ['battle:stop', {}],
+        ['battle:send', { prompt: 'hi' }],
+        ['battle:regenerate', {}],
+        ['battle:next', {}],
+        ['battle:resume', { afterSeq: 0 }],
+      ] as const) {
+        const foreign = await call(s, event, { battleId, ...payload } as never);
+        expect(foreign).toMatchObject({ ok: false, error: { code: 'not_found' } });
+        expect(JSON.stringify(foreign)).toBe(JSON.stringify(await call(s, event, { battleId: unknownId, ...payload } as never)));
+      }
     }
     expect((await a.arena.store.listVotes()).length).toBe(0);
 
     await ok(owner, 'battle:vote', { battleId, choice: 'left' });
     await waitFor(() => Boolean(watched.view.reveal), 2_000, 'reveal reaches the spectator');
+    // Names are public now: a crowd vote would not be blind, on either instance.
+    for (const s of [await b.client(), await a.client()])
+      expect(await call(s, 'watch:vote', { battleId, token, choice: 'left' })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/revealed/) } });
+    expect((await a.arena.store.crowdTally(battleId)).left).toBe(0);
     const models = [watched.view.reveal!.left.model, watched.view.reveal!.right.model];
     for (const side of ['left', 'right'] as const)
       expect(watched.view.turns[0].answers[side].text).toBe(simulatedAnswer(spec(watched.view.reveal![side].model), [{ role: 'user', content: 'Describe the moon.' }]).text);

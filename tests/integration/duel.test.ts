@@ -179,7 +179,7 @@ describe('the duel over Socket.IO', () => {
       ['battle:resume', { battleId: ba.id, afterSeq: 0 }],
       ['battle:next', { battleId: ba.id }],
     ] as const) {
-      expect(await call(b, event, payload as never)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      expect(await call(b, event, payload as never)).toMatchObject({ ok: false, error: { code: 'not_found' } });
     }
   });
 

@@ -303,8 +303,13 @@ describe('hostile input over Socket.IO', () => {
       ['battle:regenerate', { battleId: battle.id }],
       ['battle:next', { battleId: battle.id }],
       ['battle:resume', { battleId: battle.id, afterSeq: 0 }],
-    ] as const)
-      expectError(await call(other, event, payload as never), 'forbidden');
+    ] as const) {
+      const foreign = await call(other, event, payload as never);
+      expectError(foreign, 'not_found');
+      // Byte for byte what an id that does not exist gets: ids cannot be probed.
+      const unknown = await call(other, event, { ...payload, battleId: 'Z'.repeat(battle.id.length) } as never);
+      expect(JSON.stringify(foreign)).toBe(JSON.stringify(unknown));
+    }
 
     expectError(await call(other, 'watch:join', { battleId: battle.id, token: token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A') }), 'not_found');
     expectError(await call(other, 'watch:join', { battleId: battle.id, token: battle.id }), 'not_found');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvents, canVote, isRunning, latestTurn } from '../../src/lib/client/battle-state.js';
 import type { BattleEvent, BattleView, Reveal, SeqEvent } from '../../src/lib/shared/protocol.js';
+import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/shared/vote-rules.js';
 
 function emptyView(): BattleView {
   return { id: 'b1', mode: 'arena', turns: [], leak: { left: false, right: false }, seq: 0 };
@@ -278,5 +279,28 @@ describe('battle predicates', () => {
     expect(done.turns[0].answers.right.status).toBe('pending');
     expect(isRunning(done)).toBe(false);
     expect(canVote(done)).toBe(false);
+  });
+});
+
+describe('votes after a failed answer (shared vote rules)', () => {
+  it('an interrupted side has ended, like a stopped one, but only "both bad" stays open and it does not count', () => {
+    const ended = (left: 'stopped' | 'interrupted' | 'error', right: 'done' | 'stopped') =>
+      applyEvents(
+        streamedTurn(),
+        seq(7, { t: 'end', side: 'left', turn: 0, status: left }, { t: 'end', side: 'right', turn: 0, status: right }),
+      ).view;
+    for (const status of ['interrupted', 'error'] as const) {
+      const view = ended(status, 'done');
+      expect(isRunning(view)).toBe(false);
+      expect(canVote(view)).toBe(true);
+      expect(failedSides(view.turns)).toEqual(['left']);
+      expect(['left', 'right', 'tie', 'bothbad'].filter((c) => choiceAllowed(c as never, failedSides(view.turns)))).toEqual(['bothbad']);
+      expect(uncountedReason(view)).toBe('answer_failed');
+    }
+    const stopped = ended('stopped', 'stopped');
+    expect(failedSides(stopped.turns)).toEqual([]);
+    expect(choiceAllowed('left', failedSides(stopped.turns))).toBe(true);
+    expect(uncountedReason(stopped)).toBeUndefined();
+    expect(uncountedReason({ ...stopped, leak: { left: false, right: true } })).toBe('identity_leak');
   });
 });

@@ -3,7 +3,8 @@
  * event log, plus the info and error toasts around it. Components only read it and call actions.
  */
 import type { Ack, ArenaInfo, BattleView, EventsFrame, RouteMode, SeqEvent, Side, VoteChoice } from '$shared/protocol';
-import { applyEvents, canVote, isRunning } from './battle-state';
+import { failedSides } from '$shared/vote-rules';
+import { answeringSides, applyEvents, canVote, isRunning } from './battle-state';
 import { call, follow } from './socket';
 
 export type StartMode = 'arena' | 'tournament';
@@ -29,6 +30,8 @@ export class ArenaClient {
 
   running = $derived(isRunning(this.battle));
   votable = $derived(canVote(this.battle) && !this.busy);
+  /** Sides whose answer failed or was cut off: they cannot win or tie (see shared/vote-rules). */
+  failed = $derived(this.battle ? failedSides(this.battle.turns, answeringSides(this.battle)) : []);
   /** Follow-ups go into the current battle until it is voted on (tools battles: until a new round). */
   inBattle = $derived(!!this.battle && !this.battle.vote);
   /** Why the tools path is off; undefined while it is on (or not known yet). */

@@ -130,7 +130,7 @@ function newTurn(prompt: string): TurnView {
 
 /** The answer will not change any more. */
 export function isSettled(status: AnswerStatus): boolean {
-  return status === 'done' || status === 'stopped' || status === 'error';
+  return status === 'done' || status === 'stopped' || status === 'interrupted' || status === 'error';
 }
 
 export function latestTurn(view: BattleView | undefined): TurnView | undefined {

@@ -24,9 +24,9 @@ export class WatchClient {
   #voting = $state(false);
 
   running = $derived(isRunning(this.battle));
-  /** One crowd vote per spectator, once the latest turn has finished on both sides. */
+  /** One crowd vote per spectator, once the latest turn has finished on both sides, until the reveal. */
   crowdVotable = $derived(
-    !!this.battle && this.battle.turns.length > 0 && !this.running && !this.crowdChoice && !this.#voting,
+    !!this.battle && this.battle.turns.length > 0 && !this.running && !this.battle.vote && !this.crowdChoice && !this.#voting,
   );
 
   /** Latest join request; an older one's answer is stale once a reconnect has started another. */

@@ -11,7 +11,12 @@ export type { Leaderboard, LeaderboardRow, StatusSnapshot };
 export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
-export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
+/** `stopped`: the user's own Stop (a normal answer); `interrupted`: cut by anything else (restart, takeover, backend death). */
+export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
+/** How a side's answer ended. */
+export type EndStatus = 'done' | 'stopped' | 'interrupted' | 'error';
+/** Why a stored vote is kept out of the ratings. */
+export type UncountedReason = 'identity_leak' | 'answer_failed';
 export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
 /** The user's routing toggle: let the router decide, or force a duel / the tool-calling model. */
 export type RouteMode = 'auto' | 'arena' | 'tools';
@@ -45,6 +50,7 @@ export type ErrorCode =
   | 'forbidden' // spectator attempting an owner action, etc.
   | 'conflict' // e.g. already voted, stream still running
   | 'limit' // prompt too long, too many turns
+  | 'answer_failed' // a side failed or was cut off: only "both bad" can be recorded
   | 'rate_limited'
   | 'unavailable' // fewer than two models available, backend failure
   | 'internal';
@@ -121,7 +127,7 @@ export type BattleEvent =
   | { t: 'turn'; turn: number; prompt: string }
   | { t: 'status'; side: Side; turn: number; status: 'loading' | 'streaming' | 'resumed' }
   | { t: 'delta'; side: Side; turn: number; text?: string; reasoning?: string }
-  | { t: 'end'; side: Side; turn: number; status: 'done' | 'stopped' | 'error'; error?: string }
+  | { t: 'end'; side: Side; turn: number; status: EndStatus; error?: string }
   | { t: 'leak'; side: Side }
   | { t: 'tool-call'; side: Side; turn: number; id: string; name: string; arguments: Record<string, unknown> }
   | { t: 'tool-result'; side: Side; turn: number; id: string; ok: boolean; result?: unknown; error?: string; ms: number }
@@ -180,7 +186,8 @@ export interface AckResults {
   'battle:send': object;
   'battle:stop': object;
   'battle:regenerate': object;
-  'battle:vote': { reveal: Reveal; tournament?: TournamentView };
+  /** `counted: false` when the vote is stored but kept out of the ratings, and `reason` says why. */
+  'battle:vote': { reveal: Reveal; tournament?: TournamentView; counted: boolean; reason?: UncountedReason };
   'battle:next': { battle: BattleView };
   /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
