@@ -80,6 +80,10 @@ export const ConfigSchema = z
         closeAfter: z.number().int().positive().default(3),
         /** Consecutive soft failures (timeouts, 5xx, resets) that trip it; refused and 503 trip at once. */
         openAfter: z.number().int().positive().default(3),
+        /** Least time a tripped breaker stays open after its last failure; default (closeAfter − 1) × intervalMs. Doubles each time it reopens on probation. */
+        coolDownMs: ms.optional(),
+        /** An answer of 16+ tokens generated slower than this counts as a failed request (0 = off). */
+        minTokensPerSecond: z.number().nonnegative().default(1),
         /** vLLM requests waiting above this make a deployment degraded: tried after healthy ones. */
         degradedQueueDepth: z.number().int().nonnegative().default(8),
       })
