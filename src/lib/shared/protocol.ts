@@ -4,10 +4,11 @@
  * server validates against before any handler runs. The UI imports only types from this file.
  */
 import { z } from 'zod';
+import type { PublicStatus } from '../../../server/models/public-status.js';
 import type { StatusSnapshot } from '../../../server/models/status.js';
 import type { Leaderboard, LeaderboardRow } from '../../../server/rating/types.js';
 
-export type { Leaderboard, LeaderboardRow, StatusSnapshot };
+export type { Leaderboard, LeaderboardRow, PublicStatus, StatusSnapshot };
 export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
@@ -185,7 +186,7 @@ export interface AckResults {
   /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
-  'status:subscribe': { status: StatusSnapshot };
+  'status:subscribe': { status: PublicStatus };
   /** A spectator's read-only view; live events follow in `battle:events`. */
   'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
   'watch:vote': { crowd: CrowdTally };
@@ -202,8 +203,8 @@ export interface ServerToClientEvents {
   /** Spectators watching a battle now (all instances). */
   'battle:viewers': (update: { battleId: string; count: number }) => void;
   'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
-  /** Backend and deployment health, pushed on every state change to `status:subscribe`rs. */
-  'status:update': (status: StatusSnapshot) => void;
+  /** Backend health (public view), pushed to `status:subscribe`rs whenever it changes. */
+  'status:update': (status: PublicStatus) => void;
 }
 
 /** Socket.IO handshake `auth` payload for clients that cannot carry the session cookie. */
