@@ -68,7 +68,14 @@ export const ConfigSchema = z
     /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
     models: z.array(ModelSchema).default([]),
     discovery: z
-      .object({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
+      .object({
+        intervalMs: ms.default(30_000),
+        timeoutMs: ms.default(3_000),
+        /** Auto mode: one model served under different names on several backends is one arena model (docs/operations.md). */
+        groupByName: z.boolean().default(true),
+        /** Auto mode: served name → the name whose group it joins (e.g. `phi3:mini: microsoft/Phi-3-mini-4k-instruct`). */
+        aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+      })
       .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /** Backend probes and per-deployment circuit breakers (docs/operations.md). */

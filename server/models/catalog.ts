@@ -1,6 +1,7 @@
 import type { BackendConfig, DeploymentConfig, ModelConfig } from '../config/schema.js';
 import { displayUrl } from '../providers/urls.js';
 import type { DiscoveredModel, DiscoveryResult } from './discovery.js';
+import { groupKeyFor } from './model-identity.js';
 
 /**
  * Merges what the backends said into arena models. Pure: config + discovery results in, the
@@ -80,13 +81,22 @@ export interface Catalog {
 
 export type Discoveries = ReadonlyMap<string, DiscoveryResult>;
 
+/** Auto mode's grouping of names across backends (model-identity.ts). */
+export interface AutoGrouping {
+  groupByName: boolean;
+  aliases: Readonly<Record<string, string>>;
+}
+
+const EXACT_NAMES: AutoGrouping = { groupByName: false, aliases: {} };
+
 export function buildCatalog(
   backends: BackendConfig[],
   configured: ModelConfig[],
   discovered: Discoveries,
   refreshedAt: Date | null,
+  grouping: AutoGrouping = EXACT_NAMES,
 ): Catalog {
-  const statuses = configured.length > 0 ? configuredModels(backends, configured, discovered) : autoModels(backends, discovered);
+  const statuses = configured.length > 0 ? configuredModels(backends, configured, discovered) : autoModels(backends, discovered, grouping);
   return {
     models: statuses.filter((s) => s.arena).map((s) => s.arena as ArenaModel),
     report: {
@@ -166,19 +176,27 @@ function assemble(id: string, label: string, resolved: ResolvedDeployment[], lea
   return { status, arena };
 }
 
-/** Auto mode: every chat model found becomes an arena model; one name on two backends is one model. */
-function autoModels(backends: BackendConfig[], discovered: Discoveries): Resolved[] {
-  const byName = new Map<string, ResolvedDeployment[]>();
+/**
+ * Auto mode: every chat model found becomes an arena model. Names of one group (the same name,
+ * or the same normalised name when `groupByName`) on different backends are one model, GPU
+ * first; its id is the name of its first deployment. A backend contributes at most one
+ * deployment to a group: a second name on it with the same key is a model of its own.
+ */
+function autoModels(backends: BackendConfig[], discovered: Discoveries, grouping: AutoGrouping): Resolved[] {
+  const groups: Array<{ key: string; id: string; backends: Set<string>; resolved: ResolvedDeployment[] }> = [];
+  const keyOf = (name: string) => (grouping.groupByName ? groupKeyFor(name, grouping.aliases) : withTag(name));
   for (const backend of gpuFirst(backends)) {
     const result = discovered.get(backend.id);
     if (!result?.ok) continue;
     for (const model of result.models.filter(isChatModel)) {
-      const list = byName.get(model.name) ?? [];
-      list.push(available(backend, model));
-      byName.set(model.name, list);
+      const key = keyOf(model.name);
+      let group = groups.find((g) => g.key === key && !g.backends.has(backend.id));
+      if (!group) groups.push((group = { key, id: model.name, backends: new Set(), resolved: [] }));
+      group.backends.add(backend.id);
+      group.resolved.push(available(backend, model));
     }
   }
-  return [...byName].map(([name, resolved]) => assemble(name, name, resolved));
+  return groups.map((g) => assemble(g.id, g.id, g.resolved));
 }
 
 function gpuFirst(backends: BackendConfig[]): BackendConfig[] {
