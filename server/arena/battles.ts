@@ -24,6 +24,7 @@ import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
 import { SideRun } from './side-run.js';
+import { ThinkingIndicator } from './thinking.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
@@ -86,6 +87,8 @@ interface LiveBattle {
   lastActive: number;
   /** Shared mode: frames go out only after their log entries are stored, in order. */
   outbox: Promise<void>;
+  /** The current turn's blind reasoning state (thinking.ts). */
+  thinking?: ThinkingIndicator;
 }
 
 /**
@@ -382,6 +385,7 @@ export class BattleService {
     const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
     const answer = () => record.turns[turn].answers[side];
     const leak = new LeakDetector(this.deps.models.leakWords(record.models[side]));
+    const thinking = this.thinkingOf(live, turn);
     metrics.activeStreams.inc();
     try {
       const stream = this.deps.models.stream(record.models[side], {
@@ -399,10 +403,16 @@ export class BattleService {
           case 'loading':
             run.push({ t: 'status', side, turn, status: 'loading' });
             break;
-          case 'text':
           case 'reasoning':
+            // Blind: kept on the record for the reveal; clients only learn that some side reasons.
+            if (run.stale) break;
+            answer().reasoning += part.text;
+            thinking.started(side, run);
+            break;
+          case 'text':
+            thinking.stopped(side, run);
             run.text(part.type, part.text);
-            if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
+            if (!record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
             break;
           case 'finish': {
             const a = answer();
@@ -427,8 +437,14 @@ export class BattleService {
       this.deps.logger.error({ battleId: record.id, side, err }, 'stream crashed');
       run.end('error', 'Internal error while streaming this answer.');
     } finally {
+      thinking.stopped(side, run);
       await this.settleRun(live, run);
     }
+  }
+
+  private thinkingOf(live: LiveBattle, turn: number): ThinkingIndicator {
+    if (live.thinking?.turn !== turn) live.thinking = new ThinkingIndicator(turn, (event) => live.log.push(event));
+    return live.thinking;
   }
 
   /** The tools path: one named model, tool calls and results streamed as they happen. */

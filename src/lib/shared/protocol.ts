@@ -74,6 +74,8 @@ export interface AnswerView {
 export interface TurnView {
   prompt: string;
   answers: Record<Side, AnswerView>;
+  /** Before the vote: some side's model is reasoning (never which); its text comes with the reveal. */
+  thinking?: boolean;
 }
 
 /** Sent only after the vote. */
@@ -85,6 +87,8 @@ export interface SideReveal {
   ttftMs?: number;
   tokensPerSecond?: number;
   completionTokens?: number;
+  /** Each turn's reasoning, withheld until the vote (absent when the model did not reason). */
+  reasoning?: string[];
 }
 export type Reveal = Record<Side, SideReveal>;
 
@@ -122,6 +126,8 @@ export type BattleEvent =
   | { t: 'turn'; turn: number; prompt: string }
   | { t: 'status'; side: Side; turn: number; status: 'loading' | 'streaming' | 'resumed' }
   | { t: 'delta'; side: Side; turn: number; text?: string; reasoning?: string }
+  /** Some side is reasoning (`active`) or none is any more; blind battles send this instead of reasoning deltas. */
+  | { t: 'thinking'; turn: number; active: boolean }
   | { t: 'end'; side: Side; turn: number; status: 'done' | 'stopped' | 'error'; error?: string }
   | { t: 'leak'; side: Side }
   | { t: 'tool-call'; side: Side; turn: number; id: string; name: string; arguments: Record<string, unknown> }
