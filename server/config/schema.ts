@@ -101,6 +101,8 @@ export const ConfigSchema = z
         maxPromptChars: z.number().int().positive().default(8_000),
         maxTurns: z.number().int().positive().default(8),
         maxTokens: z.number().int().positive().default(1_024),
+        /** `matched`: both sides' text is released at the slower side's pace, hiding speed (docs/security.md). */
+        pacing: z.enum(['off', 'matched']).default('off'),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
       })
