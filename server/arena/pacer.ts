@@ -69,7 +69,8 @@ export class MatchedPacer {
   /** Drops a side's unreleased chunks (the user stopped it; what was shown is the answer). */
   discard(side: Side): void {
     const queue = this.queues[side];
-    queue.events = queue.events.filter((e) => e.t !== 'delta' && !(e.t === 'status' && e.status === 'streaming'));
+    // Also an end it held: the stop that called this replaces it.
+    queue.events = queue.events.filter((e) => e.t !== 'delta' && e.t !== 'end' && !(e.t === 'status' && e.status === 'streaming'));
     queue.produced = queue.released;
     queue.endedAt ??= this.clock.now();
     this.release();
