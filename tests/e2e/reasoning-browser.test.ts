@@ -17,7 +17,7 @@ import { launchBrowser } from '../helpers/browser.js';
  * its side only.
  */
 
-const THINKER: SimModelSpec = { name: 'mdl-sage:8b', family: 'sage', tokensPerSecond: 60, ttftMs: 10, maxTokens: 60, capabilities: ['completion', 'thinking'] };
+const THINKER: SimModelSpec = { name: 'mdl-sage:8b', family: 'sage', tokensPerSecond: 20, ttftMs: 10, maxTokens: 40, capabilities: ['completion', 'thinking'] };
 const PLAIN: SimModelSpec = { name: 'mdl-brisk:2b', family: 'brisk', tokensPerSecond: 60, ttftMs: 10, maxTokens: 30 };
 const PROMPT = 'Explain in detail how bridges are built and why they stand.';
 
@@ -67,7 +67,7 @@ describe('blind reasoning in Chromium', () => {
       (s) => JSON.parse(s) as [boolean, boolean, string, string],
     );
     const shown = samples.filter(([l, r]) => l || r);
-    expect(shown.length).toBeGreaterThan(5); // the reasoning phase was seen
+    expect(shown.length).toBeGreaterThanOrEqual(3); // the reasoning phase was seen
     for (const [l, r, lt, rt] of samples) {
       expect(l).toBe(r);
       expect(lt).toBe(rt);
