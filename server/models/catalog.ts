@@ -77,6 +77,8 @@ export interface ModelReport {
 export interface Catalog {
   models: ArenaModel[];
   report: ModelReport;
+  /** Auto mode: the id each group got, by group key, so a later build keeps it (see AutoGrouping.ids). */
+  autoIds?: ReadonlyMap<string, string>;
 }
 
 export type Discoveries = ReadonlyMap<string, DiscoveryResult>;
@@ -85,6 +87,12 @@ export type Discoveries = ReadonlyMap<string, DiscoveryResult>;
 export interface AutoGrouping {
   groupByName: boolean;
   aliases: Readonly<Record<string, string>>;
+  /**
+   * Ids groups got before. A group's id is its alias target when one of its names has an alias,
+   * else the id it had before, else its first deployment's name (GPU first): a backend that is
+   * down at one discovery does not rename the model (and split its ratings) at the next.
+   */
+  ids?: ReadonlyMap<string, string>;
 }
 
 const EXACT_NAMES: AutoGrouping = { groupByName: false, aliases: {} };
@@ -96,8 +104,10 @@ export function buildCatalog(
   refreshedAt: Date | null,
   grouping: AutoGrouping = EXACT_NAMES,
 ): Catalog {
-  const statuses = configured.length > 0 ? configuredModels(backends, configured, discovered) : autoModels(backends, discovered, grouping);
+  const auto = configured.length > 0 ? undefined : autoModels(backends, discovered, grouping);
+  const statuses = auto?.resolved ?? configuredModels(backends, configured, discovered);
   return {
+    ...(auto ? { autoIds: auto.ids } : {}),
     models: statuses.filter((s) => s.arena).map((s) => s.arena as ArenaModel),
     report: {
       mode: configured.length > 0 ? 'configured' : 'auto',
@@ -182,7 +192,7 @@ function assemble(id: string, label: string, resolved: ResolvedDeployment[], lea
  * first; its id is the name of its first deployment. A backend contributes at most one
  * deployment to a group: a second name on it with the same key is a model of its own.
  */
-function autoModels(backends: BackendConfig[], discovered: Discoveries, grouping: AutoGrouping): Resolved[] {
+function autoModels(backends: BackendConfig[], discovered: Discoveries, grouping: AutoGrouping): { resolved: Resolved[]; ids: Map<string, string> } {
   const groups: Array<{ key: string; id: string; backends: Set<string>; resolved: ResolvedDeployment[] }> = [];
   const keyOf = (name: string) => (grouping.groupByName ? groupKeyFor(name, grouping.aliases) : withTag(name));
   for (const backend of gpuFirst(backends)) {
@@ -191,12 +201,22 @@ function autoModels(backends: BackendConfig[], discovered: Discoveries, grouping
     for (const model of result.models.filter(isChatModel)) {
       const key = keyOf(model.name);
       let group = groups.find((g) => g.key === key && !g.backends.has(backend.id));
-      if (!group) groups.push((group = { key, id: model.name, backends: new Set(), resolved: [] }));
+      if (!group) {
+        // Only a key's first group keeps its id; a second copy on the same backend is named by itself.
+        const first = !groups.some((g) => g.key === key);
+        groups.push((group = { key, id: (first && grouping.ids?.get(key)) || model.name, backends: new Set(), resolved: [] }));
+        const alias = grouping.groupByName && first ? grouping.aliases[model.name] : undefined;
+        if (alias) group.id = alias;
+      } else if (grouping.groupByName && grouping.aliases[model.name]) {
+        group.id = grouping.aliases[model.name]!;
+      }
       group.backends.add(backend.id);
       group.resolved.push(available(backend, model));
     }
   }
-  return groups.map((g) => assemble(g.id, g.id, g.resolved));
+  const ids = new Map<string, string>(grouping.ids);
+  for (const g of groups) if (groups.find((o) => o.key === g.key) === g) ids.set(g.key, g.id);
+  return { resolved: groups.map((g) => assemble(g.id, g.id, g.resolved)), ids };
 }
 
 function gpuFirst(backends: BackendConfig[]): BackendConfig[] {

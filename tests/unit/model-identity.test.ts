@@ -124,6 +124,16 @@ describe('auto-mode catalog grouping', () => {
     ]);
   });
 
+  it('keeps a group\'s id when its GPU copy is missing at a later discovery; an alias target is the id', () => {
+    const first = buildCatalog([cpu, gpu], [], found, new Date(0), { groupByName: true, aliases: {} });
+    const gpuDown = new Map<string, DiscoveryResult>([['cpu', found.get('cpu')!], ['gpu', { ok: false, error: 'refused' }]]);
+    const later = buildCatalog([cpu, gpu], [], gpuDown, new Date(0), { groupByName: true, aliases: {}, ids: first.autoIds });
+    expect(later.models.map((m) => [m.id, m.deployments.map((d) => d.key)])).toContainEqual(['Qwen/Qwen2.5-7B-Instruct', ['cpu/qwen2.5:7b-instruct']]);
+    expect(later.models.map((m) => m.id)).toContain('qwen2.5:7b-instruct-q8_0'); // the second copy on one backend keeps its own name
+    const fresh = buildCatalog([cpu, gpu], [], gpuDown, new Date(0), { groupByName: true, aliases: { 'qwen2.5:7b-instruct': 'qwen-7b' } });
+    expect(fresh.models.map((m) => m.id)).toContain('qwen-7b');
+  });
+
   it('follows the alias map, and exact names only when grouping is off', () => {
     expect(grouped({ 'phi3:mini': 'microsoft/Phi-3-mini-4k-instruct' })).toContainEqual([
       'microsoft/Phi-3-mini-4k-instruct',
