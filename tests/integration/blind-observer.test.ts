@@ -60,7 +60,8 @@ describe('blindness: a watcher of every public channel cannot name a live battle
           ...OLLAMA_MODELS.map((m) => ({ id: m.family!, deployments: [{ backend: 'gpu-ollama', model: m.name, sizeMb: 4_000 }] })),
           { id: 'ember', deployments: [{ backend: 'gpu-vllm', model: VLLM_MODEL.name }] },
         ],
-        health: { intervalMs: 50, timeoutMs: 500 },
+        // Probes every 50 ms; a generous probe deadline so a loaded machine does not flip "reachable" mid-battle.
+        health: { intervalMs: 50, timeoutMs: 2_000 },
         arena: { pairing: 'uniform' },
         limits: { battlesPerMinute: 1_000, votesPerMinute: 1_000 },
         adminToken: ADMIN,
