@@ -18,7 +18,7 @@ import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelOps } from './models/ops.js';
-import { publicStatus } from './models/status.js';
+import { publicChanges, publicStatus } from './models/public-status.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
@@ -113,7 +113,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   }));
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
-  modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', publicStatus(snapshot)));
+  modelOps.on('change', publicChanges((status) => io.local.to(STATUS_ROOM).emit('status:update', status)));
 
   const http = createHttpHandler({
     logger,

@@ -25,7 +25,9 @@ import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { claimsIdentity } from './leak.js';
-import { SideRun, USER_STOP } from './side-run.js';
+import { SideRun, USER_STOP, type RunHost } from './side-run.js';
+import { ThinkingIndicator } from './thinking.js';
+import { MatchedPacer } from './pacer.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 
@@ -42,6 +44,8 @@ export interface ArenaLimits {
   maxPromptChars: number;
   maxTurns: number;
   maxTokens: number;
+  /** `matched`: both sides' text at the slower side's pace (pacer.ts). */
+  pacing?: 'off' | 'matched';
 }
 
 /** Chooses the next pair among available models (strategy lives in server/rating/pairing). */
@@ -88,6 +92,10 @@ interface LiveBattle {
   lastActive: number;
   /** Shared mode: frames go out only after their log entries are stored, in order. */
   outbox: Promise<void>;
+  /** The current turn's blind reasoning state (thinking.ts). */
+  thinking?: ThinkingIndicator;
+  /** `arena.pacing: matched`: the current turn's pacer (pacer.ts). */
+  pacer?: MatchedPacer;
 }
 
 /** The one answer for an unknown id and for another session's battle. */
@@ -380,6 +388,9 @@ export class BattleService {
 
   private beginTurn(live: LiveBattle, prompt: string, turn = live.record.turns.length): void {
     live.lastActive = Date.now();
+    live.pacer?.close();
+    live.pacer = undefined;
+    live.thinking = undefined;
     live.log.push({ t: 'turn', turn, prompt });
     void this.persist(live);
     this.deps.cluster.markStreaming(live.record.id);
@@ -391,8 +402,9 @@ export class BattleService {
   private async runSide(live: LiveBattle, side: Side, turn: number, resume = false): Promise<void> {
     const { record } = live;
     const { metrics } = this.deps;
-    const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
+    const run = new SideRun(this.pacedHost(live, turn), side, turn, () => metrics.tokensRelayed.inc(), resume);
     const answer = () => record.turns[turn].answers[side];
+    const thinking = this.thinkingOf(live, turn);
     metrics.activeStreams.inc();
     try {
       const stream = this.deps.models.stream(record.models[side], {
@@ -410,8 +422,14 @@ export class BattleService {
           case 'loading':
             run.push({ t: 'status', side, turn, status: 'loading' });
             break;
-          case 'text':
           case 'reasoning':
+            // Blind: kept on the record for the reveal; clients only learn that some side reasons.
+            if (run.stale) break;
+            answer().reasoning += part.text;
+            thinking.started(side, run);
+            break;
+          case 'text':
+            thinking.stopped(side, run);
             run.text(part.type, part.text);
             break;
           case 'finish': {
@@ -437,8 +455,32 @@ export class BattleService {
       this.deps.logger.error({ battleId: record.id, side, err }, 'stream crashed');
       run.end('error', 'Internal error while streaming this answer.');
     } finally {
+      thinking.stopped(side, run);
       await this.settleRun(live, run);
     }
+  }
+
+  /** With matched pacing, a side's events go through the turn's pacer on their way to the log. */
+  private pacedHost(live: LiveBattle, turn: number): RunHost {
+    if (this.deps.limits.pacing !== 'matched') return live;
+    if (live.pacer?.turn !== turn) {
+      live.pacer?.close();
+      live.pacer = new MatchedPacer(turn, (event) => live.log.push(event), () => this.pacerDrained(live));
+    }
+    return { runs: live.runs, controllers: live.controllers, log: live.pacer };
+  }
+
+  /** The pacer let out what it held after both streams had ended: settle as settleRun would have. */
+  private pacerDrained(live: LiveBattle): void {
+    if (isStreaming(live)) return;
+    live.log.flush();
+    live.log.forget();
+    void this.persist(live);
+  }
+
+  private thinkingOf(live: LiveBattle, turn: number): ThinkingIndicator {
+    if (live.thinking?.turn !== turn) live.thinking = new ThinkingIndicator(turn, (event) => live.log.push(event));
+    return live.thinking;
   }
 
   /** The tools path: one named model, tool calls and results streamed as they happen. */
@@ -521,12 +563,21 @@ export class BattleService {
     const answer = live.record.turns[turn]?.answers[side];
     if (answer && !isEnded(answer)) {
       live.runs[side]++;
-      live.log.push({ t: 'end', side, turn, status: 'interrupted', error: 'The server restarted or shut down while this answer was streaming.' });
+      // Through the pacer: it drops the side's held chunks and keeps the end behind what it let out.
+      (live.pacer?.turn === turn ? live.pacer : live.log).push({
+        t: 'end',
+        side,
+        turn,
+        status: 'interrupted',
+        error: 'The server restarted or shut down while this answer was streaming.',
+      });
     }
   }
 
   /** Stops this instance's streams of a battle without ending the answers (regenerate, hand-off). */
   private silence(live: LiveBattle): void {
+    live.pacer?.close();
+    live.pacer = undefined;
     for (const s of SIDES) {
       live.runs[s]++;
       live.controllers[s]?.abort();
@@ -747,7 +798,7 @@ export class BattleService {
   }
 }
 
-const isStreaming = (live: LiveBattle) => Boolean(live.controllers.left || live.controllers.right);
+const isStreaming = (live: LiveBattle) => Boolean(live.controllers.left || live.controllers.right || live.pacer?.busy);
 
 function sameSecret(expected: string, given: string): boolean {
   const a = Buffer.from(expected);

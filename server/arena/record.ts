@@ -35,6 +35,11 @@ export function applyEvent(record: BattleRecord, event: BattleEvent): void {
       if (event.error) answer.error = event.error;
       return;
     }
+    case 'thinking': {
+      const turn = record.turns[event.turn];
+      if (turn) turn.thinking = event.active;
+      return;
+    }
     case 'leak':
       record.leak[event.side] = true;
       return;
@@ -56,9 +61,12 @@ export function applyEvent(record: BattleRecord, event: BattleEvent): void {
 
 /** What a client may see. Before the vote: text and statuses only, no model, backend or timing. */
 export function toView(record: BattleRecord, seq: number, reveal: Reveal | undefined, owner: boolean): BattleView {
+  // A blind battle's reasoning is part of the reveal; the tools path names its model anyway.
+  const showReasoning = Boolean(reveal) || record.mode === 'tools';
   const turns: TurnView[] = record.turns.map((turn) => ({
     prompt: turn.prompt,
-    answers: { left: answerView(turn.answers.left), right: answerView(turn.answers.right) },
+    answers: { left: answerView(turn.answers.left, showReasoning), right: answerView(turn.answers.right, showReasoning) },
+    ...(turn.thinking && !reveal ? { thinking: true } : {}),
   }));
   return {
     id: record.id,
@@ -73,10 +81,10 @@ export function toView(record: BattleRecord, seq: number, reveal: Reveal | undef
   };
 }
 
-function answerView(a: SideAnswer) {
+function answerView(a: SideAnswer, showReasoning: boolean) {
   return {
     text: a.text,
-    reasoning: a.reasoning,
+    reasoning: showReasoning ? a.reasoning : '',
     status: a.status,
     ...(a.error ? { error: a.error } : {}),
     ...(a.resumed ? { resumed: true } : {}),
@@ -98,9 +106,15 @@ export function buildReveal(record: BattleRecord, describe: (modelId: string) =>
       ...(a?.ttftMs !== undefined ? { ttftMs: Math.round(a.ttftMs) } : {}),
       ...(a?.tokensPerSecond !== undefined ? { tokensPerSecond: Math.round(a.tokensPerSecond * 10) / 10 } : {}),
       ...(a?.completionTokens !== undefined ? { completionTokens: a.completionTokens } : {}),
+      ...reasoningOf(record, s),
     };
   };
   return { left: side('left'), right: side('right') };
+}
+
+function reasoningOf(record: BattleRecord, side: Side): { reasoning?: string[] } {
+  const reasoning = record.turns.map((t) => t.answers[side].reasoning);
+  return reasoning.some(Boolean) ? { reasoning } : {};
 }
 
 export function isEnded(answer: SideAnswer): boolean {

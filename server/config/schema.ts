@@ -68,7 +68,14 @@ export const ConfigSchema = z
     /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
     models: z.array(ModelSchema).default([]),
     discovery: z
-      .object({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
+      .object({
+        intervalMs: ms.default(30_000),
+        timeoutMs: ms.default(3_000),
+        /** Auto mode: one model served under different names on several backends is one arena model (docs/operations.md). */
+        groupByName: z.boolean().default(true),
+        /** Auto mode: served name → the name whose group it joins (e.g. `phi3:mini: microsoft/Phi-3-mini-4k-instruct`). */
+        aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+      })
       .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /** Backend probes and per-deployment circuit breakers (docs/operations.md). */
@@ -80,6 +87,10 @@ export const ConfigSchema = z
         closeAfter: z.number().int().positive().default(3),
         /** Consecutive soft failures (timeouts, 5xx, resets) that trip it; refused and 503 trip at once. */
         openAfter: z.number().int().positive().default(3),
+        /** Least time a tripped breaker stays open after its last failure; default (closeAfter − 1) × intervalMs. Doubles each time it reopens on probation. */
+        coolDownMs: ms.optional(),
+        /** An answer of 16+ tokens generated slower than this counts as a failed request (0 = off). */
+        minTokensPerSecond: z.number().nonnegative().default(1),
         /** vLLM requests waiting above this make a deployment degraded: tried after healthy ones. */
         degradedQueueDepth: z.number().int().nonnegative().default(8),
       })
@@ -90,6 +101,8 @@ export const ConfigSchema = z
         maxPromptChars: z.number().int().positive().default(8_000),
         maxTurns: z.number().int().positive().default(8),
         maxTokens: z.number().int().positive().default(1_024),
+        /** `matched`: both sides' text is released at the slower side's pace, hiding speed (docs/security.md). */
+        pacing: z.enum(['off', 'matched']).default('off'),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
       })

@@ -1,6 +1,7 @@
 import type { BackendConfig, DeploymentConfig, ModelConfig } from '../config/schema.js';
 import { displayUrl } from '../providers/urls.js';
 import type { DiscoveredModel, DiscoveryResult } from './discovery.js';
+import { groupKeyFor } from './model-identity.js';
 
 /**
  * Merges what the backends said into arena models. Pure: config + discovery results in, the
@@ -76,18 +77,37 @@ export interface ModelReport {
 export interface Catalog {
   models: ArenaModel[];
   report: ModelReport;
+  /** Auto mode: the id each group got, by group key, so a later build keeps it (see AutoGrouping.ids). */
+  autoIds?: ReadonlyMap<string, string>;
 }
 
 export type Discoveries = ReadonlyMap<string, DiscoveryResult>;
+
+/** Auto mode's grouping of names across backends (model-identity.ts). */
+export interface AutoGrouping {
+  groupByName: boolean;
+  aliases: Readonly<Record<string, string>>;
+  /**
+   * Ids groups got before. A group's id is its alias target when one of its names has an alias,
+   * else the id it had before, else its first deployment's name (GPU first): a backend that is
+   * down at one discovery does not rename the model (and split its ratings) at the next.
+   */
+  ids?: ReadonlyMap<string, string>;
+}
+
+const EXACT_NAMES: AutoGrouping = { groupByName: false, aliases: {} };
 
 export function buildCatalog(
   backends: BackendConfig[],
   configured: ModelConfig[],
   discovered: Discoveries,
   refreshedAt: Date | null,
+  grouping: AutoGrouping = EXACT_NAMES,
 ): Catalog {
-  const statuses = configured.length > 0 ? configuredModels(backends, configured, discovered) : autoModels(backends, discovered);
+  const auto = configured.length > 0 ? undefined : autoModels(backends, discovered, grouping);
+  const statuses = auto?.resolved ?? configuredModels(backends, configured, discovered);
   return {
+    ...(auto ? { autoIds: auto.ids } : {}),
     models: statuses.filter((s) => s.arena).map((s) => s.arena as ArenaModel),
     report: {
       mode: configured.length > 0 ? 'configured' : 'auto',
@@ -166,19 +186,37 @@ function assemble(id: string, label: string, resolved: ResolvedDeployment[], lea
   return { status, arena };
 }
 
-/** Auto mode: every chat model found becomes an arena model; one name on two backends is one model. */
-function autoModels(backends: BackendConfig[], discovered: Discoveries): Resolved[] {
-  const byName = new Map<string, ResolvedDeployment[]>();
+/**
+ * Auto mode: every chat model found becomes an arena model. Names of one group (the same name,
+ * or the same normalised name when `groupByName`) on different backends are one model, GPU
+ * first; its id is the name of its first deployment. A backend contributes at most one
+ * deployment to a group: a second name on it with the same key is a model of its own.
+ */
+function autoModels(backends: BackendConfig[], discovered: Discoveries, grouping: AutoGrouping): { resolved: Resolved[]; ids: Map<string, string> } {
+  const groups: Array<{ key: string; id: string; backends: Set<string>; resolved: ResolvedDeployment[] }> = [];
+  const keyOf = (name: string) => (grouping.groupByName ? groupKeyFor(name, grouping.aliases) : withTag(name));
   for (const backend of gpuFirst(backends)) {
     const result = discovered.get(backend.id);
     if (!result?.ok) continue;
     for (const model of result.models.filter(isChatModel)) {
-      const list = byName.get(model.name) ?? [];
-      list.push(available(backend, model));
-      byName.set(model.name, list);
+      const key = keyOf(model.name);
+      let group = groups.find((g) => g.key === key && !g.backends.has(backend.id));
+      if (!group) {
+        // Only a key's first group keeps its id; a second copy on the same backend is named by itself.
+        const first = !groups.some((g) => g.key === key);
+        groups.push((group = { key, id: (first && grouping.ids?.get(key)) || model.name, backends: new Set(), resolved: [] }));
+        const alias = grouping.groupByName && first ? grouping.aliases[model.name] : undefined;
+        if (alias) group.id = alias;
+      } else if (grouping.groupByName && grouping.aliases[model.name]) {
+        group.id = grouping.aliases[model.name]!;
+      }
+      group.backends.add(backend.id);
+      group.resolved.push(available(backend, model));
     }
   }
-  return [...byName].map(([name, resolved]) => assemble(name, name, resolved));
+  const ids = new Map<string, string>(grouping.ids);
+  for (const g of groups) if (groups.find((o) => o.key === g.key) === g) ids.set(g.key, g.id);
+  return { resolved: groups.map((g) => assemble(g.id, g.id, g.resolved)), ids };
 }
 
 function gpuFirst(backends: BackendConfig[]): BackendConfig[] {

@@ -32,8 +32,13 @@ export interface RouteTarget {
   provider: Provider;
 }
 
-/** How an attempt on one deployment ended; `prepare` failures happened before any request was sent. */
-export type AttemptOutcome = { ok: true } | { ok: false; phase: 'prepare' | 'stream'; error: ProviderError };
+/**
+ * How an attempt on one deployment ended; `prepare` failures happened before any request was sent.
+ * A served attempt carries its speed, so health can count a too-slow answer as a failure.
+ */
+export type AttemptOutcome =
+  | { ok: true; tokens?: number; tokensPerSecond?: number }
+  | { ok: false; phase: 'prepare' | 'stream'; error: ProviderError };
 
 /** What health and the swap manager hook into around every attempt. */
 export interface AttemptHooks {
@@ -54,7 +59,7 @@ export async function* streamWithFailover(
   log: Logger,
   hooks: AttemptHooks = NO_HOOKS,
 ): AsyncGenerator<RoutedPart> {
-  const progress: Progress = { partial: '', streamed: false, calledTool: false };
+  const progress: Progress = { partial: '', streamed: false, calledTool: false, tokens: 0 };
   let failure: ProviderError = new ProviderError('model_not_found', 'no deployment can serve this model');
   for (const [index, target] of targets.entries()) {
     yield { type: 'route', deployment: target.deployment, attempt: index + 1, resumed: progress.streamed };
@@ -65,9 +70,10 @@ export async function* streamWithFailover(
       const notReady = ready ? yield* waitUntilReady(target, ready) : undefined;
       const failed = notReady ? undefined : yield* streamFrom(target, req, progress);
       if (notReady) outcome = { ok: false, phase: 'prepare', error: notReady };
-      else outcome = failed ? { ok: false, phase: 'stream', error: failed } : { ok: true };
+      else outcome = failed ? { ok: false, phase: 'stream', error: failed } : { ok: true, ...progress.speed };
     } finally {
-      finish(outcome);
+      // A consumer may stop reading once it has the finish part: that attempt was still served.
+      finish(progress.speed && !outcome.ok && outcome.error === ABANDONED ? { ok: true, ...progress.speed } : outcome);
     }
     if (outcome.ok) return;
     failure = outcome.error;
@@ -86,6 +92,10 @@ interface Progress {
   partial: string;
   streamed: boolean;
   calledTool: boolean;
+  /** Content parts received so far, across deployments: each streamed chunk carries one token. */
+  tokens: number;
+  /** Set once the current attempt's finish part arrived: its figures. */
+  speed?: { tokens?: number; tokensPerSecond?: number };
 }
 
 /** Tells the caller a load is under way, then waits for it; returns why it failed, if it did. */
@@ -97,14 +107,28 @@ async function* waitUntilReady(target: RouteTarget, ready: Promise<void>): Async
 /** One deployment's stream, resuming after `progress`; returns its failure, if any. */
 async function* streamFrom(target: RouteTarget, req: Omit<ChatRequest, 'model'>, progress: Progress): AsyncGenerator<RoutedPart, ProviderError | undefined> {
   const messages = progress.partial ? withPartialAnswer(req.messages, progress.partial) : req.messages;
-  for await (const part of target.provider.stream({ ...req, model: target.model, messages })) {
+  const maxTokens = remainingTokens(req.maxTokens, progress.tokens);
+  const tokensBefore = progress.tokens;
+  progress.speed = undefined;
+  for await (const part of target.provider.stream({ ...req, model: target.model, messages, maxTokens })) {
     if (part.type === 'error') return part.error;
+    if (part.type === 'finish') progress.speed = { tokens: part.usage.completionTokens ?? progress.tokens - tokensBefore, tokensPerSecond: part.tokensPerSecond };
+    if (part.type === 'text' || part.type === 'reasoning') progress.tokens++;
     if (part.type === 'text') progress.partial += part.text;
     if (part.type === 'tool-call') progress.calledTool = true;
     if (part.type !== 'finish') progress.streamed = true;
     yield part;
   }
   return undefined;
+}
+
+/**
+ * A continuation asks only for what the answer may still grow by. Tokens are counted as content
+ * chunks (Ollama and vLLM stream one token per chunk); at least one is always asked for.
+ */
+function remainingTokens(maxTokens: number | undefined, produced: number): number | undefined {
+  if (maxTokens === undefined || produced === 0) return maxTokens;
+  return Math.max(1, maxTokens - produced);
 }
 
 /** A tool call already handed to the caller cannot be taken back, so no resume after one. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { BackendConfig, Config } from '../config/schema.js';
-import type { ProviderErrorCode } from '../providers/errors.js';
+import { ProviderError, type ProviderErrorCode } from '../providers/errors.js';
 import { backendApiKey } from '../providers/index.js';
 import { Breaker, type FailureSeverity } from './breaker.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
@@ -67,6 +67,7 @@ const SEVERITY: Partial<Record<ProviderErrorCode, FailureSeverity>> = {
   connect_timeout: 'soft',
   first_token_timeout: 'soft',
   idle_timeout: 'soft',
+  too_slow: 'soft',
   auth: 'soft',
 };
 
@@ -139,7 +140,10 @@ export class HealthMonitor extends EventEmitter<{
   recordOutcome(key: string, outcome: AttemptOutcome): void {
     const track = this.deploymentTrack(key);
     if (!track) return;
-    if (outcome.ok) {
+    const slow = outcome.ok ? tooSlow(outcome, this.deps.options.minTokensPerSecond) : undefined;
+    if (slow) {
+      this.recordFailure(track, { ok: false, phase: 'stream', error: slow });
+    } else if (outcome.ok) {
       track.breaker.requestSucceeded();
       this.backends.get(track.backendId)?.breaker.requestSucceeded();
     } else {
@@ -210,7 +214,7 @@ export class HealthMonitor extends EventEmitter<{
     } else {
       track.state.lastError = result.error.message;
       track.state.lastErrorAt = startedAt;
-      track.breaker.failure(SEVERITY[result.error.code] ?? 'soft');
+      track.breaker.failure(SEVERITY[result.error.code] ?? 'soft', 'probe');
       for (const d of deployments) d.breaker.badProbe();
     }
   }
@@ -271,7 +275,8 @@ export class HealthMonitor extends EventEmitter<{
   }
 
   private newBreaker(): Breaker {
-    return new Breaker({ openAfter: this.deps.options.openAfter, closeAfter: this.deps.options.closeAfter });
+    const { openAfter, closeAfter, intervalMs, coolDownMs = (closeAfter - 1) * intervalMs } = this.deps.options;
+    return new Breaker({ openAfter, closeAfter, coolDownMs });
   }
 }
 
@@ -285,6 +290,17 @@ export function routeByHealth(monitor: HealthMonitor): (model: ArenaModel) => Ar
     const tier = (state: Health) => model.deployments.filter((d) => health.get(d.key) === state);
     return [...tier('healthy'), ...tier('degraded')];
   };
+}
+
+/** Shorter answers say too little about speed (the first token's wait weighs too much). */
+const MIN_TOKENS_FOR_SPEED = 16;
+
+/** A served answer generated below the configured rate: a soft failure (the answer itself stands). */
+function tooSlow(outcome: Extract<AttemptOutcome, { ok: true }>, minTokensPerSecond: number): ProviderError | undefined {
+  const { tokens, tokensPerSecond } = outcome;
+  if (!minTokensPerSecond || tokens === undefined || tokensPerSecond === undefined || tokens < MIN_TOKENS_FOR_SPEED) return undefined;
+  if (tokensPerSecond >= minTokensPerSecond) return undefined;
+  return new ProviderError('too_slow', `${tokensPerSecond.toFixed(1)} tokens/s, below the minimum of ${minTokensPerSecond}`);
 }
 
 function recoveryReason(lastError: string | undefined, recovery: { good: number; needed: number }): string {

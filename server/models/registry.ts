@@ -145,7 +145,7 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
         return [b.id, result] as [string, DiscoveryResult];
       }),
     );
-    const next = buildCatalog(backends, models, new Map(results), new Date());
+    const next = buildCatalog(backends, models, new Map(results), new Date(), { ...discovery, ids: this.catalog.autoIds });
     const first = !this.refreshed;
     const changes = diffModels(this.catalog, next, first);
     this.logBackendChanges(this.catalog.report, next.report, first);

@@ -200,19 +200,3 @@ function isoOrNull(ms: number | undefined): string | null {
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
-
-/**
- * What anyone may see. Per-deployment traffic counters move with a single battle's requests, so on
- * a quiet server they would name the models of a battle still awaiting its vote: they are left
- * out here and shown only with the admin token (GET /api/admin/status).
- */
-export function publicStatus(snapshot: StatusSnapshot): StatusSnapshot {
-  return {
-    ...snapshot,
-    backends: snapshot.backends.map((b) => ({
-      ...b,
-      ...(b.memory ? { memory: { ...b.memory, units: b.memory.units.map(({ key, models, sizeMb }) => ({ key, models, sizeMb })) } } : {}),
-      deployments: b.deployments.map(({ inFlight: _i, ratePerMinute: _r, queueDepth: _q, ...d }) => d),
-    })),
-  };
-}

@@ -11,6 +11,7 @@ export type ProviderErrorCode =
   | 'connect_timeout'
   | 'first_token_timeout'
   | 'idle_timeout'
+  | 'too_slow' // served, but below health.minTokensPerSecond (counts against the deployment)
   | 'aborted'; // caller's AbortSignal
 
 const RETRYABLE: Record<ProviderErrorCode, boolean> = {
@@ -25,6 +26,7 @@ const RETRYABLE: Record<ProviderErrorCode, boolean> = {
   connect_timeout: true,
   first_token_timeout: true,
   idle_timeout: true,
+  too_slow: true,
   aborted: false,
 };
 

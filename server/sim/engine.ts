@@ -43,9 +43,9 @@ export class SimEngine {
     return this.options.flavor;
   }
 
-  noteRequest(model: string, path: string): void {
+  noteRequest(model: string, path: string, body: unknown): void {
     this.requestCounts[model] = (this.requestCounts[model] ?? 0) + 1;
-    const event: SimRequestEvent = { model, path };
+    const event: SimRequestEvent = { model, path, body };
     this.events.emit('request', event);
   }
 

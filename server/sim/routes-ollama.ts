@@ -50,7 +50,7 @@ async function chat(engine: SimEngine, ctx: RouteContext): Promise<void> {
   const receivedAt = performance.now();
   const body = await readValidBody(ctx, OllamaChatBody, 'ollama');
   if (!body) return;
-  engine.noteRequest(body.model, ctx.url.pathname);
+  engine.noteRequest(body.model, ctx.url.pathname, body);
   const model = findModel(engine.models, body.model);
   if (!model) return sendError(ctx.res, 'ollama', 404, modelNotFoundMessage('ollama', body.model));
   const keepAliveMs = parseKeepAlive(body.keep_alive);

@@ -36,7 +36,7 @@ async function chatCompletions(engine: SimEngine, dialect: ErrorDialect, ctx: Ro
   const receivedAt = performance.now();
   const body = await readValidBody(ctx, OpenAiChatBody, dialect);
   if (!body) return;
-  engine.noteRequest(body.model, ctx.url.pathname);
+  engine.noteRequest(body.model, ctx.url.pathname, body);
   const model = lookup(engine, body.model);
   if (!model) return sendError(ctx.res, dialect, 404, modelNotFoundMessage(dialect, body.model), 'model');
   const refusal = refusalFor(engine, model);

@@ -76,6 +76,8 @@ export interface SimStreamEvent {
 export interface SimRequestEvent {
   model: string;
   path: string;
+  /** The request body as parsed, so tests can check what a client asked for (e.g. max_tokens). */
+  body: unknown;
 }
 
 export interface SimState {

@@ -30,6 +30,8 @@ export interface Turn {
   prompt: string;
   startedAt: number;
   answers: Record<Side, SideAnswer>;
+  /** Some side is reasoning right now (blind battles show only this before the vote). */
+  thinking?: boolean;
 }
 
 

@@ -248,6 +248,29 @@ describe('tool calls (tools path)', () => {
   });
 });
 
+describe('blind reasoning', () => {
+  it('a thinking event marks the turn (no side); the vote fills each side\'s reasoning from the reveal', () => {
+    const start = applyEvents(emptyView(), seq(0, { t: 'turn', turn: 0, prompt: 'hi' }, { t: 'thinking', turn: 0, active: true })).view;
+    expect(start.turns[0].thinking).toBe(true);
+    const done = applyEvents(
+      start,
+      seq(
+        2,
+        { t: 'thinking', turn: 0, active: false },
+        { t: 'delta', side: 'right', turn: 0, text: 'Answer' },
+        { t: 'end', side: 'left', turn: 0, status: 'done' },
+        { t: 'end', side: 'right', turn: 0, status: 'done' },
+      ),
+    ).view;
+    expect(done.turns[0].thinking).toBe(false);
+    expect(done.turns[0].answers.right.reasoning).toBe('');
+    const voted = applyEvents(done, seq(6, { t: 'vote', choice: 'tie', reveal: { ...reveal, right: { ...reveal.right, reasoning: ['let me think'] } } })).view;
+    expect(voted.turns[0].answers.right.reasoning).toBe('let me think');
+    expect(voted.turns[0].answers.left.reasoning).toBe('');
+    expect(done.turns[0].answers.right.reasoning).toBe(''); // the input view is not mutated
+  });
+});
+
 describe('battle predicates', () => {
   it('opens voting only when both answers of the latest turn settled and no vote yet', () => {
     expect(canVote(undefined)).toBe(false);

@@ -7,6 +7,7 @@ import type {
   AnswerView,
   BattleEvent,
   BattleView,
+  Reveal,
   SeqEvent,
   Side,
   TurnView,
@@ -76,6 +77,11 @@ class Draft {
         if (event.error) answer.error = event.error;
         return;
       }
+      case 'thinking': {
+        const turn = this.turn(event.turn);
+        if (turn) turn.thinking = event.active;
+        return;
+      }
       case 'leak':
         this.view.leak[event.side] = true;
         return;
@@ -99,16 +105,37 @@ class Draft {
         this.view.vote = event.choice;
         this.view.reveal = event.reveal;
         if (event.tournament) this.view.tournament = event.tournament;
+        this.revealReasoning(event.reveal);
         return;
     }
   }
 
-  /** A writable copy of one answer, or undefined for a turn this view never saw. */
-  private answer(turnIndex: number, side: Side): AnswerView | undefined {
+  /** Blind battles send reasoning only with the reveal: each turn's text goes to its answer. */
+  private revealReasoning(reveal: Reveal): void {
+    for (const side of ['left', 'right'] as const) {
+      reveal[side].reasoning?.forEach((text, turnIndex) => {
+        const answer = text ? this.answer(turnIndex, side) : undefined;
+        if (answer) answer.reasoning = text;
+      });
+    }
+    this.view.turns.forEach((turn, i) => {
+      if (turn.thinking) this.turn(i)!.thinking = false;
+    });
+  }
+
+  /** A writable copy of one turn, or undefined for a turn this view never saw. */
+  private turn(turnIndex: number): TurnView | undefined {
     const turn = this.view.turns[turnIndex];
     if (!turn) return undefined;
     const ownTurn = this.copied.has(turn) ? turn : this.ownTurn({ ...turn, answers: { ...turn.answers } });
     this.view.turns[turnIndex] = ownTurn;
+    return ownTurn;
+  }
+
+  /** A writable copy of one answer, or undefined for a turn this view never saw. */
+  private answer(turnIndex: number, side: Side): AnswerView | undefined {
+    const ownTurn = this.turn(turnIndex);
+    if (!ownTurn) return undefined;
     const answer = ownTurn.answers[side];
     if (this.copied.has(answer)) return answer;
     const ownAnswer = { ...answer };

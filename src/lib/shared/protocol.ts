@@ -4,10 +4,11 @@
  * server validates against before any handler runs. The UI imports only types from this file.
  */
 import { z } from 'zod';
+import type { PublicStatus } from '../../../server/models/public-status.js';
 import type { StatusSnapshot } from '../../../server/models/status.js';
 import type { Leaderboard, LeaderboardRow } from '../../../server/rating/types.js';
 
-export type { Leaderboard, LeaderboardRow, StatusSnapshot };
+export type { Leaderboard, LeaderboardRow, PublicStatus, StatusSnapshot };
 export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
@@ -79,6 +80,8 @@ export interface AnswerView {
 export interface TurnView {
   prompt: string;
   answers: Record<Side, AnswerView>;
+  /** Before the vote: some side's model is reasoning (never which); its text comes with the reveal. */
+  thinking?: boolean;
 }
 
 /** Sent only after the vote. */
@@ -90,6 +93,8 @@ export interface SideReveal {
   ttftMs?: number;
   tokensPerSecond?: number;
   completionTokens?: number;
+  /** Each turn's reasoning, withheld until the vote (absent when the model did not reason). */
+  reasoning?: string[];
 }
 export type Reveal = Record<Side, SideReveal>;
 
@@ -127,6 +132,8 @@ export type BattleEvent =
   | { t: 'turn'; turn: number; prompt: string }
   | { t: 'status'; side: Side; turn: number; status: 'loading' | 'streaming' | 'resumed' }
   | { t: 'delta'; side: Side; turn: number; text?: string; reasoning?: string }
+  /** Some side is reasoning (`active`) or none is any more; blind battles send this instead of reasoning deltas. */
+  | { t: 'thinking'; turn: number; active: boolean }
   | { t: 'end'; side: Side; turn: number; status: EndStatus; error?: string }
   | { t: 'leak'; side: Side }
   | { t: 'tool-call'; side: Side; turn: number; id: string; name: string; arguments: Record<string, unknown> }
@@ -192,7 +199,7 @@ export interface AckResults {
   /** `battle` replaces the client's view when the events after `afterSeq` are no longer held. */
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
-  'status:subscribe': { status: StatusSnapshot };
+  'status:subscribe': { status: PublicStatus };
   /** A spectator's read-only view; live events follow in `battle:events`. */
   'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
   'watch:vote': { crowd: CrowdTally };
@@ -209,8 +216,8 @@ export interface ServerToClientEvents {
   /** Spectators watching a battle now (all instances). */
   'battle:viewers': (update: { battleId: string; count: number }) => void;
   'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
-  /** Backend and deployment health, pushed on every state change to `status:subscribe`rs. */
-  'status:update': (status: StatusSnapshot) => void;
+  /** Backend health (public view), pushed to `status:subscribe`rs whenever it changes. */
+  'status:update': (status: PublicStatus) => void;
 }
 
 /** Socket.IO handshake `auth` payload for clients that cannot carry the session cookie. */
