@@ -438,7 +438,8 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       throw err;
     }
     unit.measuredLoadMs = this.now() - started;
-    unit.loadedAt = this.now();
+    // Start-up preloads follow the preference order, not usage: nothing to protect from a swap.
+    unit.loadedAt = mode === 'startup' ? 0 : this.now();
     unit.confirmedAt = this.now();
     this.settle(unit, 'resident');
     this.deps.log.info({ unit: unit.key, gpu: unit.pool!.id, ms: unit.measuredLoadMs, mode }, 'model loaded');
