@@ -5,6 +5,7 @@ import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import { createEngineControl } from './engine-control.js';
 import type { AttemptHooks } from './failover.js';
 import { HealthMonitor, routeByHealth } from './health.js';
+import { probeBackend } from './probe.js';
 import type { ModelRegistry } from './registry.js';
 import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
@@ -49,6 +50,10 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
     control: createEngineControl({ timeoutMs: config.timeouts.firstTokenMs, apiKey: (b) => backendApiKey(b, env) }),
     options: { ...DEFAULT_SWAP_OPTIONS, ...swapOptions },
     log,
+    report: async (backend) => {
+      const result = await probeBackend(backend, { timeoutMs: config.health.timeoutMs, apiKey: backendApiKey(backend, env) });
+      return result.ok ? result.facts : undefined;
+    },
   });
   const route = routeFor(health, swap);
   const board = new StatusBoard({ backends: config.backends, models: () => registry.discoveredModels(), route, health, swap, log });

@@ -137,6 +137,8 @@ export interface SwapDeps {
   control: EngineControl;
   options: SwapOptions;
   log: Logger;
+  /** What a backend reports now (a probe's facts), to reconcile a GPU's picture before deciding a load. */
+  report?: (backend: BackendConfig) => Promise<ProbeFacts | undefined>;
   now?: () => number;
 }
 
@@ -185,8 +187,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   observe(backendId: string, facts: ProbeFacts, probedAt: number): void {
     const backend = this.backends.get(backendId);
     if (!backend) return;
-    if (backend.kind === 'ollama' && facts.loaded) this.observeOllama(backend, facts.loaded, probedAt);
-    if (backend.kind === 'vllm') this.observeVllm(backend, facts.sleeping, probedAt);
+    this.observeOnly(backend, facts, probedAt);
     const pool = this.pools.get(backendId);
     if (pool && this.usedMb(pool) > pool.budgetMb) void this.enforceBudget(pool);
   }
@@ -421,6 +422,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   private async loadNow(unit: Unit, mode: LoadMode): Promise<void> {
     if (unit.state === 'resident') return;
     if (unit.state === 'unloading' || unit.state === 'unknown') await this.untilSettled(unit);
+    await this.reconcile(unit.pool!);
     for (let plan = 0; ; plan++) {
       const victims = this.victimsFor(unit, mode);
       if (!victims) throw this.noRoom(unit);
@@ -508,6 +510,20 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     this.settle(unit, 'absent');
     this.deps.log.info({ unit: unit.key, gpu: unit.pool!.id, score }, 'model evicted');
     return true;
+  }
+
+  /** Asks every backend on the GPU what it holds (someone else may have loaded or unloaded models). */
+  private async reconcile(pool: GpuPool): Promise<void> {
+    const report = this.deps.report;
+    if (!report) return;
+    await Promise.all(
+      pool.backendIds.map(async (id) => {
+        const backend = this.backends.get(id)!;
+        const askedAt = this.now();
+        const facts = await report(backend).catch(() => undefined);
+        if (facts) this.observeOnly(backend, facts, askedAt);
+      }),
+    );
   }
 
   /** Polls the backend until it no longer reports the unit (Ollama waits for running requests to end). */
@@ -667,6 +683,11 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     let rate = this.usage.get(deployment);
     if (!rate) this.usage.set(deployment, (rate = new DecayingRate(this.deps.options.usageHalfLifeMs)));
     return rate;
+  }
+
+  private observeOnly(backend: BackendConfig, facts: ProbeFacts, probedAt: number): void {
+    if (backend.kind === 'ollama' && facts.loaded) this.observeOllama(backend, facts.loaded, probedAt);
+    if (backend.kind === 'vllm') this.observeVllm(backend, facts.sleeping, probedAt);
   }
 
   private observeOllama(backend: BackendConfig, loaded: { model: string; sizeMb: number }[], probedAt: number): void {
