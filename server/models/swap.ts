@@ -149,6 +149,8 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   private readonly units = new Map<string, Unit>();
   private readonly usage = new Map<string, DecayingRate>();
   private readonly ttft = new Map<string, Ewma>();
+  /** ms per MiB of each backend's loads, for units not measured yet. */
+  private readonly loadSpeed = new Map<string, Ewma>();
   private readonly inFlight = new Map<string, number>();
   private readonly otherMb = new Map<string, number>();
   private readonly idleWaiters = new Map<Unit, Array<() => void>>();
@@ -440,11 +442,18 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       throw err;
     }
     unit.measuredLoadMs = this.now() - started;
+    this.noteLoadSpeed(unit);
     // Start-up preloads follow the preference order, not usage: nothing to protect from a swap.
     unit.loadedAt = mode === 'startup' ? 0 : this.now();
     unit.confirmedAt = this.now();
     this.settle(unit, 'resident');
     this.deps.log.info({ unit: unit.key, gpu: unit.pool!.id, ms: unit.measuredLoadMs, mode }, 'model loaded');
+  }
+
+  private noteLoadSpeed(unit: Unit): void {
+    let speed = this.loadSpeed.get(unit.backend.id);
+    if (!speed) this.loadSpeed.set(unit.backend.id, (speed = new Ewma()));
+    speed.add(unit.measuredLoadMs! / Math.max(1, this.sizeOf(unit)));
   }
 
   /** A preload keeps its reason to run while it waited in the queue. */
@@ -635,8 +644,11 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     return unit?.pool && unit.state !== 'resident' ? measured + this.loadMsOf(unit) : measured;
   }
 
+  /** Measured; else at the speed measured for the backend's other units; else the default speed. */
   private loadMsOf(unit: Unit): number {
-    return unit.measuredLoadMs ?? this.sizeOf(unit) * (unit.backend.kind === 'vllm' ? WAKE_MS_PER_MB : COLD_LOAD_MS_PER_MB);
+    if (unit.measuredLoadMs !== undefined) return unit.measuredLoadMs;
+    const perMb = this.loadSpeed.get(unit.backend.id)?.get() ?? (unit.backend.kind === 'vllm' ? WAKE_MS_PER_MB : COLD_LOAD_MS_PER_MB);
+    return this.sizeOf(unit) * perMb;
   }
 
   /** Free memory on the GPU, not counting `exclude` (it may be on its way out, or the one to load). */

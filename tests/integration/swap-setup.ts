@@ -1,4 +1,7 @@
+import type { EventEmitter } from 'node:events';
 import type { Simulator } from '../../server/sim/index.js';
+
+type Listener = Parameters<EventEmitter['on']>[1];
 
 /**
  * What GPU simulators report, watched from the outside for the swap tests: the memory they hold
@@ -25,8 +28,8 @@ export function watchBackends(sims: Simulator[]): BackendWatch {
     readings++;
     peak = Math.max(peak, sims.reduce((sum, s) => sum + s.state().memoryMb, 0));
   };
-  const listeners: Array<[Simulator, string, (...args: never[]) => void]> = [];
-  const on = (sim: Simulator, event: string, fn: (...args: never[]) => void) => {
+  const listeners: Array<[Simulator, string, Listener]> = [];
+  const on = (sim: Simulator, event: string, fn: Listener) => {
     sim.events.on(event, fn);
     listeners.push([sim, event, fn]);
   };
