@@ -3,7 +3,7 @@
  * Ollama GPU and vLLM engines sharing a GPU, against the same load with every model resident.
  * Appends the run to docs/benchmarks.md under "GPU swap manager".
  *
- *   npm run bench -- --swap                 3 runs of 150 battles (≈ 5 min)
+ *   npm run bench -- --swap                 4 runs of 150 battles (≈ 8 min)
  *   npm run bench -- --swap --battles 60    shorter
  *   options: --rate N (battles/s) --seed N --no-write
  */
@@ -22,7 +22,8 @@ Arena's registry and model ops run in the same process (no Socket.IO: this measu
 What the GPU holds is sampled from the backends every 20 ms — Ollama \`/api/ps\` size_vram, the vLLM simulator's
 \`vllm:gpu_memory_usage_bytes\`, \`/_sim/state\` for "loaded" — never from Arena's own view; loads, unloads, sleeps, wakes,
 unloads/sleeps requested while the backend ran a chat for that unit ("leased evictions") and chats refused are counted from
-the simulators' events. "all resident" is the same load with a 40 GB GPU and all four models preloaded.`;
+the simulators' events. "all-resident" / "vllm-all-resident" are the same load with a 40 GB GPU and all four models
+loaded (awake): the first-token baseline of each kind (the vLLM path also asks \`/is_sleeping\` before each chat).`;
 
 const log = (msg: string) => console.error(`[bench:swap] ${msg}`);
 
@@ -47,7 +48,7 @@ export async function runSwapBench(argv: string[]): Promise<void> {
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
   const results: ScenarioResult[] = [];
-  for (const variant of ['all-resident', 'ollama', 'vllm'] as const) {
+  for (const variant of ['all-resident', 'ollama', 'vllm-all-resident', 'vllm'] as const) {
     log(`${variant}: ${settings.battles} battles at ${settings.battlesPerSecond}/s`);
     results.push(await runScenario(variant, settings, log));
   }
@@ -88,7 +89,7 @@ function resultsTable(rs: ScenarioResult[]): string {
       `${f1(r.waitedForLoadPct)} %`,
       `${f0(r.servedByGpuPct)} %`,
       `${f0(r.ttftMs.p50)} / ${f0(r.ttftMs.p90)} / ${f0(r.ttftMs.p99)} (n = ${r.ttftMs.n})`,
-      r.variant === 'vllm' ? `${r.sleeps} / ${r.wakes}` : '–',
+      r.variant.startsWith('vllm') ? `${r.sleeps} / ${r.wakes}` : '–',
       String(r.errors),
     ].join(' | '),
   );
@@ -100,23 +101,25 @@ function resultsTable(rs: ScenarioResult[]): string {
 }
 
 function targetsTable(rs: ScenarioResult[]): string {
-  const base = rs.find((r) => r.variant === 'all-resident')!;
   const lines = rs
-    .filter((r) => r.variant !== 'all-resident')
-    .flatMap((r) => [
+    .filter((r) => !r.variant.endsWith('all-resident'))
+    .flatMap((r) => {
+      const base = rs.find((b) => b.variant === (r.variant === 'vllm' ? 'vllm-all-resident' : 'all-resident'))!;
+      return [
       [`${r.variant}: hot set resident ≥ 90 %`, `${f1(r.hotResidentPct)} %`, r.hotResidentPct >= 90],
       [`${r.variant}: ≤ 10 loads/unloads per 100 battles`, f1((100 * r.loadsAndUnloads) / r.battles), (100 * r.loadsAndUnloads) / r.battles <= 10],
       [`${r.variant}: backend-reported memory over budget 0 ms`, `${f0(r.overBudgetMs)} ms`, r.overBudgetMs === 0],
       [`${r.variant}: evictions of a leased unit 0`, String(r.leasedEvictions), r.leasedEvictions === 0],
       [
-        `${r.variant}: first-token p50 within 1.5× of all resident`,
+        `${r.variant}: first-token p50 within 1.5× of ${base.variant}`,
         `${f0(r.ttftMs.p50)} vs ${f0(base.ttftMs.p50)} ms (${(r.ttftMs.p50 / base.ttftMs.p50).toFixed(2)}×)`,
         r.ttftMs.p50 <= 1.5 * base.ttftMs.p50,
       ],
       ...(r.variant === 'vllm'
         ? [[`vllm: engines sharing the GPU slept and woken by usage; no chat refused`, `${r.sleeps} sleeps, ${r.wakes} wakes, ${r.chatsRefused} refused`, r.sleeps > 0 && r.wakes > 0 && r.chatsRefused === 0]]
         : []),
-    ] as Array<[string, string, boolean]>);
+      ] as Array<[string, string, boolean]>;
+    });
   return ['| target | measured | met |', '|---|---|---|', ...lines.map(([t, m, ok]) => `| ${t} | ${m} | ${ok ? 'yes' : '**no**'} |`)].join('\n');
 }
 

@@ -12,7 +12,8 @@ import type { SwapOptions } from '../../server/models/swap.js';
 import type { ChatMessage } from '../../server/providers/types.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 
-export type Variant = 'ollama' | 'vllm' | 'all-resident';
+/** The GPU as one Ollama or as four vLLM engines; `*all-resident`: the same with room for all four. */
+export type Variant = 'ollama' | 'vllm' | 'all-resident' | 'vllm-all-resident';
 
 export interface ScenarioSettings {
   battles: number;
@@ -62,16 +63,18 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
   const sizeMb = Math.round(s.modelBytes / MB);
   const spec = (name: string, timing: Partial<SimModelSpec>): SimModelSpec => ({ name, sizeMb, maxTokens: s.maxTokens, ...timing });
   const cpu = await startSimulator({ flavor: 'ollama', models: NAMES.map((n) => spec(n, s.cpu)), preloaded: true });
+  const vllm = variant.startsWith('vllm');
   const gpuSims: Simulator[] =
-    variant === 'vllm'
+    vllm
       ? await Promise.all(NAMES.map((n) => startSimulator({ flavor: 'vllm', models: [spec(n, s.gpu)], sleepMode: true })))
       : [await startSimulator({ flavor: 'ollama', models: NAMES.map((n) => spec(n, s.gpu)) })];
   // vLLM engines start asleep (launched with sleep mode, put to sleep by whoever started them).
-  if (variant === 'vllm') await Promise.all(gpuSims.map((g) => fetch(`${g.url}/sleep?level=1`, { method: 'POST' })));
+  if (vllm) await Promise.all(gpuSims.map((g) => fetch(`${g.url}/sleep?level=1`, { method: 'POST' })));
 
-  const gpuMemory = variant === 'all-resident' ? '40GB' : s.gpuMemory;
+  const allResident = variant.endsWith('all-resident');
+  const gpuMemory = allResident ? '40GB' : s.gpuMemory;
   const backends =
-    variant === 'vllm'
+    vllm
       ? gpuSims.map((g, i) => ({ id: `vllm-${i}`, kind: 'vllm', url: g.url, gpu: 'gpu0' }))
       : [{ id: 'gpu-ollama', kind: 'ollama', url: gpuSims[0]!.url, gpu: 'gpu0' }];
   const config = ConfigSchema.parse({
@@ -79,7 +82,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
     backends: [...backends, { id: 'cpu', kind: 'ollama', url: cpu.url }],
     models: NAMES.map((name, i) => ({
       id: name,
-      deployments: [{ backend: variant === 'vllm' ? `vllm-${i}` : 'gpu-ollama', model: name, sizeMb }, { backend: 'cpu', model: name }],
+      deployments: [{ backend: vllm ? `vllm-${i}` : 'gpu-ollama', model: name, sizeMb }, { backend: 'cpu', model: name }],
     })),
     health: { intervalMs: 1000, timeoutMs: 1000 },
     timeouts: { connectMs: 5_000, firstTokenMs: 30_000, idleMs: 10_000 },
@@ -109,7 +112,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
   await ops.start();
   await ops.swap.rebalance();
   phase = 'load';
-  if (variant === 'all-resident') log('all-resident: every model preloaded');
+  if (allResident) log(`${variant}: every model preloaded`);
 
   const sampler = startSampler(variant, gpuSims, budgetMb, s.sampleMs);
   const rng = mulberry32(s.seed);
@@ -218,7 +221,7 @@ function startSampler(variant: Variant, sims: Simulator[], budgetMb: number, eve
 }
 
 async function reportedMb(variant: Variant, sims: Simulator[]): Promise<number> {
-  if (variant === 'vllm') {
+  if (variant.startsWith('vllm')) {
     const texts = await Promise.all(sims.map(async (g) => (await fetch(`${g.url}/metrics`)).text()));
     return texts.reduce((sum, t) => sum + Number(/^vllm:gpu_memory_usage_bytes\s+(\S+)/m.exec(t)?.[1] ?? 0) / MB, 0);
   }
@@ -228,7 +231,7 @@ async function reportedMb(variant: Variant, sims: Simulator[]): Promise<number> 
 
 async function hotResident(variant: Variant, sims: Simulator[]): Promise<boolean> {
   const states = await Promise.all(sims.map(async (g) => (await (await fetch(`${g.url}/_sim/state`)).json()) as { loaded: string[]; sleeping: boolean }));
-  if (variant === 'vllm') return HOT.every((_, i) => !states[NAMES.indexOf(HOT[i]!)]!.sleeping);
+  if (variant.startsWith('vllm')) return HOT.every((_, i) => !states[NAMES.indexOf(HOT[i]!)]!.sleeping);
   return HOT.every((name) => states[0]!.loaded.includes(name));
 }
 

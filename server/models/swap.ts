@@ -431,6 +431,8 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       if (mode !== 'demand' && mode !== 'forced' && !this.stillWorthIt(unit, victims, mode)) return;
       const evicted = await Promise.all(victims.map((v) => this.evict(v, mode === 'preload')));
       if (evicted.every(Boolean)) break;
+      // A preload whose victim stayed busy through its drain tries again on the next pass.
+      if (mode === 'preload') return;
       if (plan + 1 >= MAX_PLANS) throw this.noRoom(unit);
     }
     this.setState(unit, 'loading');
