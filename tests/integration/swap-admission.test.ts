@@ -50,7 +50,7 @@ describe('swap manager: cost-aware admission', () => {
   it('a load slower than the CPU: the CPU answers at once and the demand preloads the GPU in the background', async () => {
     const { gpu } = await start({ ttftMs: 5, loadMs: 400 }, { ttftMs: 30 });
     expect(await servedBy(P)).toEqual({ deployment: `cpu/${P}`, waited: false });
-    await until(() => gpu.state().loaded.includes(P), 'P is preloaded', 3_000);
+    await until(() => gpu.state().loaded.includes(P), 'P is preloaded');
     expect(await servedBy(P)).toEqual({ deployment: `gpu/${P}`, waited: false });
   });
 
@@ -81,7 +81,7 @@ describe('swap manager: cost-aware admission', () => {
     const clients = [P, P, Q, R].map(async (model) => {
       while (!stop) await ask(model);
     });
-    await until(() => gpu.state().loaded.includes(P), 'the most-used model is on the GPU', 5_000);
+    await until(() => gpu.state().loaded.includes(P), 'the most-used model is on the GPU');
     stop = true;
     await Promise.all(clients);
     expect(gpu.state().loaded).toEqual([P]);
