@@ -87,3 +87,53 @@ describe('swap manager: vLLM engines sharing one GPU', () => {
     expect(engines[0]!.state().sleeping).toBe(false);
   });
 });
+
+describe('swap manager: an Ollama and a vLLM engine sharing one GPU', () => {
+  let sims: Simulator[] = [];
+  let h: OpsHarness | undefined;
+  let watch: BackendWatch | undefined;
+  afterEach(async () => {
+    watch?.stop();
+    await h?.close();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('evicts across backends: waking the engine unloads the least used Ollama model, and back', async () => {
+    const [o1, o2] = [spec('o1:7b'), spec('o2:7b')];
+    const ollama = await startSimulator({ flavor: 'ollama', models: [o1!, o2!] });
+    const engine = await startSimulator({ flavor: 'vllm', models: [MODELS[0]!], sleepMode: true });
+    await fetch(`${engine.url}/sleep?level=1`, { method: 'POST' });
+    sims = [ollama, engine];
+    watch = watchBackends(sims);
+    h = await startOps(
+      {
+        gpus: [{ id: 'gpu0', memory: '10GB' }],
+        backends: [
+          { id: 'ollama', kind: 'ollama', url: ollama.url, gpu: 'gpu0' },
+          { id: 'engine', kind: 'vllm', url: engine.url, gpu: 'gpu0' },
+        ],
+        models: [
+          { id: 'o1', deployments: [{ backend: 'ollama', model: o1!.name }] },
+          { id: 'o2', deployments: [{ backend: 'ollama', model: o2!.name }] },
+          { id: 'v', deployments: [{ backend: 'engine', model: MODELS[0]!.name, sizeMb: MODELS[0]!.sizeMb }] },
+        ],
+        health: { intervalMs: 100, timeoutMs: 500 },
+      },
+      { confirmPollMs: 5 },
+    );
+    for (const id of ['o1', 'o1', 'o2']) expect(errorOf(await collect(h.registry.stream(id, { messages })))).toBeUndefined();
+    expect(ollama.state().loaded.sort()).toEqual([o1!.name, o2!.name]);
+
+    const woken = await collect(h.registry.stream('v', { messages }));
+    expect(textOf(woken)).toBe(simulatedAnswer(MODELS[0]!, messages).text);
+    expect(engine.state().sleeping).toBe(false);
+    expect(ollama.state().loaded).toEqual([o1!.name]);
+
+    expect(errorOf(await collect(h.registry.stream('o2', { messages })))).toBeUndefined();
+    expect(ollama.state().loaded.sort()).toEqual([o1!.name, o2!.name]);
+    expect(engine.state().sleeping).toBe(true);
+    expect(watch.refused()).toBe(0);
+    expect(watch.leasedEvictions()).toBe(0);
+    expect(watch.peakMb()).toBeLessThanOrEqual(BUDGET_MB);
+  });
+});
