@@ -50,7 +50,7 @@ describe('swap manager: cost-aware admission', () => {
   it('a load slower than the CPU: the CPU answers at once and the demand preloads the GPU in the background', async () => {
     const { gpu } = await start({ ttftMs: 5, loadMs: 400 }, { ttftMs: 30 });
     expect(await servedBy(P)).toEqual({ deployment: `cpu/${P}`, waited: false });
-    await until(() => gpu.state().loaded.includes(P), 'P is preloaded');
+    await until(() => gpu.state().loaded.includes(P) && h!.ops.swap.residency(`gpu/${P}`) === 'loaded', 'P is preloaded');
     expect(await servedBy(P)).toEqual({ deployment: `gpu/${P}`, waited: false });
   });
 
@@ -63,7 +63,7 @@ describe('swap manager: cost-aware admission', () => {
   });
 
   it('a rarely used model does not evict a popular one, even when loading would beat the CPU', async () => {
-    const { gpu } = await start({ ttftMs: 5, loadMs: 20 }, { ttftMs: 150 }, { preloadDelayMs: 60_000 });
+    const { gpu } = await start({ ttftMs: 5, loadMs: 20 }, { ttftMs: 300 }, { preloadDelayMs: 60_000 });
     await servedBy(P);
     for (let i = 0; i < 4; i++) await servedBy(P);
     expect(gpu.state().loaded).toEqual([P]);
