@@ -28,7 +28,7 @@ describe('simulator: Ollama holds an unload back while the model runs a chat', (
     expect(await psNames(gpu)).toEqual([A, B, C]);
     const answer = (await (await chat).json()) as { message: { content: string } };
     expect(answer.message.content).toBe(simulatedAnswer(MODELS[0]!, messages).text);
-    await until(async () => !(await psNames(gpu)).includes(A), 'A leaves /api/ps', 1_000);
+    await until(async () => !(await psNames(gpu)).includes(A), 'A leaves /api/ps');
   });
 
   it('lists a model while it loads, with its memory', async () => {

@@ -107,7 +107,7 @@ describe('swap manager: leases', () => {
       },
       { preloadOnStart: true, minResidentMs: 0, preloadMinPerMinute: 0, confirmPollMs: 5, preloadDelayMs: 10_000 },
     );
-    await until(() => gpu.state().loaded.includes(X), 'X is preloaded');
+    await until(() => gpu.state().loaded.includes(X) && h!.ops.swap.residency(`gpu/${X}`) === 'loaded', 'X is preloaded');
     const xStream = collect(h.registry.stream(X, { messages })); // ~2 s at 10 tokens/s
     await until(() => gpu.state().inFlight === 1, 'X streams on the GPU');
     // Y is asked for often, served by the CPU (it cannot load without evicting X).
