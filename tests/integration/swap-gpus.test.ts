@@ -45,6 +45,7 @@ describe('swap manager: vLLM engines sharing one GPU', () => {
     await until(() => awake(engines).length === 2, 'two engines are awake');
     await new Promise((r) => setTimeout(r, 300));
     expect(awake(engines)).toEqual([0, 1]);
+    expect(watch!.readings()).toBeGreaterThan(10);
     expect(watch!.peakMb()).toBeLessThanOrEqual(BUDGET_MB);
     expect(h!.ops.status().backends[0]!.memory).toMatchObject({ gpu: 'gpu0', budgetMb: BUDGET_MB, usedMb: 2 * 4578 });
   });
@@ -73,6 +74,7 @@ describe('swap manager: vLLM engines sharing one GPU', () => {
     expect(watch!.count('wake')).toBeGreaterThanOrEqual(3);
     expect(watch!.refused()).toBe(0);
     expect(watch!.leasedEvictions()).toBe(0);
+    expect(watch!.readings()).toBeGreaterThan(10);
     expect(watch!.peakMb()).toBeLessThanOrEqual(BUDGET_MB);
   });
 
@@ -134,6 +136,7 @@ describe('swap manager: an Ollama and a vLLM engine sharing one GPU', () => {
     expect(engine.state().sleeping).toBe(true);
     expect(watch.refused()).toBe(0);
     expect(watch.leasedEvictions()).toBe(0);
+    expect(watch.readings()).toBeGreaterThan(10);
     expect(watch.peakMb()).toBeLessThanOrEqual(BUDGET_MB);
   });
 });

@@ -93,6 +93,7 @@ describe('swap manager: memory counts until the backend reports it gone', () => 
     expect(errorOf(parts)).toBeUndefined();
     expect(textOf(parts)).toBe(simulatedAnswer(MODELS[2]!, messages).text);
     expect(order).toEqual([`unload-request ${A}`, `unload ${A}`, `loading ${C}`]);
+    expect(watch.readings()).toBeGreaterThan(10);
     expect(watch.peakMb()).toBeLessThanOrEqual(10_000);
   });
 
@@ -110,6 +111,7 @@ describe('swap manager: memory counts until the backend reports it gone', () => 
     expect(parts.some((p) => p.type === 'loading')).toBe(true);
     expect(gpu.state().loaded).toHaveLength(2);
     expect(gpu.state().loaded).toContain(A);
+    expect(watch.readings()).toBeGreaterThan(10);
     expect(watch.peakMb()).toBeLessThanOrEqual(10_000);
   });
 });

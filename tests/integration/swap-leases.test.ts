@@ -86,6 +86,7 @@ describe('swap manager: leases', () => {
     expect(errorOf(cParts)).toBeUndefined();
     expect([...gpu.state().loaded].sort()).toEqual([B, C, TINY].sort());
     expect(watch.leasedEvictions()).toBe(0);
+    expect(watch.readings()).toBeGreaterThan(10);
     expect(watch.peakMb()).toBeLessThanOrEqual(10_000);
   });
 
@@ -124,6 +125,7 @@ describe('swap manager: leases', () => {
     await rebalanced;
     expect(gpu.state().loaded).toEqual([Y]);
     expect(watch.leasedEvictions()).toBe(0);
+    expect(watch.readings()).toBeGreaterThan(10);
     expect(watch.peakMb()).toBeLessThanOrEqual(5_000);
   });
 });
