@@ -7,9 +7,9 @@ import { collect } from '../fixtures/transcripts/parts.js';
 import { errorOf, routeParts, startOps, textOf, type OpsHarness } from './failover-setup.js';
 
 /**
- * Three 4000 MiB models on a GPU Ollama with room for two. The first block gives them no other
- * deployment (every request waits for its load); the CPU Ollama serves only the one test about a
- * GPU with no room, and the preload block (swap-admission.test.ts covers the choice between them).
+ * Three 4000 MiB models on a GPU Ollama with room for two, with no other deployment (every request
+ * waits for its load), plus one model also on a CPU Ollama for the test about a GPU with no room.
+ * The choice between waiting for a load and the CPU is in swap-admission.test.ts.
  */
 const spec = (name: string): SimModelSpec => ({ name, tokensPerSecond: 400, ttftMs: 5, loadMs: 40, sizeMb: 4000, maxTokens: 20 });
 const MODELS = ['mdl-a:1b', 'mdl-b:1b', 'mdl-c:1b'].map(spec);
