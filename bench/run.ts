@@ -7,6 +7,7 @@
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
+ *   npm run bench -- --swap             the GPU swap manager under skewed load (bench/swap/run.ts), alone
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
  *                                      --variant-list source,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
@@ -63,6 +64,8 @@ Each run is appended below with its command; the newest is last.`;
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 
 const argv = process.argv.slice(2);
+// The GPU swap scenario is its own benchmark (bench/swap/run.ts), run alone.
+const swapOnly = argv.includes('--swap');
 const { values } = parseArgs({
   args: argv,
   options: {
@@ -85,6 +88,10 @@ const { values } = parseArgs({
     idle: { type: 'string' },
     'slow-clients': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    swap: { type: 'boolean', default: false },
+    battles: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 
@@ -282,7 +289,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main()
+(swapOnly ? import('./swap/run.js').then((m) => m.runSwapBench(argv.filter((a) => a !== '--swap'))) : main())
   .catch((err) => {
     console.error(err);
     process.exitCode = 1;

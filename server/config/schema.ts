@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bytesToMb, parseMemorySize } from './memory-size.js';
 
 /**
  * The one declarative config (llama-swap style): backends, the logical arena models they serve,
@@ -8,19 +9,39 @@ import { z } from 'zod';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const ms = z.number().int().positive();
+const unitId = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only');
+
+/**
+ * A GPU whose memory several backends share (Ollama instances, vLLM engines): the swap manager
+ * keeps what they hold together within `memory`. Give `memoryBytes` or `memory` ("10GB", "24GiB").
+ */
+export const GpuSchema = z
+  .object({
+    id: unitId,
+    memoryBytes: z.number().int().positive().optional(),
+    memory: z.string().optional(),
+  })
+  .superRefine((gpu, ctx) => {
+    if ((gpu.memoryBytes === undefined) === (gpu.memory === undefined))
+      ctx.addIssue({ code: 'custom', path: ['memory'], message: 'give exactly one of memory ("10GB") or memoryBytes' });
+    else if (gpu.memory !== undefined && parseMemorySize(gpu.memory) === undefined)
+      ctx.addIssue({ code: 'custom', path: ['memory'], message: `not a memory size: "${gpu.memory}" (e.g. "10GB", "24GiB")` });
+  })
+  .transform((gpu) => ({ id: gpu.id, budgetMb: bytesToMb(gpu.memoryBytes ?? parseMemorySize(gpu.memory!)!) }));
 
 export const BackendSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
+  id: unitId,
   kind: z.enum(['ollama', 'vllm', 'openai']),
   url,
   /** Name of the environment variable holding the API key; the key itself never sits in config. */
   apiKeyEnv: z.string().optional(),
-  gpu: z.boolean().default(false),
-  /** GPU memory budget in MiB, for the swap manager. */
+  /** `true`: a GPU backend; a GPU id (`gpus[].id`): a GPU backend sharing that GPU's memory. */
+  gpu: z.union([z.boolean(), unitId]).default(false),
+  /** GPU memory budget in MiB of a backend that has its GPU to itself (no `gpus[]` entry). */
   vramMb: z.number().int().positive().optional(),
   /** Marks the built-in simulator's demo backends so the UI and logs can say "demo". */
   demo: z.boolean().default(false),
-});
+}).transform(({ gpu, ...backend }) => ({ ...backend, gpu: gpu !== false, ...(typeof gpu === 'string' && { gpuId: gpu }) }));
 
 export const DeploymentSchema = z.object({
   backend: z.string(),
@@ -64,6 +85,8 @@ export const ConfigSchema = z
      */
     demo: z.enum(['auto', 'on', 'off']).default('auto'),
     ollamaUrl: url.default('http://127.0.0.1:11434'),
+    /** GPUs shared by several backends; each backend names its GPU in `gpu`. */
+    gpus: z.array(GpuSchema).default([]),
     backends: z.array(BackendSchema).default([]),
     /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
     models: z.array(ModelSchema).default([]),
@@ -156,6 +179,18 @@ export const ConfigSchema = z
       if (id !== undefined && !ids.has(id))
         ctx.addIssue({ code: 'custom', path, message: `unknown backend "${id}" (declared: ${[...ids].join(', ') || 'none'})` });
     };
+    const gpuIds = new Set(cfg.gpus.map((g) => g.id));
+    cfg.gpus.forEach((g, i) => {
+      if (cfg.gpus.findIndex((o) => o.id === g.id) !== i) ctx.addIssue({ code: 'custom', path: ['gpus', i, 'id'], message: `duplicate GPU id "${g.id}"` });
+    });
+    cfg.backends.forEach((b, i) => {
+      if (b.gpuId !== undefined && !gpuIds.has(b.gpuId))
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'gpu'], message: `unknown GPU "${b.gpuId}" (declared: ${[...gpuIds].join(', ') || 'none'})` });
+      if (b.gpuId !== undefined && b.vramMb !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'vramMb'], message: `the budget of GPU "${b.gpuId}" is its memory; drop vramMb` });
+      if (b.gpuId === undefined && b.vramMb !== undefined && gpuIds.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `"${b.id}" is also a GPU id: a backend with its own vramMb is its own GPU` });
+    });
     checkBackend(cfg.tools.backend, ['tools', 'backend']);
     checkBackend(cfg.router.llm?.backend, ['router', 'llm', 'backend']);
     cfg.models.forEach((m, i) => {
@@ -172,5 +207,6 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type BackendConfig = z.infer<typeof BackendSchema>;
+export type GpuConfig = z.infer<typeof GpuSchema>;
 export type ModelConfig = z.infer<typeof ModelSchema>;
 export type DeploymentConfig = z.infer<typeof DeploymentSchema>;

@@ -14,6 +14,11 @@ import { endpointUrl } from '../providers/urls.js';
 export interface EngineControl {
   load(backend: BackendConfig, model: string): Promise<void>;
   unload(backend: BackendConfig, model: string): Promise<void>;
+  /**
+   * What the backend itself reports: Ollama lists the model in `/api/ps` (loaded, loading, or
+   * held back from an unload by running requests); a vLLM engine is not asleep (`/is_sleeping`).
+   */
+  inMemory(backend: BackendConfig, model: string): Promise<boolean>;
 }
 
 export function createEngineControl(opts: { timeoutMs: number; apiKey: (backend: BackendConfig) => string | undefined }): EngineControl {
@@ -34,7 +39,24 @@ export function createEngineControl(opts: { timeoutMs: number; apiKey: (backend:
       throw classifyFailure(err, `${backend.id} ${path}`);
     }
   };
+  const get = async (backend: BackendConfig, path: string): Promise<unknown> => {
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    const apiKey = opts.apiKey(backend);
+    try {
+      const res = await fetchOnce(endpointUrl(backend.url, path), { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal });
+      if (!res.ok) throw await httpError(res, `${backend.id} ${path}`);
+      return await res.json();
+    } catch (err) {
+      if (signal.aborted) throw new ProviderError('connect_timeout', `${backend.id} ${path}: no answer within ${opts.timeoutMs} ms`);
+      throw classifyFailure(err, `${backend.id} ${path}`);
+    }
+  };
   return {
+    async inMemory(backend, model) {
+      if (backend.kind === 'vllm') return (await get(backend, '/is_sleeping') as { is_sleeping?: unknown }).is_sleeping !== true;
+      const ps = (await get(backend, '/api/ps')) as { models?: Array<{ name: string }> };
+      return (ps.models ?? []).some((m) => sameModel(m.name, model));
+    },
     load: (backend, model) =>
       backend.kind === 'vllm' ? post(backend, '/wake_up') : post(backend, '/api/chat', { model, messages: [], stream: false }),
     unload: (backend, model) =>
@@ -43,3 +65,9 @@ export function createEngineControl(opts: { timeoutMs: number; apiKey: (backend:
 }
 
 const fetchOnce = retryingStaleSockets(fetch);
+
+/** Ollama treats `name` and `name:latest` as the same model. */
+function sameModel(a: string, b: string): boolean {
+  const tagged = (name: string) => (name.includes(':') ? name : `${name}:latest`);
+  return tagged(a) === tagged(b);
+}

@@ -46,6 +46,15 @@ export interface AttemptHooks {
   prepare(deployment: string, signal?: AbortSignal): Promise<void> | undefined;
   /** An attempt starts; the returned function is called once with its outcome. */
   begin(deployment: string): (outcome: AttemptOutcome) => void;
+  /** A request arrives that these deployments (in routing order) could serve: demand, wherever it is served. */
+  request?(deployments: string[]): void;
+  /**
+   * Before `prepare`: confirms with the backend that a deployment believed ready still is (a vLLM
+   * engine put to sleep outside Arena); undefined when the view is fresh enough.
+   */
+  check?(deployment: string, signal?: AbortSignal): Promise<void> | undefined;
+  /** The first token came this long after the request was sent to a ready deployment. */
+  firstToken?(deployment: string, ms: number): void;
 }
 
 export const NO_HOOKS: AttemptHooks = { prepare: () => undefined, begin: () => () => {} };
@@ -61,14 +70,16 @@ export async function* streamWithFailover(
 ): AsyncGenerator<RoutedPart> {
   const progress: Progress = { partial: '', streamed: false, calledTool: false, tokens: 0 };
   let failure: ProviderError = new ProviderError('model_not_found', 'no deployment can serve this model');
+  hooks.request?.(targets.map((t) => t.deployment));
   for (const [index, target] of targets.entries()) {
     yield { type: 'route', deployment: target.deployment, attempt: index + 1, resumed: progress.streamed };
     const finish = hooks.begin(target.deployment);
     let outcome: AttemptOutcome = { ok: false, phase: 'stream', error: ABANDONED };
     try {
+      await hooks.check?.(target.deployment, req.signal)?.catch(() => {});
       const ready = hooks.prepare(target.deployment, req.signal);
       const notReady = ready ? yield* waitUntilReady(target, ready) : undefined;
-      const failed = notReady ? undefined : yield* streamFrom(target, req, progress);
+      const failed = notReady ? undefined : yield* streamFrom(target, req, progress, hooks);
       if (notReady) outcome = { ok: false, phase: 'prepare', error: notReady };
       else outcome = failed ? { ok: false, phase: 'stream', error: failed } : { ok: true, ...progress.speed };
     } finally {
@@ -105,13 +116,24 @@ async function* waitUntilReady(target: RouteTarget, ready: Promise<void>): Async
 }
 
 /** One deployment's stream, resuming after `progress`; returns its failure, if any. */
-async function* streamFrom(target: RouteTarget, req: Omit<ChatRequest, 'model'>, progress: Progress): AsyncGenerator<RoutedPart, ProviderError | undefined> {
+async function* streamFrom(
+  target: RouteTarget,
+  req: Omit<ChatRequest, 'model'>,
+  progress: Progress,
+  hooks: AttemptHooks,
+): AsyncGenerator<RoutedPart, ProviderError | undefined> {
   const messages = progress.partial ? withPartialAnswer(req.messages, progress.partial) : req.messages;
   const maxTokens = remainingTokens(req.maxTokens, progress.tokens);
   const tokensBefore = progress.tokens;
   progress.speed = undefined;
+  const sentAt = performance.now();
+  let first = true;
   for await (const part of target.provider.stream({ ...req, model: target.model, messages, maxTokens })) {
     if (part.type === 'error') return part.error;
+    if (first && (part.type === 'text' || part.type === 'reasoning' || part.type === 'tool-call')) {
+      first = false;
+      hooks.firstToken?.(target.deployment, performance.now() - sentAt);
+    }
     if (part.type === 'finish') progress.speed = { tokens: part.usage.completionTokens ?? progress.tokens - tokensBefore, tokensPerSecond: part.tokensPerSecond };
     if (part.type === 'text' || part.type === 'reasoning') progress.tokens++;
     if (part.type === 'text') progress.partial += part.text;

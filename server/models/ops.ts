@@ -5,6 +5,7 @@ import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import { createEngineControl } from './engine-control.js';
 import type { AttemptHooks } from './failover.js';
 import { HealthMonitor, routeByHealth } from './health.js';
+import { probeBackend } from './probe.js';
 import type { ModelRegistry } from './registry.js';
 import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
@@ -17,7 +18,7 @@ import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
  */
 
 export interface ModelOpsOptions {
-  config: Pick<Config, 'backends' | 'health' | 'timeouts'>;
+  config: Pick<Config, 'backends' | 'health' | 'timeouts'> & Partial<Pick<Config, 'gpus'>>;
   registry: ModelRegistry;
   logger: Logger;
   swap?: Partial<SwapOptions>;
@@ -44,10 +45,15 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
   const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env });
   const swap = new SwapManager({
     backends: config.backends,
+    gpus: config.gpus,
     deployments,
     control: createEngineControl({ timeoutMs: config.timeouts.firstTokenMs, apiKey: (b) => backendApiKey(b, env) }),
     options: { ...DEFAULT_SWAP_OPTIONS, ...swapOptions },
     log,
+    report: async (backend) => {
+      const result = await probeBackend(backend, { timeoutMs: config.health.timeoutMs, apiKey: backendApiKey(backend, env) });
+      return result.ok ? result.facts : undefined;
+    },
   });
   const route = routeFor(health, swap);
   const board = new StatusBoard({ backends: config.backends, models: () => registry.discoveredModels(), route, health, swap, log });
@@ -94,18 +100,25 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
   return ops;
 }
 
-/** Healthy first (see routeByHealth); a GPU with no room until a stream ends goes last. */
+/**
+ * Healthy first (see routeByHealth); a GPU deployment goes behind the next one when waiting for
+ * its load would be slower than that one's first token or would push out units worth more
+ * (the swap manager's admission), or when it has no room until a stream ends.
+ */
 function routeFor(health: HealthMonitor, swap: SwapManager): (model: ArenaModel) => ArenaDeployment[] {
   const byHealth = routeByHealth(health);
   return (model) => {
     const order = byHealth(model);
-    const ready = order.filter((d) => swap.canServeNow(d.key));
+    const ready = order.filter((d, i) => swap.canServeNow(d.key) && !swap.deferred(d.key, order[i + 1]?.key));
     return [...ready, ...order.filter((d) => !ready.includes(d))];
   };
 }
 
 function attemptHooks(health: HealthMonitor, swap: SwapManager): AttemptHooks {
   return {
+    request: (deployments) => swap.request(deployments),
+    check: (deployment) => swap.check(deployment),
+    firstToken: (deployment, ms) => swap.firstToken(deployment, ms),
     prepare: (deployment, signal) => swap.prepare(deployment, signal),
     begin(deployment) {
       const endStream = swap.begin(deployment);

@@ -35,7 +35,7 @@ export class SimEngine {
     this.defaultKeepAliveMs = isVllm ? Infinity : DEFAULT_KEEP_ALIVE_MS;
     this.residency = new Residency(this.defaultKeepAliveMs, (change, model) => this.events.emit(change, { model }));
     this.admission = new Admission(isVllm ? (options.maxConcurrent ?? Infinity) : Infinity);
-    this.sleepMode = new SleepMode(Math.max(0, ...[...this.models.values()].map((model) => model.loadMs)));
+    this.sleepMode = new SleepMode(Math.max(0, ...[...this.models.values()].map((model) => model.loadMs)), (change) => this.events.emit(change, {}));
     if (options.preloaded ?? isVllm) for (const name of this.models.keys()) this.residency.markLoaded(name);
   }
 
@@ -63,6 +63,12 @@ export class SimEngine {
     if (this.chats.delete(chat)) this.events.emit('stream-end', event);
   }
 
+  /** GPU memory the backend holds now (MiB): Ollama's models in memory (loading ones too); a vLLM engine's weights unless asleep. */
+  memoryMb(): number {
+    const names = this.flavor === 'vllm' ? (this.sleepMode.holdsMemory ? [...this.models.keys()] : []) : this.residency.inMemoryNames();
+    return names.reduce((sum, name) => sum + this.models.get(name)!.sizeMb, 0);
+  }
+
   chatsOf(model: string): ActiveChat[] {
     return [...this.chats].filter((chat) => chat.model.name === model);
   }
@@ -75,6 +81,7 @@ export class SimEngine {
     return {
       loaded: this.residency.loadedNames(),
       sleeping: this.sleepMode.sleeping,
+      memoryMb: this.memoryMb(),
       inFlight: this.chats.size,
       requests: { ...this.requestCounts },
     };

@@ -28,6 +28,14 @@ export function createVllmMetrics(engine: SimEngine): Registry {
     });
   perModel('vllm:num_requests_running', 'Number of requests in model execution batches.', (model) => engine.admission.runningOf(model));
   perModel('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', (model) => engine.admission.waitingOf(model));
+  new Gauge({
+    name: 'vllm:gpu_memory_usage_bytes',
+    help: 'Simulator only: GPU memory held by the engine (weights; 0 while asleep).',
+    registers: [registry],
+    collect() {
+      this.set(engine.memoryMb() * 2 ** 20);
+    },
+  });
   perModel('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', (model) => kvCacheUsage(engine, model));
   return registry;
 }

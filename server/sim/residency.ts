@@ -6,10 +6,17 @@ interface Resident {
   expiresAt: number;
   /** Chats using the model right now; the keep_alive countdown starts when the last one ends. */
   holds: number;
+  /** The last request's keep_alive wins, as Ollama's per-runner session duration does. */
+  keepAliveMs: number;
   timer?: NodeJS.Timeout;
 }
 
-/** Which models are in memory, loading them on demand and unloading them when keep_alive expires. */
+/**
+ * Which models are in memory, loading them on demand and unloading them when keep_alive expires.
+ * Like Ollama: an unload (`keep_alive: 0`) of a model with chats running is held back until the
+ * last one ends (a chat arriving meanwhile sets its own keep_alive again), and a model being
+ * loaded already holds its memory.
+ */
 export class Residency {
   private readonly residents = new Map<string, Resident>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -17,21 +24,35 @@ export class Residency {
 
   constructor(
     private readonly defaultKeepAliveMs: number,
-    private readonly onChange: (change: 'load' | 'unload', model: string) => void,
+    private readonly onChange: (change: 'load' | 'unload' | 'loading', model: string) => void,
   ) {}
 
   loadedNames(): string[] {
     return [...this.residents.keys()];
   }
 
+  /** What holds memory: loaded models and those being loaded (Ollama's `/api/ps` lists both). */
+  inMemoryNames(): string[] {
+    return [...new Set([...this.residents.keys(), ...this.loading.keys()])];
+  }
+
+  isLoading(name: string): boolean {
+    return this.loading.has(name);
+  }
+
   expiresAt(name: string): number | undefined {
     return this.residents.get(name)?.expiresAt;
+  }
+
+  /** Chats running on the model. */
+  holdsOf(name: string): number {
+    return this.residents.get(name)?.holds ?? 0;
   }
 
   /** Marks a model loaded without paying its load time (preloaded servers). */
   markLoaded(name: string): void {
     if (this.residents.has(name)) return;
-    this.residents.set(name, { expiresAt: Date.now() + this.defaultKeepAliveMs, holds: 0 });
+    this.residents.set(name, { expiresAt: Date.now() + this.defaultKeepAliveMs, holds: 0, keepAliveMs: this.defaultKeepAliveMs });
     this.onChange('load', name);
     this.scheduleExpiry(name, this.defaultKeepAliveMs);
   }
@@ -54,6 +75,7 @@ export class Residency {
         },
       );
       this.loading.set(model.name, pending);
+      this.onChange('loading', model.name);
     }
     await abortable(pending, signal);
     return performance.now() - startedAt;
@@ -64,20 +86,22 @@ export class Residency {
     if (!resident) return;
     clearTimeout(resident.timer);
     resident.holds++;
+    resident.keepAliveMs = keepAliveMs;
     resident.expiresAt = Date.now() + keepAliveMs;
   }
 
-  release(name: string, keepAliveMs: number): void {
+  release(name: string): void {
     const resident = this.residents.get(name);
     if (!resident) return;
     resident.holds = Math.max(0, resident.holds - 1);
-    this.keepFor(name, keepAliveMs);
+    this.keepFor(name, resident.keepAliveMs);
   }
 
-  /** Restarts the keep_alive countdown; it only runs while no chat holds the model. */
+  /** Sets the keep_alive countdown; it only runs while no chat holds the model (0 = unload once free). */
   keepFor(name: string, keepAliveMs: number): void {
     const resident = this.residents.get(name);
     if (!resident) return;
+    resident.keepAliveMs = keepAliveMs;
     resident.expiresAt = Date.now() + keepAliveMs;
     if (resident.holds === 0) this.scheduleExpiry(name, keepAliveMs);
   }

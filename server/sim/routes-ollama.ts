@@ -26,7 +26,9 @@ function sendLifecycle(res: ServerResponse, model: SimModel, doneReason: 'load' 
 
 async function preloadOrUnload(engine: SimEngine, ctx: RouteContext, model: SimModel, keepAliveMs: number, stream: boolean): Promise<void> {
   if (keepAliveMs === 0) {
-    engine.residency.unload(model.name);
+    // Ollama answers at once but holds the unload back until the model's running chats end.
+    engine.events.emit('unload-request', { model: model.name, running: engine.residency.holdsOf(model.name) });
+    engine.residency.keepFor(model.name, 0);
     return sendLifecycle(ctx.res, model, 'unload', stream);
   }
   try {
@@ -84,7 +86,7 @@ async function show(engine: SimEngine, ctx: RouteContext): Promise<void> {
 }
 
 function running(engine: SimEngine) {
-  return engine.residency.loadedNames().map((name) => ollamaRunning(engine.models.get(name)!, engine.residency.expiresAt(name)!));
+  return engine.residency.inMemoryNames().map((name) => ollamaRunning(engine.models.get(name)!, engine.residency.expiresAt(name) ?? Infinity));
 }
 
 /** Ollama's liveness answers 503 only when the whole server is unhealthy. */

@@ -16,8 +16,9 @@ export function vllmRoutes(engine: SimEngine): Routes {
   if (!engine.options.sleepMode) return routes;
   return {
     ...routes,
-    'POST /sleep': ({ res, url }) => {
-      engine.sleepMode.sleep(url.searchParams.get('level') === '2' ? 2 : 1);
+    'POST /sleep': async ({ res, url }) => {
+      engine.events.emit('sleep-request', { running: engine.state().inFlight });
+      await engine.sleepMode.sleep(url.searchParams.get('level') === '2' ? 2 : 1);
       sendText(res, 200, '');
     },
     'POST /wake_up': async ({ res }) => {

@@ -83,7 +83,7 @@ export class ChatRun implements ActiveChat {
     this.holdUntilEnd(() => this.engine.admission.leave(model.name));
     const loadMs = await this.engine.residency.load(model, signal);
     this.engine.residency.hold(model.name, this.job.keepAliveMs);
-    this.holdUntilEnd(() => this.engine.residency.release(model.name, this.job.keepAliveMs));
+    this.holdUntilEnd(() => this.engine.residency.release(model.name));
     this.sink.open();
     if (this.fault.kind === 'hang') await untilAborted(signal);
 

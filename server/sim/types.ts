@@ -83,6 +83,8 @@ export interface SimRequestEvent {
 export interface SimState {
   loaded: string[];
   sleeping: boolean;
+  /** GPU memory held now, as the backend reports it (Ollama `/api/ps` size_vram; vLLM `vllm:gpu_memory_usage_bytes`). */
+  memoryMb: number;
   inFlight: number;
   requests: Record<string, number>;
 }
@@ -99,8 +101,12 @@ export interface Simulator {
   setFault(fault: SimFault, model?: string): void;
   /**
    * 'stream-end' (SimStreamEvent) whenever an admitted chat ends for any reason; 'request'
-   * (SimRequestEvent) on each chat request; 'load' / 'unload' ({model}) when a model enters or
-   * leaves memory; 'down' / 'up' after listener transitions.
+   * (SimRequestEvent) on each chat request; 'loading' / 'load' / 'unload' ({model}) when a model
+   * starts loading, is loaded, leaves memory; 'unload-request' ({model, running}) for each Ollama
+   * `keep_alive: 0` and 'sleep-request' ({running}) for each vLLM `/sleep` (running = chats in
+   * flight then); 'sleep' / 'wake' once a vLLM engine's weights are off / back on the GPU;
+   * 'refused' ({model, status, message}) when a chat is turned away; 'down' / 'up' after listener
+   * transitions.
    */
   events: EventEmitter;
   /** Snapshot: loaded models, in-flight streams, request counts per model. */

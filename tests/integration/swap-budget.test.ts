@@ -6,7 +6,11 @@ import { simulatedAnswer, startSimulator, type SimModelSpec, type Simulator } fr
 import { collect } from '../fixtures/transcripts/parts.js';
 import { errorOf, routeParts, startOps, textOf, type OpsHarness } from './failover-setup.js';
 
-/** Three 4000 MiB models on a GPU Ollama with room for two; each also on a CPU Ollama. */
+/**
+ * Three 4000 MiB models on a GPU Ollama with room for two, with no other deployment (every request
+ * waits for its load), plus one model also on a CPU Ollama for the test about a GPU with no room.
+ * The choice between waiting for a load and the CPU is in swap-admission.test.ts.
+ */
 const spec = (name: string): SimModelSpec => ({ name, tokensPerSecond: 400, ttftMs: 5, loadMs: 40, sizeMb: 4000, maxTokens: 20 });
 const MODELS = ['mdl-a:1b', 'mdl-b:1b', 'mdl-c:1b'].map(spec);
 const [A, B, C] = MODELS.map((m) => m.name) as [string, string, string];
@@ -40,9 +44,12 @@ describe('swap manager: load on demand, usage-scored eviction, budget', () => {
         { id: 'gpu', kind: 'ollama', url: gpu.url, gpu: true, vramMb: BUDGET_MB },
         { id: 'cpu', kind: 'ollama', url: cpu.url },
       ],
-      models: MODELS.map((m) => ({ id: m.name, deployments: [{ backend: 'gpu', model: m.name }, { backend: 'cpu', model: m.name }] })),
+      models: [
+        ...MODELS.map((m) => ({ id: m.name, deployments: [{ backend: 'gpu', model: m.name }] })),
+        { id: 'a-anywhere', deployments: [{ backend: 'gpu', model: A }, { backend: 'cpu', model: A }] },
+      ],
       health: { intervalMs: 100, timeoutMs: 500 },
-    });
+    }, { confirmPollMs: 10 });
   });
   afterAll(async () => {
     await h.close();
@@ -100,7 +107,7 @@ describe('swap manager: load on demand, usage-scored eviction, budget', () => {
     const controller = new AbortController();
     const busy = [ask(B, controller.signal), ask(C, controller.signal)];
     while (gpu.state().inFlight < 2) await once(gpu.events, 'request');
-    const parts = await ask(A);
+    const parts = await ask('a-anywhere');
     expect(routeParts(parts).map((p) => p.deployment)).toEqual([`cpu/${A}`]);
     expect(errorOf(parts)).toBeUndefined();
     expect(loaded()).toEqual([B, C]);
@@ -128,7 +135,7 @@ describe('swap manager: preloading', () => {
         models: MODELS.map((m) => ({ id: m.name, deployments: [{ backend: 'gpu', model: m.name }] })),
         health: { intervalMs: 100, timeoutMs: 500 },
       },
-      { preloadOnStart: true },
+      { preloadOnStart: true, minResidentMs: 0, confirmPollMs: 10 },
     );
   });
   afterAll(async () => {
