@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
@@ -67,7 +67,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   await modelOps.start();
   const tools = await createToolPath({ config, registry, logger });
   const metrics = createMetrics();
-  const httpServer = opts.httpServer ?? createServer();
+  // The app's request listener must exist before Socket.IO attaches: engine.io takes the listeners
+  // present at attach time and calls them only for paths outside /socket.io/. A listener added
+  // later would also get the engine's requests and answer them a second time (ERR_HTTP_HEADERS_SENT).
+  let answerAppRequest: RequestListener = (_req, res) => notFound(res);
+  const httpServer = opts.httpServer ?? createServer((req, res) => answerAppRequest(req, res));
 
   // `io` is created below; these closures only run once clients are connected.
   let io: ArenaIo;
@@ -143,7 +147,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     },
   });
   if (!opts.httpServer) {
-    httpServer.on('request', (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res))));
+    answerAppRequest = (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res)));
+    assertOneRequestListener(httpServer);
   }
 
   let closed: Promise<void> | null = null;
@@ -229,6 +234,12 @@ async function* exportLines(store: Store, kind: 'battles' | 'preferences'): Asyn
     const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
     if (row) yield JSON.stringify(row);
   }
+}
+
+/** Every request has exactly one answerer: engine.io's dispatcher, which wraps the app's listener. */
+function assertOneRequestListener(server: HttpServer): void {
+  const count = server.listenerCount('request');
+  if (count !== 1) throw new Error(`HTTP server has ${count} request listeners; requests would be answered twice`);
 }
 
 function notFound(res: ServerResponse): void {

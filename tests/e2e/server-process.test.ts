@@ -26,6 +26,19 @@ describe('the production server process', () => {
     expect(metrics).toContain('arena_process_faults_total{kind="uncaughtException"} 0');
   });
 
+  it('survives plain HTTP to the engine path (the SvelteKit handler never answers it a second time)', async () => {
+    for (const method of ['GET', 'POST', 'OPTIONS'])
+      for (const query of ['', '?EIO=4&transport=polling', '?EIO=4&transport=websocket']) {
+        const res = await fetch(`${arena.url}/socket.io/${query}`, { method, body: method === 'POST' ? 'x' : undefined });
+        expect(res.status, `${method} ${query}`).toBe(400);
+        await res.arrayBuffer();
+      }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(arena.proc.exitCode).toBeNull();
+    expect(await (await fetch(`${arena.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(arena.logs.filter((l) => l.fault)).toEqual([]);
+  });
+
   it('labels the demo models as demo in logs and in /api/models', async () => {
     expect(arena.logs.some((l) => String(l.msg).includes('DEMO MODE'))).toBe(true);
     const report = await (await fetch(`${arena.url}/api/models`)).json();
