@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { newId, newSessionToken } from '../arena/ids.js';
 import { sessionCookie } from '../realtime/session.js';
+import { isHttpsRequest } from './scheme.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -47,7 +48,7 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     'GET /api/status': (_req, res) => json(res, 200, deps.status()),
     'POST /api/session': (req, res) => {
       const token = newSessionToken();
-      res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));
+      res.setHeader('set-cookie', sessionCookie(token, isHttpsRequest(req)));
       json(res, 201, { session: token });
     },
     'GET /api/export/battles.jsonl': exportRoute('battles'),
@@ -126,8 +127,4 @@ function bearerMatches(req: IncomingMessage, token: string): boolean {
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
-
-function isHttps(req: IncomingMessage): boolean {
-  return req.headers['x-forwarded-proto'] === 'https' || Boolean((req.socket as { encrypted?: boolean }).encrypted);
 }

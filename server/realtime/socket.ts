@@ -82,7 +82,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     } catch {
       return next(new Error('bad handshake'));
     }
-    if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
+    if (!hash) return next(noSession());
     deps.limits.connection(ip).then(
       () => {
         socket.data.sessionHash = hash;
@@ -233,6 +233,11 @@ function dropNow(socket: ArenaSocket): void {
   const ws = (socket.conn as unknown as RawConn).transport?.socket;
   if (ws?.terminate) ws.terminate();
   else socket.disconnect(true);
+}
+
+/** Typed (`data.code`) so the page can tell a missing cookie, which never heals, from a passing fault. */
+function noSession(): Error {
+  return Object.assign(new Error('no session: load the page first, or pass auth.session'), { data: { code: 'no_session' } });
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {

@@ -39,6 +39,16 @@ describe('the production server process', () => {
     expect(arena.logs.filter((l) => l.fault)).toEqual([]);
   });
 
+  it('marks the session cookie Secure only when the browser came over HTTPS (TLS proxy header), for the page and the API', async () => {
+    const cookie = async (path: string, init: RequestInit = {}) => (await fetch(`${arena.url}${path}`, init)).headers.get('set-cookie') ?? '';
+    const plainPage = await cookie('/');
+    expect(plainPage).toMatch(/arena_session=/);
+    expect(plainPage).not.toMatch(/;\s*Secure/i);
+    expect(await cookie('/', { headers: { 'x-forwarded-proto': 'https' } })).toMatch(/;\s*Secure/i);
+    expect(await cookie('/api/session', { method: 'POST' })).not.toMatch(/;\s*Secure/i);
+    expect(await cookie('/api/session', { method: 'POST', headers: { 'x-forwarded-proto': 'https' } })).toMatch(/;\s*Secure/i);
+  });
+
   it('labels the demo models as demo in logs and in /api/models', async () => {
     expect(arena.logs.some((l) => String(l.msg).includes('DEMO MODE'))).toBe(true);
     const report = await (await fetch(`${arena.url}/api/models`)).json();
