@@ -179,7 +179,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         registry.stop();
         await modelOps.stop();
         if (opts.httpServer) io.disconnectSockets(true);
-        else await new Promise<void>((resolve) => io.close(() => resolve()));
+        else await io.close();
         await cluster.close();
         await store.close();
         await shared?.close();

@@ -8,6 +8,7 @@ import { HealthMonitor, routeByHealth } from './health.js';
 import type { ModelRegistry } from './registry.js';
 import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Model operations, wired into the registry: health probes and breakers decide the routing
@@ -41,7 +42,7 @@ export interface ModelOps {
 export function createModelOps({ config, registry, logger, swap: swapOptions, env }: ModelOpsOptions): ModelOps {
   const log = logger.child({ component: 'model-ops' });
   const deployments = discoveredDeployments(registry);
-  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env });
+  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env, log });
   const swap = new SwapManager({
     backends: config.backends,
     deployments,
@@ -72,7 +73,7 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
       registry.setAttemptHooks(attemptHooks(health, swap));
       await health.start();
       board.refresh();
-      void swap.start();
+      runInBackground(swap.start(), log, 'start-up preload');
     },
     async stop() {
       health.stop();

@@ -6,6 +6,7 @@ import type { ArenaDeployment } from './catalog.js';
 import type { EngineControl } from './engine-control.js';
 import { chooseVictims, DecayingRate, keepScore, type EvictionCandidate } from './eviction.js';
 import type { ProbeFacts } from './probe.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Keeps what is loaded on each GPU backend within its `vramMb` budget. The unit that loads and
@@ -106,7 +107,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   /** Follows usage every `rebalanceMs`; resolves once the start-up preload (when enabled) is done. */
   start(): Promise<void> {
     if (this.deps.options.rebalanceMs > 0) {
-      this.timer = setInterval(() => void this.rebalance(), this.deps.options.rebalanceMs);
+      this.timer = setInterval(() => runInBackground(this.rebalance(), this.deps.log, 'rebalance'), this.deps.options.rebalanceMs);
       this.timer.unref();
     }
     return this.deps.options.preloadOnStart ? this.rebalance({ startup: true }) : Promise.resolve();
