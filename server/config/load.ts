@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { knownKeyPaths, nearestKey } from './key-suggestions.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** Start-up configuration failure: `message` is meant for a person, never a stack trace. */
@@ -73,12 +74,27 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 function formatIssues(error: z.ZodError, file: string | undefined, fromEnv: Record<string, string>): string {
-  const lines = error.issues.map((issue) => {
-    const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const lines = error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `  - ${unknownKeyMessage(issue.path, key)}`);
     const origin = fromEnv[String(issue.path[0])] ? ` (from env ${fromEnv[String(issue.path[0])]})` : '';
-    return `  - ${key || '(top level)'}${origin}: ${issue.message}`;
+    return [`  - ${keyPath(issue.path) || '(top level)'}${origin}: ${issue.message}`];
   });
   return `Invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`;
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}
+
+/** A misspelt or misplaced key stops start-up: silently ignoring it would run with the default. */
+function unknownKeyMessage(parent: readonly PropertyKey[], key: string): string {
+  const near = nearestKey(knownKeyPaths(ConfigSchema), parent, key);
+  const hint = near?.path
+    ? `did you mean "${near.path}"?`
+    : near?.siblings.length
+      ? `valid keys here: ${near.siblings.join(', ')}`
+      : 'no keys are allowed here';
+  return `${keyPath([...parent, key])}: unknown key; ${hint} (every key: docs/configuration.md)`;
 }
 
 /** The resolved config for `config check`: API keys shown only as set/unset, URL passwords masked. */

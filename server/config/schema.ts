@@ -9,7 +9,7 @@ import { z } from 'zod';
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const ms = z.number().int().positive();
 
-export const BackendSchema = z.object({
+export const BackendSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
   kind: z.enum(['ollama', 'vllm', 'openai']),
   url,
@@ -22,7 +22,7 @@ export const BackendSchema = z.object({
   demo: z.boolean().default(false),
 });
 
-export const DeploymentSchema = z.object({
+export const DeploymentSchema = z.strictObject({
   backend: z.string(),
   /** The name the backend knows the model by. */
   model: z.string(),
@@ -30,7 +30,7 @@ export const DeploymentSchema = z.object({
   sizeMb: z.number().int().positive().optional(),
 });
 
-export const ModelSchema = z.object({
+export const ModelSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._:-]*$/i, 'letters, digits, . : - and _ only'),
   label: z.string().optional(),
   /** In preference order: the first healthy one serves (GPU first, CPU fallback). */
@@ -39,14 +39,14 @@ export const ModelSchema = z.object({
   leakWords: z.array(z.string().min(2)).optional(),
 });
 
-export const TimeoutsSchema = z.object({
+export const TimeoutsSchema = z.strictObject({
   connectMs: ms.default(5_000),
   firstTokenMs: ms.default(60_000),
   idleMs: ms.default(30_000),
 });
 
 export const ConfigSchema = z
-  .object({
+  .strictObject({
     port: z.number().int().min(0).max(65535).default(3000),
     host: z.string().default('0.0.0.0'),
     /** Embedded store location (SQLite file lives here). */
@@ -68,12 +68,12 @@ export const ConfigSchema = z
     /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
     models: z.array(ModelSchema).default([]),
     discovery: z
-      .object({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
+      .strictObject({ intervalMs: ms.default(30_000), timeoutMs: ms.default(3_000) })
       .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /** Backend probes and per-deployment circuit breakers (docs/operations.md). */
     health: z
-      .object({
+      .strictObject({
         intervalMs: ms.default(5_000),
         timeoutMs: ms.default(2_000),
         /** Consecutive good probes before a tripped deployment takes traffic again (hysteresis). */
@@ -85,7 +85,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     arena: z
-      .object({
+      .strictObject({
         systemPrompt: z.string().default(''),
         maxPromptChars: z.number().int().positive().default(8_000),
         maxTurns: z.number().int().positive().default(8),
@@ -96,7 +96,7 @@ export const ConfigSchema = z
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */
     tools: z
-      .object({
+      .strictObject({
         /** Backend for the tool-calling model; default: OpenAI when OPENAI_API_KEY is set, else the first tool-capable arena model. */
         backend: z.string().optional(),
         model: z.string().default('gpt-4o'),
@@ -106,16 +106,16 @@ export const ConfigSchema = z
       })
       .prefault({}),
     router: z
-      .object({
+      .strictObject({
         /** The built-in classifier layer (after the explicit choice and the rules). */
         classifier: z.boolean().default(true),
         /** Optional LLM layer: asks a configured backend, with a short timeout. */
-        llm: z.object({ backend: z.string(), model: z.string(), timeoutMs: ms.default(1_500) }).optional(),
+        llm: z.strictObject({ backend: z.string(), model: z.string(), timeoutMs: ms.default(1_500) }).optional(),
       })
       .prefault({}),
     /** Rate limits, shared by every instance through Redis when it is configured. */
     limits: z
-      .object({
+      .strictObject({
         battlesPerMinute: z.number().int().positive().default(20),
         promptsPerMinutePerIp: z.number().int().positive().default(120),
         votesPerMinute: z.number().int().positive().default(60),
