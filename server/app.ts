@@ -14,6 +14,7 @@ import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { createMetricsServer } from './http/metrics-server.js';
 import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -48,6 +49,8 @@ export interface Arena {
   battles: BattleService;
   metrics: Metrics;
   logger: Logger;
+  /** Where /metrics is served once `listen` resolved (its own listener, `metrics.host`:`metrics.port`). */
+  metricsUrl(): string | undefined;
   /** Arena's HTTP endpoints as middleware (Vite dev mounts it). */
   http: ReturnType<typeof createHttpHandler>;
   listen(port?: number, host?: string): Promise<string>;
@@ -91,6 +94,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     models: arenaModels(config, registry),
     limits: config.arena,
     tools,
+    publicExport: config.exportAccess === 'public',
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
@@ -121,7 +125,6 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 
   const http = createHttpHandler({
     logger,
-    metricsRegistry: metrics.registry,
     modelsReport: () => registry.report(),
     status: () => publicStatus(modelOps.status()),
     readiness: async () => {
@@ -151,6 +154,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     assertOneRequestListener(httpServer);
   }
 
+  const metricsServer = createMetricsServer(metrics.registry, logger);
+  let metricsUrl: string | undefined;
   let closed: Promise<void> | null = null;
   return {
     httpServer,
@@ -162,22 +167,26 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     metrics,
     logger,
     http,
-    listen: (port = config.port, host = config.host) =>
-      new Promise((resolve, reject) => {
+    metricsUrl: () => metricsUrl,
+    listen: async (port = config.port, host = config.host) => {
+      metricsUrl = await metricsServer.listen(config.metrics.port, config.metrics.host);
+      return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
           const { port: actual } = httpServer.address() as AddressInfo;
           const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
-          logger.info({ url, store: store.kind, models: registry.availableModels().length }, 'arena listening');
+          logger.info({ url, metricsUrl, store: store.kind, models: registry.availableModels().length }, 'arena listening');
           resolve(url);
         });
-      }),
+      });
+    },
     close: () =>
       (closed ??= (async () => {
         await battles.shutdown();
         leaderboard.close();
         registry.stop();
         await modelOps.stop();
+        await metricsServer.close();
         if (opts.httpServer) io.disconnectSockets(true);
         else await io.close();
         await cluster.close();

@@ -70,6 +70,8 @@ export interface BattleServiceDeps {
   onVote?(battle: BattleRecord): void;
   /** The router and the tool-calling model; without it every prompt goes to the arena. */
   tools?: ToolPath;
+  /** Conversations are downloadable without the admin token (`exportAccess: public`). */
+  publicExport?: boolean;
 }
 
 /** Who is asking: the session's hash, and how to subscribe the asking socket to a battle. */
@@ -126,6 +128,7 @@ export class BattleService {
       tools: this.deps.tools?.status() ?? { enabled: false, reason: 'The tools path is not configured.' },
       availableModels: models.length,
       tournamentModels: models.length,
+      publicExport: this.deps.publicExport ?? false,
     };
   }
 

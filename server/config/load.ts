@@ -23,6 +23,8 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown
   OLLAMA_URL: { key: 'ollamaUrl', parse: String },
   ARENA_DEMO: { key: 'demo', parse: String },
   ARENA_ADMIN_TOKEN: { key: 'adminToken', parse: String },
+  METRICS_PORT: { key: 'metrics.port', parse: numberish },
+  METRICS_HOST: { key: 'metrics.host', parse: String },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -46,12 +48,23 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; source: st
   for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    raw[key] = parse(value);
+    setKey(raw, key, parse(value));
     fromEnv[key] = name;
   }
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatIssues(result.error, file, fromEnv));
   return { config: result.data, source: file ? resolve(file) : '(defaults)' };
+}
+
+/** Sets a dotted key (`metrics.port`), creating the sections on the way. */
+function setKey(raw: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = raw;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    node = node[part] = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+  }
+  node[parts.at(-1)!] = value;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -76,7 +89,8 @@ function readConfigFile(file: string): Record<string, unknown> {
 function formatIssues(error: z.ZodError, file: string | undefined, fromEnv: Record<string, string>): string {
   const lines = error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `  - ${unknownKeyMessage(issue.path, key)}`);
-    const origin = fromEnv[String(issue.path[0])] ? ` (from env ${fromEnv[String(issue.path[0])]})` : '';
+    const variable = fromEnv[keyPath(issue.path)] ?? fromEnv[String(issue.path[0])];
+    const origin = variable ? ` (from env ${variable})` : '';
     return [`  - ${keyPath(issue.path) || '(top level)'}${origin}: ${issue.message}`];
   });
   return `Invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`;

@@ -125,12 +125,22 @@ export const ConfigSchema = z
         maxBufferedPackets: z.number().int().positive().default(2_000),
       })
       .prefault({}),
+    /** Prometheus /metrics on its own listener, never the public port; internal (loopback) by default. */
+    metrics: z
+      .strictObject({
+        port: z.number().int().min(0).max(65535).default(9464),
+        host: z.string().default('127.0.0.1'),
+      })
+      .prefault({}),
     /** Use X-Forwarded-For for client IPs (only behind a proxy you control). */
     trustProxy: z.boolean().default(false),
     /** Bearer token for /api/admin/*; unset = the admin API is off. Prefer env ARENA_ADMIN_TOKEN. */
     adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** Who may download exports: everyone, or only with the admin token. */
-    exportAccess: z.enum(['public', 'admin']).default('public'),
+    /**
+     * Who may download exports (every session's conversations): only with the admin token, or,
+     * as an explicit opt-in, everyone, which the duel page's data notice then states.
+     */
+    exportAccess: z.enum(['public', 'admin']).default('admin'),
     shutdownGraceMs: ms.default(10_000),
   })
   .superRefine((cfg, ctx) => {

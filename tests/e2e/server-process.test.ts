@@ -8,7 +8,7 @@ describe('the production server process', () => {
   });
   afterAll(() => arena.stop());
 
-  it('serves the page, /healthz, /readyz and /metrics on one port', async () => {
+  it('serves the page, /healthz and /readyz on the public port, /metrics only on its own', async () => {
     const page = await fetch(arena.url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -19,7 +19,9 @@ describe('the production server process', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { store: { ok: true }, models: { ok: true } } });
 
-    const metrics = await (await fetch(`${arena.url}/metrics`)).text();
+    expect((await fetch(`${arena.url}/metrics`)).status).toBe(404);
+    expect(new URL(arena.metricsUrl).hostname).toBe('127.0.0.1');
+    const metrics = await (await fetch(arena.metricsUrl)).text();
     for (const name of ['process_cpu_seconds_total', 'arena_connected_clients', 'arena_tokens_relayed_total', 'arena_votes_total'])
       expect(metrics).toContain(name);
     expect(metrics).toContain('arena_process_faults_total{kind="unhandledRejection"} 0');
