@@ -14,6 +14,7 @@ import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { createMetricsServer } from './http/metrics-server.js';
 import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
@@ -152,6 +153,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   if (!opts.httpServer) {
     answerAppRequest = (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res)));
     assertOneRequestListener(httpServer);
+    answerClientErrors(httpServer);
   }
 
   const metricsServer = createMetricsServer(metrics.registry, logger);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiHandler } from '../../server/app.js';
 import { processFaultCounts } from '../../server/process-guard.js';
-import { rawExchange } from '../helpers/raw-http.js';
+import { rawExchange } from '../../scripts/lib/raw-http.js';
 import { startTestArena, type TestArena } from '../helpers/arena.js';
 
 /**

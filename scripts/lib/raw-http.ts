@@ -14,6 +14,8 @@ export interface RawExchange {
   leftover: Buffer;
   /** The server closed the connection (rather than our timeout ending the read). */
   closedByServer: boolean;
+  /** A socket error code (ECONNRESET when the server reset the connection), if any. */
+  error?: string;
 }
 
 /**
@@ -30,19 +32,25 @@ export function rawExchange(
     const socket = connect(target.port, target.host);
     const chunks: Buffer[] = [];
     let closedByServer = false;
+    let error: string | undefined;
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ...parseResponses(Buffer.concat(chunks), opts.headRequest), closedByServer });
+      resolve({ ...parseResponses(Buffer.concat(chunks), opts.headRequest), closedByServer, ...(error ? { error } : {}) });
     };
     const timer = setTimeout(finish, opts.timeoutMs ?? 3_000);
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('end', () => ((closedByServer = true), finish()));
     socket.on('close', () => ((closedByServer = true), finish()));
-    socket.on('error', () => finish());
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      error = err.code ?? err.message;
+      // A reset (or writing into a connection the server closed) is the server closing it.
+      if (error === 'ECONNRESET' || error === 'EPIPE') closedByServer = true;
+      finish();
+    });
     socket.once('connect', () => {
       void writePieces();
     });
