@@ -63,7 +63,8 @@ export async function runHttpFuzz(opts: HttpFuzzOptions): Promise<HttpFuzzReport
   let sent = 0;
   let closedWithoutResponse = 0;
   let resets = 0;
-  const warmup = opts.warmup ?? Math.floor(opts.requests / 10);
+  // Past the first allocations (HTTP parsers, SvelteKit routes, malloc arenas) before sampling.
+  const warmup = opts.warmup ?? Math.max(500, Math.floor(opts.requests / 10));
   let warm: { rss: number; heapUsed: number } | undefined;
   const plan = planRequests(opts.seed, opts.requests);
   const target = { host: opts.host, port: opts.port };
