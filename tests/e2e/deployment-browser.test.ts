@@ -58,6 +58,10 @@ describe('deployments in Chromium', () => {
     try {
       await owner.page.goto(base);
       await owner.page.locator('[data-ready=true]').waitFor({ timeout: 15_000 });
+      // Exports are admin-only by default, and the data notice does not claim otherwise.
+      const notice = await owner.page.getByTestId('data-notice').innerText();
+      expect(notice).toContain('stored on this server');
+      expect(notice).not.toContain('Public export');
       await owner.page.getByTestId('prompt').fill('How do tides work?');
       await owner.page.getByTestId('send').click();
       const shareUrl = await owner.page.getByTestId('share-link').getAttribute('href');
