@@ -190,7 +190,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         await modelOps.stop();
         await metricsServer.close();
         if (opts.httpServer) io.disconnectSockets(true);
-        else await io.close();
+        // The callback fires once the HTTP server has closed too; the returned promise does not wait for that.
+        else
+          await new Promise<void>((resolve, reject) => {
+            io.close(() => resolve()).catch(reject);
+          });
         await cluster.close();
         await store.close();
         await shared?.close();

@@ -78,7 +78,7 @@ function replaceOnce(text: string, pattern: RegExp, replacement: string): string
 
 function writeCertificate(prefix: string): void {
   execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-keyout', join(prefix, 'key.pem'), '-out', join(prefix, 'cert.pem'),
     '-subj', '/CN=arena.test', '-addext', 'subjectAltName=DNS:arena.test',
   ], { stdio: 'ignore' });
