@@ -1241,6 +1241,8 @@ export function procFds(pid: number): number {
 
 export interface ServerProcess {
   url: string;
+  /** /metrics, on its own listener. */
+  metricsUrl: string;
   proc: ChildProcess;
   /** Forces a full GC in the server (SIGUSR2 to the harness preload) and returns its memory afterwards. */
   gc(): Promise<GcReport>;
@@ -1262,7 +1264,7 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
   writeFileSync(configFile, JSON.stringify({ backends: [{ id: 'sim', kind: 'ollama', url: opts.simUrl }], ...opts.config }, null, 2));
   const errors: Record<string, unknown>[] = [];
   let reports: ReturnType<typeof gcReports> | undefined;
-  const { url, proc, stderr } = await spawnArena({
+  const { url, metricsUrl, proc, stderr } = await spawnArena({
     nodeArgs: GC_HOOK_NODE_ARGS,
     env: { DATA_DIR: join(dir, 'data'), ARENA_CONFIG: configFile, ARENA_DEMO: 'off', ...opts.env },
     onLog: (entry) => {
@@ -1276,6 +1278,7 @@ export async function startServerProcess(opts: { simUrl: string; config?: Record
   const gc = reports.collect;
   return {
     url,
+    metricsUrl,
     proc,
     errors,
     gc,

@@ -16,6 +16,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 || exit 1
 fi
 
+if [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null 2>&1; then
+  log "installing nginx and openssl from Debian (the proxy deployment tests)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl) >&2 || exit 1
+fi
+
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   log "starting redis-server on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >&2 || exit 1
@@ -24,6 +29,10 @@ fi
 
 log "building"
 npm run build >&2 || { echo "0 passed, 1 failed"; exit 1; }
+
+# Lint is one check of the summary: an unawaited promise on the server fails `npm test`.
+log "linting server/ (no-floating-promises, no-misused-promises)"
+if npx eslint server >&2; then export ARENA_LINT=passed; else export ARENA_LINT=failed; log "lint failed (counted as one failed check)"; fi
 
 rm -f .vitest-results.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json "$@"

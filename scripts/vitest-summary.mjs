@@ -7,18 +7,20 @@ let report;
 try {
   report = JSON.parse(readFileSync(file, 'utf8'));
 } catch {
-  console.log('0 passed, 1 failed');
+  console.log(`0 passed, ${process.env.ARENA_LINT === 'failed' ? 2 : 1} failed`);
   console.error(`no test report at ${file}: the test run crashed`);
   process.exit(1);
 }
-const passed = report.numPassedTests ?? 0;
+// Checks run before vitest (scripts/test.sh: the lint) count as one test each.
+const lint = process.env.ARENA_LINT;
+const passed = (report.numPassedTests ?? 0) + (lint === 'passed' ? 1 : 0);
 // A failed test counts once; a file that failed without a failing test (it did not load, or a
 // hook threw) counts as one failure more. Vitest's numFailedTestSuites would also count every
 // describe block around a failed test.
 const brokenFiles = (report.testResults ?? []).filter(
   (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
 ).length;
-const failed = (report.numFailedTests ?? 0) + brokenFiles;
+const failed = (report.numFailedTests ?? 0) + brokenFiles + (lint === 'failed' ? 1 : 0);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && skipped === 0 && passed > 0 && report.success !== false ? 0 : 1);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
@@ -14,6 +14,8 @@ import { leakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { answerClientErrors } from './http/client-errors.js';
+import { createMetricsServer } from './http/metrics-server.js';
 import { createHttpHandler, json } from './http/routes.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -48,6 +50,8 @@ export interface Arena {
   battles: BattleService;
   metrics: Metrics;
   logger: Logger;
+  /** Where /metrics is served once `listen` resolved (its own listener, `metrics.host`:`metrics.port`). */
+  metricsUrl(): string | undefined;
   /** Arena's HTTP endpoints as middleware (Vite dev mounts it). */
   http: ReturnType<typeof createHttpHandler>;
   listen(port?: number, host?: string): Promise<string>;
@@ -67,7 +71,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   await modelOps.start();
   const tools = await createToolPath({ config, registry, logger });
   const metrics = createMetrics();
-  const httpServer = opts.httpServer ?? createServer();
+  // The app's request listener must exist before Socket.IO attaches: engine.io takes the listeners
+  // present at attach time and calls them only for paths outside /socket.io/. A listener added
+  // later would also get the engine's requests and answer them a second time (ERR_HTTP_HEADERS_SENT).
+  let answerAppRequest: RequestListener = (_req, res) => notFound(res);
+  const httpServer = opts.httpServer ?? createServer((req, res) => answerAppRequest(req, res));
 
   // `io` is created below; these closures only run once clients are connected.
   let io: ArenaIo;
@@ -87,6 +95,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     models: arenaModels(config, registry),
     limits: config.arena,
     tools,
+    publicExport: config.exportAccess === 'public',
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
@@ -117,7 +126,6 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 
   const http = createHttpHandler({
     logger,
-    metricsRegistry: metrics.registry,
     modelsReport: () => registry.report(),
     status: () => publicStatus(modelOps.status()),
     readiness: async () => {
@@ -143,9 +151,13 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     },
   });
   if (!opts.httpServer) {
-    httpServer.on('request', (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res))));
+    answerAppRequest = (req, res) => http(req, res, () => (opts.ui ? opts.ui(req, res, () => notFound(res)) : notFound(res)));
+    assertOneRequestListener(httpServer);
+    answerClientErrors(httpServer);
   }
 
+  const metricsServer = createMetricsServer(metrics.registry, logger);
+  let metricsUrl: string | undefined;
   let closed: Promise<void> | null = null;
   return {
     httpServer,
@@ -157,24 +169,32 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     metrics,
     logger,
     http,
-    listen: (port = config.port, host = config.host) =>
-      new Promise((resolve, reject) => {
+    metricsUrl: () => metricsUrl,
+    listen: async (port = config.port, host = config.host) => {
+      metricsUrl = await metricsServer.listen(config.metrics.port, config.metrics.host);
+      return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
           const { port: actual } = httpServer.address() as AddressInfo;
           const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
-          logger.info({ url, store: store.kind, models: registry.availableModels().length }, 'arena listening');
+          logger.info({ url, metricsUrl, store: store.kind, models: registry.availableModels().length }, 'arena listening');
           resolve(url);
         });
-      }),
+      });
+    },
     close: () =>
       (closed ??= (async () => {
         await battles.shutdown();
         leaderboard.close();
         registry.stop();
         await modelOps.stop();
+        await metricsServer.close();
         if (opts.httpServer) io.disconnectSockets(true);
-        else await new Promise<void>((resolve) => io.close(() => resolve()));
+        // The callback fires once the HTTP server has closed too; the returned promise does not wait for that.
+        else
+          await new Promise<void>((resolve, reject) => {
+            io.close(() => resolve()).catch(reject);
+          });
         await cluster.close();
         await store.close();
         await shared?.close();
@@ -233,6 +253,12 @@ async function* exportLines(store: Store, kind: 'battles' | 'preferences'): Asyn
     const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
     if (row) yield JSON.stringify(row);
   }
+}
+
+/** Every request has exactly one answerer: engine.io's dispatcher, which wraps the app's listener. */
+function assertOneRequestListener(server: HttpServer): void {
+  const count = server.listenerCount('request');
+  if (count !== 1) throw new Error(`HTTP server has ${count} request listeners; requests would be answered twice`);
 }
 
 function notFound(res: ServerResponse): void {

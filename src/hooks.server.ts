@@ -1,6 +1,8 @@
 import type { Handle } from '@sveltejs/kit';
 import { SESSION_COOKIE } from '$shared/protocol';
+import type { IncomingMessage } from 'node:http';
 import { isSessionToken, newSessionToken } from '../server/arena/ids';
+import { forwardedProtoIsHttps, isHttpsRequest } from '../server/http/scheme';
 
 /**
  * Every visitor gets an anonymous session: a 256-bit token in an httpOnly cookie, which the
@@ -12,7 +14,7 @@ export const handle: Handle = async ({ event, resolve }) => {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: event.url.protocol === 'https:',
+      secure: isHttps(event),
       maxAge: 60 * 60 * 24 * 365,
     });
   }
@@ -22,3 +24,14 @@ export const handle: Handle = async ({ event, resolve }) => {
   response.headers.set('x-content-type-options', 'nosniff');
   return response;
 };
+
+/**
+ * `Secure` follows the real scheme. Not `event.url`: without ORIGIN, adapter-node reports https for
+ * every request, and a browser at http://gpu-box:3000 then drops the cookie. adapter-node hands
+ * over the Node request as `platform.req`; the Vite dev server has none, and its URL is right.
+ */
+function isHttps(event: Parameters<Handle>[0]['event']): boolean {
+  const req = (event.platform as { req?: IncomingMessage } | undefined)?.req;
+  if (req) return isHttpsRequest(req);
+  return event.url.protocol === 'https:' || forwardedProtoIsHttps(event.request.headers.get('x-forwarded-proto'));
+}

@@ -11,7 +11,7 @@ import type { SimModelSpec } from '../../server/sim/index.js';
 import { GC_HOOK_NODE_ARGS, gcReports, type GcReport } from '../../scripts/lib/gc-hook.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-/** Arena's admin token for this run only: /metrics needs it whenever a token is configured. */
+/** Arena's admin token for this run only (exports and the admin API). */
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -19,6 +19,8 @@ export interface Proc {
   name: string;
   pid: number;
   url: string;
+  /** Arena only: /metrics on its own listener. */
+  metricsUrl?: string;
   child: ChildProcess;
   /** Log lines at warn level or above (Arena) / stderr lines, for the report. */
   problems: string[];
@@ -167,7 +169,8 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
     ...(opts.redisPrefix ? [`redisPrefix: '${opts.redisPrefix}'`] : []),
   ].join('\n');
   writeFileSync(join(dir, 'arena.yaml'), yaml + '\n');
-  return spawnProc({
+  let metricsUrl: string | undefined;
+  const proc = await spawnProc({
     name: opts.name ?? 'arena',
     // BENCH_ARENA_NODE_ARGS: diagnostics only (e.g. --trace-gc); empty in normal runs.
     args: [
@@ -179,6 +182,7 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', // as `npm start` and the Docker image run it
       PORT: '0',
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
       ARENA_CONFIG: join(dir, 'arena.yaml'),
       DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'info',
@@ -188,8 +192,10 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
     },
     url: (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        return entry.msg === 'arena listening' ? entry.url : undefined;
+        const entry = JSON.parse(line) as { msg?: string; url?: string; metricsUrl?: string };
+        if (entry.msg !== 'arena listening') return undefined;
+        metricsUrl = entry.metricsUrl;
+        return entry.url;
       } catch {
         return undefined;
       }
@@ -198,6 +204,8 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
     problem: (line) => /"level":(4|5|6)\d/.test(line),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
+  proc.metricsUrl = metricsUrl;
+  return proc;
 }
 
 export async function startBaseline(simUrl: string, models: string[]): Promise<Proc> {
@@ -312,9 +320,10 @@ export interface ArenaMetrics {
   slowDrops: number;
 }
 
-export async function scrapeArena(url: string): Promise<ArenaMetrics | null> {
+export async function scrapeArena(arena: Proc): Promise<ArenaMetrics | null> {
+  if (!arena.metricsUrl) return null;
   try {
-    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(arena.metricsUrl, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) return null;
     const text = await res.text();
     const value = (name: string) => {

@@ -115,7 +115,7 @@ async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettin
   let windowEnd = 0;
   const metricsAtStart: Promise<(ArenaMetrics | null)[]>[] = [];
   const metricsAtEnd: Promise<(ArenaMetrics | null)[]>[] = [];
-  const scrapeAll = () => Promise.all(servers.map((p, i) => (isArena[i] ? scrapeArena(p.url) : Promise.resolve(null))));
+  const scrapeAll = () => Promise.all(servers.map((p, i) => (isArena[i] ? scrapeArena(p) : Promise.resolve(null))));
   await waitForQuiet(s.quick ? 5 : 120);
   log(`${label}: ${load.duels} duels, ${load.spectators} spectators${load.slow ? `, ${load.slow.clients} slow` : ''}, ${load.durationMs ?? s.durationS * 1000} ms`);
   const result = await runLoad({
@@ -358,7 +358,7 @@ export async function slowConsumers(s: RelaySettings, prompts: string[], withCon
         const t = (performance.now() - t0) / 1000;
         const stat = readProc(arena.pid);
         const kernel = kernelQueues(port);
-        const metrics = await scrapeArena(arena.url);
+        const metrics = await scrapeArena(arena);
         if (stat)
           trace.push({
             t,

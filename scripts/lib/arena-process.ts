@@ -24,6 +24,8 @@ export interface SpawnArenaOptions {
 
 export interface SpawnedArena {
   url: string;
+  /** Prometheus scrape URL: its own listener on 127.0.0.1 (METRICS_PORT 0: a free port). */
+  metricsUrl: string;
   proc: ChildProcess;
   stderr(): string;
 }
@@ -33,7 +35,7 @@ export async function spawnArena(opts: SpawnArenaOptions): Promise<SpawnedArena>
   if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve'], {
     // MALLOC_ARENA_MAX as `npm start` and the Docker image set it, so memory is measured as deployed.
-    env: { MALLOC_ARENA_MAX: '2', ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env },
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -41,16 +43,20 @@ export async function spawnArena(opts: SpawnArenaOptions): Promise<SpawnedArena>
     stderr += opts.onStderr ? opts.onStderr(d.toString()) : d.toString();
     if (opts.stderrLimit !== undefined) stderr = stderr.slice(-opts.stderrLimit);
   });
-  const url = await listening(proc, opts.onLog, () => stderr);
-  return { url, proc, stderr: () => stderr };
+  const { url, metricsUrl } = await listening(proc, opts.onLog, () => stderr);
+  return { url, metricsUrl, proc, stderr: () => stderr };
 }
 
-function listening(proc: ChildProcess, onLog: ((entry: LogEntry) => void) | undefined, stderr: () => string): Promise<string> {
+function listening(
+  proc: ChildProcess,
+  onLog: ((entry: LogEntry) => void) | undefined,
+  stderr: () => string,
+): Promise<{ url: string; metricsUrl: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`arena did not start: ${stderr()}`)), 30_000);
     onJsonLines(proc.stdout!, (entry) => {
       onLog?.(entry);
-      if (entry.msg === 'arena listening') (clearTimeout(timer), resolve(String(entry.url)));
+      if (entry.msg === 'arena listening') (clearTimeout(timer), resolve({ url: String(entry.url), metricsUrl: String(entry.metricsUrl) }));
     });
     proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`arena exited with ${code}: ${stderr()}`))));
   });

@@ -30,6 +30,7 @@ import { ThinkingIndicator } from './thinking.js';
 import { MatchedPacer } from './pacer.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
+import { runInBackground } from '../background.js';
 
 /** What the arena needs from the model layer (the registry implements it). */
 export interface ArenaModels {
@@ -75,6 +76,8 @@ export interface BattleServiceDeps {
   onVote?(battle: BattleRecord): void;
   /** The router and the tool-calling model; without it every prompt goes to the arena. */
   tools?: ToolPath;
+  /** Conversations are downloadable without the admin token (`exportAccess: public`). */
+  publicExport?: boolean;
 }
 
 /** Who is asking: the session's hash, and how to subscribe the asking socket to a battle. */
@@ -140,6 +143,7 @@ export class BattleService {
       tools: this.deps.tools?.status() ?? { enabled: false, reason: 'The tools path is not configured.' },
       availableModels: models.length,
       tournamentModels: models.length,
+      publicExport: this.deps.publicExport ?? false,
     };
   }
 
@@ -298,7 +302,7 @@ export class BattleService {
       const reveal = buildReveal(record, (m) => this.deps.models.describe(m));
       live.log.push({ t: 'vote', choice: p.choice, reveal, ...(tournament ? { tournament } : {}) });
       live.log.forget();
-      void this.persist(live);
+      runInBackground(this.persist(live), this.deps.logger, 'saving the voted battle', { battleId: record.id });
       this.deps.onVote?.(record);
       return { reveal, ...(tournament ? { tournament } : {}), counted: !reason, ...(reason ? { reason } : {}) };
     });
@@ -392,10 +396,12 @@ export class BattleService {
     live.pacer = undefined;
     live.thinking = undefined;
     live.log.push({ t: 'turn', turn, prompt });
-    void this.persist(live);
-    this.deps.cluster.markStreaming(live.record.id);
-    if (live.record.mode === 'tools') void this.runTools(live, turn);
-    else for (const side of SIDES) void this.runSide(live, side, turn);
+    const { logger } = this.deps;
+    const battleId = live.record.id;
+    runInBackground(this.persist(live), logger, 'saving the battle', { battleId });
+    this.deps.cluster.markStreaming(battleId);
+    if (live.record.mode === 'tools') runInBackground(this.runTools(live, turn), logger, 'tools turn', { battleId });
+    else for (const side of SIDES) runInBackground(this.runSide(live, side, turn), logger, 'answer stream', { battleId, side });
   }
 
   /** Streams one side's answer; `resume` continues a partial answer (after a takeover). */
@@ -661,7 +667,7 @@ export class BattleService {
       this.deps.logger.warn({ battleId, sides: unfinished }, 'took over a battle from a dead instance');
       // A tool conversation cannot be continued mid-loop: it runs its turn again.
       if (live.record.mode === 'tools' && unfinished.length) this.beginTurn(live, live.record.turns[turn].prompt, turn);
-      else for (const side of unfinished) void this.runSide(live, side, turn, true);
+      else for (const side of unfinished) runInBackground(this.runSide(live, side, turn, true), this.deps.logger, 'resumed answer stream', { battleId, side });
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { Logger } from '../log.js';
+import { runInBackground } from '../background.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;
 const RETRY_MS = 500;
@@ -104,7 +105,7 @@ export class RedisBattleLog {
     if (this.retryTimer || this.backlog.size === 0) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (this.redis.status === 'ready') void this.flushBacklog();
+      if (this.redis.status === 'ready') runInBackground(this.flushBacklog(), this.logger, 'battle log backlog flush');
       else this.retrySoon(RETRY_MS);
     }, ms);
   }
@@ -117,6 +118,8 @@ function isDuplicate(err: Error): boolean {
 function withDeadline(work: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    work.finally(() => (clearTimeout(timer), resolve()));
+    // Settles either way: the deadline is all that is awaited; `write` logs its own failures.
+    const done = () => (clearTimeout(timer), resolve());
+    work.then(done, done);
   });
 }

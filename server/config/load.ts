@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { knownKeyPaths, nearestKey } from './key-suggestions.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** Start-up configuration failure: `message` is meant for a person, never a stack trace. */
@@ -22,6 +23,8 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown
   OLLAMA_URL: { key: 'ollamaUrl', parse: String },
   ARENA_DEMO: { key: 'demo', parse: String },
   ARENA_ADMIN_TOKEN: { key: 'adminToken', parse: String },
+  METRICS_PORT: { key: 'metrics.port', parse: numberish },
+  METRICS_HOST: { key: 'metrics.host', parse: String },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -45,12 +48,23 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; source: st
   for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    raw[key] = parse(value);
+    setKey(raw, key, parse(value));
     fromEnv[key] = name;
   }
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatIssues(result.error, file, fromEnv));
   return { config: result.data, source: file ? resolve(file) : '(defaults)' };
+}
+
+/** Sets a dotted key (`metrics.port`), creating the sections on the way. */
+function setKey(raw: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = raw;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    node = node[part] = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+  }
+  node[parts.at(-1)!] = value;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -73,12 +87,28 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 function formatIssues(error: z.ZodError, file: string | undefined, fromEnv: Record<string, string>): string {
-  const lines = error.issues.map((issue) => {
-    const key = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    const origin = fromEnv[String(issue.path[0])] ? ` (from env ${fromEnv[String(issue.path[0])]})` : '';
-    return `  - ${key || '(top level)'}${origin}: ${issue.message}`;
+  const lines = error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `  - ${unknownKeyMessage(issue.path, key)}`);
+    const variable = fromEnv[keyPath(issue.path)] ?? fromEnv[String(issue.path[0])];
+    const origin = variable ? ` (from env ${variable})` : '';
+    return [`  - ${keyPath(issue.path) || '(top level)'}${origin}: ${issue.message}`];
   });
   return `Invalid configuration${file ? ` in ${file}` : ''}:\n${lines.join('\n')}`;
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}
+
+/** A misspelt or misplaced key stops start-up: silently ignoring it would run with the default. */
+function unknownKeyMessage(parent: readonly PropertyKey[], key: string): string {
+  const near = nearestKey(knownKeyPaths(ConfigSchema), parent, key);
+  const hint = near?.path
+    ? `did you mean "${near.path}"?`
+    : near?.siblings.length
+      ? `valid keys here: ${near.siblings.join(', ')}`
+      : 'no keys are allowed here';
+  return `${keyPath([...parent, key])}: unknown key; ${hint} (every key: docs/configuration.md)`;
 }
 
 /** The resolved config for `config check`: API keys shown only as set/unset, URL passwords masked. */

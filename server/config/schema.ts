@@ -16,7 +16,7 @@ const unitId = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - an
  * keeps what they hold together within `memory`. Give `memoryBytes` or `memory` ("10GB", "24GiB").
  */
 export const GpuSchema = z
-  .object({
+  .strictObject({
     id: unitId,
     memoryBytes: z.number().int().positive().optional(),
     memory: z.string().optional(),
@@ -29,7 +29,7 @@ export const GpuSchema = z
   })
   .transform((gpu) => ({ id: gpu.id, budgetMb: bytesToMb(gpu.memoryBytes ?? parseMemorySize(gpu.memory!)!) }));
 
-export const BackendSchema = z.object({
+export const BackendSchema = z.strictObject({
   id: unitId,
   kind: z.enum(['ollama', 'vllm', 'openai']),
   url,
@@ -43,7 +43,7 @@ export const BackendSchema = z.object({
   demo: z.boolean().default(false),
 }).transform(({ gpu, ...backend }) => ({ ...backend, gpu: gpu !== false, ...(typeof gpu === 'string' && { gpuId: gpu }) }));
 
-export const DeploymentSchema = z.object({
+export const DeploymentSchema = z.strictObject({
   backend: z.string(),
   /** The name the backend knows the model by. */
   model: z.string(),
@@ -51,7 +51,7 @@ export const DeploymentSchema = z.object({
   sizeMb: z.number().int().positive().optional(),
 });
 
-export const ModelSchema = z.object({
+export const ModelSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._:-]*$/i, 'letters, digits, . : - and _ only'),
   label: z.string().optional(),
   /** In preference order: the first healthy one serves (GPU first, CPU fallback). */
@@ -60,14 +60,14 @@ export const ModelSchema = z.object({
   leakWords: z.array(z.string().min(2)).optional(),
 });
 
-export const TimeoutsSchema = z.object({
+export const TimeoutsSchema = z.strictObject({
   connectMs: ms.default(5_000),
   firstTokenMs: ms.default(60_000),
   idleMs: ms.default(30_000),
 });
 
 export const ConfigSchema = z
-  .object({
+  .strictObject({
     port: z.number().int().min(0).max(65535).default(3000),
     host: z.string().default('0.0.0.0'),
     /** Embedded store location (SQLite file lives here). */
@@ -91,7 +91,7 @@ export const ConfigSchema = z
     /** Logical arena models. Empty = auto mode: every discovered chat model is an arena model. */
     models: z.array(ModelSchema).default([]),
     discovery: z
-      .object({
+      .strictObject({
         intervalMs: ms.default(30_000),
         timeoutMs: ms.default(3_000),
         /** Auto mode: one model served under different names on several backends is one arena model (docs/operations.md). */
@@ -103,7 +103,7 @@ export const ConfigSchema = z
     timeouts: TimeoutsSchema.prefault({}),
     /** Backend probes and per-deployment circuit breakers (docs/operations.md). */
     health: z
-      .object({
+      .strictObject({
         intervalMs: ms.default(5_000),
         timeoutMs: ms.default(2_000),
         /** Consecutive good probes before a tripped deployment takes traffic again (hysteresis). */
@@ -119,7 +119,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     arena: z
-      .object({
+      .strictObject({
         systemPrompt: z.string().default(''),
         maxPromptChars: z.number().int().positive().default(8_000),
         maxTurns: z.number().int().positive().default(8),
@@ -132,7 +132,7 @@ export const ConfigSchema = z
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */
     tools: z
-      .object({
+      .strictObject({
         /** Backend for the tool-calling model; default: OpenAI when OPENAI_API_KEY is set, else the first tool-capable arena model. */
         backend: z.string().optional(),
         model: z.string().default('gpt-4o'),
@@ -142,16 +142,16 @@ export const ConfigSchema = z
       })
       .prefault({}),
     router: z
-      .object({
+      .strictObject({
         /** The built-in classifier layer (after the explicit choice and the rules). */
         classifier: z.boolean().default(true),
         /** Optional LLM layer: asks a configured backend, with a short timeout. */
-        llm: z.object({ backend: z.string(), model: z.string(), timeoutMs: ms.default(1_500) }).optional(),
+        llm: z.strictObject({ backend: z.string(), model: z.string(), timeoutMs: ms.default(1_500) }).optional(),
       })
       .prefault({}),
     /** Rate limits, shared by every instance through Redis when it is configured. */
     limits: z
-      .object({
+      .strictObject({
         battlesPerMinute: z.number().int().positive().default(20),
         promptsPerMinutePerIp: z.number().int().positive().default(120),
         votesPerMinute: z.number().int().positive().default(60),
@@ -161,12 +161,22 @@ export const ConfigSchema = z
         maxBufferedPackets: z.number().int().positive().default(2_000),
       })
       .prefault({}),
+    /** Prometheus /metrics on its own listener, never the public port; internal (loopback) by default. */
+    metrics: z
+      .strictObject({
+        port: z.number().int().min(0).max(65535).default(9464),
+        host: z.string().default('127.0.0.1'),
+      })
+      .prefault({}),
     /** Use X-Forwarded-For for client IPs (only behind a proxy you control). */
     trustProxy: z.boolean().default(false),
     /** Bearer token for /api/admin/*; unset = the admin API is off. Prefer env ARENA_ADMIN_TOKEN. */
     adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** Who may download exports: everyone, or only with the admin token. */
-    exportAccess: z.enum(['public', 'admin']).default('public'),
+    /**
+     * Who may download exports (every session's conversations): only with the admin token, or,
+     * as an explicit opt-in, everyone, which the duel page's data notice then states.
+     */
+    exportAccess: z.enum(['public', 'admin']).default('admin'),
     shutdownGraceMs: ms.default(10_000),
   })
   .superRefine((cfg, ctx) => {

@@ -1,13 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { newId, newSessionToken } from '../arena/ids.js';
 import { sessionCookie } from '../realtime/session.js';
+import { isHttpsRequest } from './scheme.js';
 
 export interface HttpDeps {
   logger: Logger;
-  metricsRegistry: Registry;
   readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
   modelsReport(): unknown;
   /** Backends and deployments with health, queue depth and memory (GET /api/status). */
@@ -37,17 +36,12 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       const r = await deps.readiness();
       json(res, r.ready ? 200 : 503, r);
     },
-    // Per-deployment series move with single battles, so they are not public: the admin token,
-    // or (without one) a scraper on this machine.
-    'GET /metrics': internalOnly(async (_req, res) => {
-      res.writeHead(200, { 'content-type': deps.metricsRegistry.contentType });
-      res.end(await deps.metricsRegistry.metrics());
-    }),
+    // No /metrics here: it has its own listener (server/http/metrics-server.ts), never this port.
     'GET /api/models': (_req, res) => json(res, 200, deps.modelsReport()),
     'GET /api/status': (_req, res) => json(res, 200, deps.status()),
     'POST /api/session': (req, res) => {
       const token = newSessionToken();
-      res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));
+      res.setHeader('set-cookie', sessionCookie(token, isHttpsRequest(req)));
       json(res, 201, { session: token });
     },
     'GET /api/export/battles.jsonl': exportRoute('battles'),
@@ -60,14 +54,6 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
   function exportRoute(kind: 'battles' | 'preferences'): Route {
     const route: Route = (_req, res) => streamLines(res, deps.exportLines(kind), deps.logger);
     return deps.exportAccess === 'admin' ? adminOnly(route) : route;
-  }
-
-  function internalOnly(route: Route): Route {
-    return (req, res) => {
-      if (deps.adminToken) return adminOnly(route)(req, res);
-      if (isLoopback(req.socket.remoteAddress)) return route(req, res);
-      return json(res, 403, { error: { code: 'forbidden', message: 'Metrics are internal: set ARENA_ADMIN_TOKEN and scrape with it.' } });
-    };
   }
 
   function adminOnly(route: Route): Route {
@@ -122,12 +108,4 @@ function bearerMatches(req: IncomingMessage, token: string): boolean {
   const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
-
-function isHttps(req: IncomingMessage): boolean {
-  return req.headers['x-forwarded-proto'] === 'https' || Boolean((req.socket as { encrypted?: boolean }).encrypted);
 }

@@ -6,6 +6,8 @@ import { Breaker, type FailureSeverity } from './breaker.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import type { AttemptOutcome } from './failover.js';
 import { probeBackend, type ProbeFacts, type ProbeResult } from './probe.js';
+import { silentLogger, type Logger } from '../log.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Whether each deployment can take traffic. Every backend is probed on its own timer; two
@@ -55,6 +57,8 @@ export interface HealthDeps {
   deployments: () => ArenaDeployment[];
   options: HealthOptions;
   env?: NodeJS.ProcessEnv;
+  /** Where a failed scheduled probe is reported. */
+  log?: Logger;
 }
 
 /** Which failures count against a deployment; others (the caller's cancel, a bad request) do not. */
@@ -270,7 +274,7 @@ export class HealthMonitor extends EventEmitter<{
     track.nextProbeAt = Infinity;
     if (!this.running) return;
     track.nextProbeAt = performance.now() + delay;
-    track.timer = setTimeout(() => void this.probeNow(track.config.id), delay);
+    track.timer = setTimeout(() => runInBackground(this.probeNow(track.config.id), this.deps.log ?? silentLogger, 'health probe', { backend: track.config.id }), delay);
     track.timer.unref();
   }
 

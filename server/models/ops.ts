@@ -9,6 +9,7 @@ import { probeBackend } from './probe.js';
 import type { ModelRegistry } from './registry.js';
 import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Model operations, wired into the registry: health probes and breakers decide the routing
@@ -42,7 +43,7 @@ export interface ModelOps {
 export function createModelOps({ config, registry, logger, swap: swapOptions, env }: ModelOpsOptions): ModelOps {
   const log = logger.child({ component: 'model-ops' });
   const deployments = discoveredDeployments(registry);
-  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env });
+  const health = new HealthMonitor({ backends: config.backends, deployments, options: config.health, env, log });
   const swap = new SwapManager({
     backends: config.backends,
     gpus: config.gpus,
@@ -78,7 +79,7 @@ export function createModelOps({ config, registry, logger, swap: swapOptions, en
       registry.setAttemptHooks(attemptHooks(health, swap));
       await health.start();
       board.refresh();
-      void swap.start();
+      runInBackground(swap.start(), log, 'start-up preload');
     },
     async stop() {
       health.stop();

@@ -7,6 +7,7 @@ import type { ChatRequest, Provider } from '../providers/types.js';
 import { buildCatalog, type ArenaDeployment, type ArenaModel, type Availability, type Catalog, type ModelReport } from './catalog.js';
 import { discoverBackend, type DiscoveryResult } from './discovery.js';
 import { NO_HOOKS, streamWithFailover, type AttemptHooks, type RoutedPart } from './failover.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Which arena models exist right now and where they run. Refreshes by asking every backend (in
@@ -77,7 +78,7 @@ export class ModelRegistry extends EventEmitter<{ change: [ModelChange[]] }> {
   start(intervalMs: number = this.config.discovery.intervalMs): void {
     this.stop();
     // A throwing 'change' listener must not become an unhandled rejection.
-    this.timer = setInterval(() => this.refresh().catch((err: unknown) => this.log.error({ err }, 'model refresh failed')), intervalMs);
+    this.timer = setInterval(() => runInBackground(this.refresh(), this.log, 'model refresh'), intervalMs);
     this.timer.unref();
   }
 

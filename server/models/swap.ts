@@ -8,6 +8,7 @@ import type { EngineControl } from './engine-control.js';
 import { chooseVictims, DecayingRate, keepScore, type EvictionCandidate } from './eviction.js';
 import { gpuPools, type GpuPool } from './gpu-pools.js';
 import type { ProbeFacts } from './probe.js';
+import { runInBackground } from '../background.js';
 
 /**
  * Keeps what the backends on each GPU hold within that GPU's memory. The unit that loads and
@@ -172,7 +173,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
   /** Follows usage every `rebalanceMs`; resolves once the start-up preload (when enabled) is done. */
   start(): Promise<void> {
     if (this.deps.options.rebalanceMs > 0) {
-      this.timer = setInterval(() => void this.rebalance(), this.deps.options.rebalanceMs);
+      this.timer = setInterval(() => runInBackground(this.rebalance(), this.deps.log, 'rebalance'), this.deps.options.rebalanceMs);
       this.timer.unref();
     }
     const startup = this.deps.options.preloadOnStart ? this.rebalance({ startup: true }) : Promise.resolve();

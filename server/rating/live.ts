@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { VoteTally } from './leaderboard.js';
 import type { Leaderboard } from './types.js';
+import { runInBackground } from '../background.js';
 
 /** Votes read from the store per query while catching up (a fresh instance on a large store). */
 const VOTE_PAGE = 5_000;
@@ -70,7 +71,7 @@ export class LiveLeaderboard {
   }
 
   private schedule(delayMs: number): void {
-    this.timer ??= setTimeout(() => void this.refresh(), delayMs);
+    this.timer ??= setTimeout(() => runInBackground(this.refresh(), this.deps.logger, 'leaderboard refresh'), delayMs);
   }
 
   private async refresh(): Promise<void> {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { ArenaIo } from './socket.js';
+import { joinRoom } from './rooms.js';
+import type { Logger } from 'pino';
 
 export const battleRoom = (battleId: string) => `battle:${battleId}`;
 
@@ -8,10 +10,10 @@ export const battleRoom = (battleId: string) => `battle:${battleId}`;
  * What crosses instances on the hot path: battle frames and viewer counts. With one instance
  * both are plain room operations; with several they avoid two costs of the cluster adapter.
  */
-export function createRoomRelay(io: ArenaIo, shared: boolean) {
+export function createRoomRelay(io: ArenaIo, shared: boolean, logger: Logger) {
   // Every local socket is in this room, so "the room except it" means "the room on other instances".
   const instanceRoom = `instance:${randomUUID()}`;
-  if (shared) io.on('connection', (socket) => void socket.join(instanceRoom));
+  if (shared) io.on('connection', (socket) => joinRoom(socket, instanceRoom, logger));
   io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
 
   function localViewers(battleId: string): number {

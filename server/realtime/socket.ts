@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
 import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
 import { sessionHashFrom } from './session.js';
+import { joinRoom, leaveRoom } from './rooms.js';
 
 export interface SocketData {
   sessionHash: string;
@@ -71,7 +72,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     allowRequest: (req, callback) => callback(null, originAllowed(req, deps.allowedOrigins)),
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
-  const relay = createRoomRelay(io, Boolean(deps.adapter));
+  const relay = createRoomRelay(io, Boolean(deps.adapter), deps.logger);
 
   io.use((socket, next) => {
     let hash: string | null;
@@ -82,7 +83,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     } catch {
       return next(new Error('bad handshake'));
     }
-    if (!hash) return next(new Error('no session: load the page first, or pass auth.session'));
+    if (!hash) return next(noSession());
     deps.limits.connection(ip).then(
       () => {
         socket.data.sessionHash = hash;
@@ -195,7 +196,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
   }
 
   function caller(socket: ArenaSocket): Caller {
-    return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId)) };
+    return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId), deps.logger) };
   }
 
   return { io, relay };
@@ -204,10 +205,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
 /** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */
 const MAX_BATTLE_ROOMS = 16;
 
-function joinBounded(socket: ArenaSocket, room: string): void {
-  void socket.join(room);
+function joinBounded(socket: ArenaSocket, room: string, logger: Logger): void {
+  joinRoom(socket, room, logger);
   const battleRooms = [...socket.rooms].filter((r) => r.startsWith('battle:'));
-  if (battleRooms.length > MAX_BATTLE_ROOMS) void socket.leave(battleRooms[0]);
+  if (battleRooms.length > MAX_BATTLE_ROOMS) leaveRoom(socket, battleRooms[0], logger);
 }
 
 /** Bytes a client may have waiting in this process (beyond what the kernel holds) before it is dropped. */
@@ -233,6 +234,11 @@ function dropNow(socket: ArenaSocket): void {
   const ws = (socket.conn as unknown as RawConn).transport?.socket;
   if (ws?.terminate) ws.terminate();
   else socket.disconnect(true);
+}
+
+/** Typed (`data.code`) so the page can tell a missing cookie, which never heals, from a passing fault. */
+function noSession(): Error {
+  return Object.assign(new Error('no session: load the page first, or pass auth.session'), { data: { code: 'no_session' } });
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {

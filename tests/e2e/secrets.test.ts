@@ -68,7 +68,6 @@ describe('secrets never reach logs, errors, exports or frames', () => {
     for (const [path, headers] of [
       ['/api/models', {}],
       ['/readyz', {}],
-      ['/metrics', auth],
       ['/api/admin/config', auth],
       ['/api/export/battles.jsonl', auth],
       ['/api/export/preferences.jsonl', auth],
@@ -77,6 +76,9 @@ describe('secrets never reach logs, errors, exports or frames', () => {
       expect(res.status, path).toBe(200);
       seen.push(await res.text());
     }
+    const metrics = await fetch(arena.metricsUrl);
+    expect(metrics.status).toBe(200);
+    seen.push(await metrics.text());
     // The misconfigured backend's 401 is reported, without its key.
     const models = JSON.parse(seen.find((s) => s.includes('"backends"'))!);
     expect(JSON.stringify(models.backends)).toMatch(/401|auth/i);

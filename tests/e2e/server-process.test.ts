@@ -8,7 +8,7 @@ describe('the production server process', () => {
   });
   afterAll(() => arena.stop());
 
-  it('serves the page, /healthz, /readyz and /metrics on one port', async () => {
+  it('serves the page, /healthz and /readyz on the public port, /metrics only on its own', async () => {
     const page = await fetch(arena.url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -19,9 +19,36 @@ describe('the production server process', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { store: { ok: true }, models: { ok: true } } });
 
-    const metrics = await (await fetch(`${arena.url}/metrics`)).text();
+    expect((await fetch(`${arena.url}/metrics`)).status).toBe(404);
+    expect(new URL(arena.metricsUrl).hostname).toBe('127.0.0.1');
+    const metrics = await (await fetch(arena.metricsUrl)).text();
     for (const name of ['process_cpu_seconds_total', 'arena_connected_clients', 'arena_tokens_relayed_total', 'arena_votes_total'])
       expect(metrics).toContain(name);
+    expect(metrics).toContain('arena_process_faults_total{kind="unhandledRejection"} 0');
+    expect(metrics).toContain('arena_process_faults_total{kind="uncaughtException"} 0');
+  });
+
+  it('survives plain HTTP to the engine path (the SvelteKit handler never answers it a second time)', async () => {
+    for (const method of ['GET', 'POST', 'OPTIONS'])
+      for (const query of ['', '?EIO=4&transport=polling', '?EIO=4&transport=websocket']) {
+        const res = await fetch(`${arena.url}/socket.io/${query}`, { method, body: method === 'POST' ? 'x' : undefined });
+        expect(res.status, `${method} ${query}`).toBe(400);
+        await res.arrayBuffer();
+      }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(arena.proc.exitCode).toBeNull();
+    expect(await (await fetch(`${arena.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(arena.logs.filter((l) => l.fault)).toEqual([]);
+  });
+
+  it('marks the session cookie Secure only when the browser came over HTTPS (TLS proxy header), for the page and the API', async () => {
+    const cookie = async (path: string, init: RequestInit = {}) => (await fetch(`${arena.url}${path}`, init)).headers.get('set-cookie') ?? '';
+    const plainPage = await cookie('/');
+    expect(plainPage).toMatch(/arena_session=/);
+    expect(plainPage).not.toMatch(/;\s*Secure/i);
+    expect(await cookie('/', { headers: { 'x-forwarded-proto': 'https' } })).toMatch(/;\s*Secure/i);
+    expect(await cookie('/api/session', { method: 'POST' })).not.toMatch(/;\s*Secure/i);
+    expect(await cookie('/api/session', { method: 'POST', headers: { 'x-forwarded-proto': 'https' } })).toMatch(/;\s*Secure/i);
   });
 
   it('labels the demo models as demo in logs and in /api/models', async () => {

@@ -48,6 +48,7 @@ describe('the status page in Chromium', () => {
       models: [{ id: 'llama', deployments: [{ backend: 'gpu', model: LLAMA.name }, { backend: 'cpu', model: LLAMA.name }] }],
       health: { intervalMs: 200, timeoutMs: 500 },
       adminToken: ADMIN,
+      metrics: { port: 0 },
     });
     const { handler } = (await import(pathToFileURL(resolve('build/handler.js')).href)) as { handler: UiHandler };
     arena = await createArena(config, { logger: silentLogger, ui: handler });

@@ -55,6 +55,7 @@ export async function startTestArena(
     dataDir,
     logLevel: 'silent',
     backends: [{ id: 'sim', kind: 'ollama', url: sim.url }, ...(opts.extraBackends ?? [])],
+    metrics: { port: 0 },
     ...opts.config,
   });
   const arena = await createArena(config, { logger: silentLogger, leaderboardDebounceMs: 20, ...opts.arena });

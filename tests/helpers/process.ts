@@ -6,6 +6,8 @@ import { spawnArena, stopProcess } from '../../scripts/lib/arena-process.js';
 
 export interface ArenaProcess {
   url: string;
+  /** /metrics, on its own listener. */
+  metricsUrl: string;
   proc: ChildProcess;
   /** Every JSON log line the process wrote so far. */
   logs: Record<string, unknown>[];
@@ -18,9 +20,10 @@ export interface ArenaProcess {
 export async function startArenaProcess(env: Record<string, string> = {}): Promise<ArenaProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-proc-'));
   const logs: Record<string, unknown>[] = [];
-  const { url, proc, stderr } = await spawnArena({ env: { DATA_DIR: dataDir, ARENA_DEMO: 'on', ...env }, onLog: (entry) => logs.push(entry) });
+  const { url, metricsUrl, proc, stderr } = await spawnArena({ env: { DATA_DIR: dataDir, ARENA_DEMO: 'on', ...env }, onLog: (entry) => logs.push(entry) });
   return {
     url,
+    metricsUrl,
     proc,
     logs,
     stderr,

@@ -8,7 +8,8 @@ const identities = TEST_MODELS.flatMap((m) => [m.name, m.family!, m.name.split('
 describe('the duel over Socket.IO', () => {
   let t: TestArena;
   beforeAll(async () => {
-    t = await startTestArena({ config: { limits: { battlesPerMinute: 100 } } });
+    // Public export is an explicit opt-in (the default needs the admin token): the export test reads it.
+    t = await startTestArena({ config: { limits: { battlesPerMinute: 100 }, exportAccess: 'public' } });
   });
   afterAll(() => t.close());
 
@@ -212,7 +213,8 @@ describe('the duel over Socket.IO', () => {
     expect(await call(client, 'battle:vote', { battleId: 'nope', choice: 'left' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
-  it('exports voted battles in FastChat format', async () => {
+  it('exports voted battles in FastChat format (public export opted in, and the page is told)', async () => {
+    expect((await ok(await t.client(), 'session:state', {})).info.publicExport).toBe(true);
     const res = await fetch(`${t.url}/api/export/battles.jsonl`);
     expect(res.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));

@@ -87,8 +87,10 @@ describe('admin endpoints', () => {
     expect(text).not.toContain(token);
     expect(text).toContain('****6789');
     expect((await get('/api/export/battles.jsonl')).status).toBe(401);
-    expect((await get('/metrics')).status).toBe(401);
-    expect((await get('/metrics', token)).status).toBe(200);
+    // Not on the public port even with the token: metrics have their own listener.
+    expect((await get('/metrics')).status).toBe(404);
+    expect((await get('/metrics', token)).status).toBe(404);
+    expect((await fetch(t.arena.metricsUrl()!)).status).toBe(200);
     const full = await (await get('/api/admin/status', token)).json();
     expect(JSON.stringify(full)).toContain('inFlight');
     expect(JSON.stringify(await (await get('/api/status')).json())).not.toContain('inFlight');
@@ -101,9 +103,14 @@ describe('admin endpoints', () => {
     const off = await startTestArena();
     try {
       expect((await fetch(`${off.url}/api/admin/config`)).status).toBe(404);
-      expect((await fetch(`${off.url}/api/export/battles.jsonl`)).status).toBe(200);
-      // Without a token, metrics answer scrapers on this machine only (the test runs here).
-      expect((await fetch(`${off.url}/metrics`)).status).toBe(200);
+      // Exports default to the admin token: with none configured, nobody downloads conversations.
+      expect((await fetch(`${off.url}/api/export/battles.jsonl`)).status).toBe(404);
+      expect((await fetch(`${off.url}/api/export/preferences.jsonl`)).status).toBe(404);
+      const client = await off.client();
+      expect((await ok(client, 'session:state', {})).info.publicExport).toBe(false);
+      // The public port never serves metrics, even to this machine; their own port does.
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+      expect(await (await fetch(off.arena.metricsUrl()!)).text()).toContain('arena_connected_clients');
     } finally {
       await off.close();
     }

@@ -5,7 +5,7 @@
 import type { Ack, ArenaInfo, BattleView, EventsFrame, RouteMode, SeqEvent, Side, VoteChoice } from '$shared/protocol';
 import { failedSides } from '$shared/vote-rules';
 import { answeringSides, applyEvents, canVote, isRunning } from './battle-state';
-import { call, follow } from './socket';
+import { call, follow, NO_SESSION_MESSAGE } from './socket';
 
 export type StartMode = 'arena' | 'tournament';
 
@@ -27,6 +27,8 @@ export class ArenaClient {
   busy = $state(false);
   toasts = $state<Toast[]>([]);
   connected = $state(false);
+  /** Why the page cannot connect at all (no session cookie): shown permanently, not as a toast. */
+  blocked = $state<string>();
 
   running = $derived(isRunning(this.battle));
   votable = $derived(canVote(this.battle) && !this.busy);
@@ -54,7 +56,7 @@ export class ArenaClient {
           void (this.info ? this.#resume() : this.#restore());
         },
         disconnected: () => (this.connected = false),
-        refused: (message) => this.#toast(message),
+        refused: (message) => this.#refused(message),
       },
     );
   }
@@ -181,6 +183,11 @@ export class ArenaClient {
     const res = await pending;
     if (!res.ok) this.#toast(res.error.message);
     return res.ok;
+  }
+
+  #refused(message: string): void {
+    if (message === NO_SESSION_MESSAGE) this.blocked = message;
+    else this.#toast(message);
   }
 
   #toast(message: string): void {

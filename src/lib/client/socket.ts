@@ -77,9 +77,21 @@ export function follow(handlers: SocketHandlers, connection: ConnectionHandlers)
     connect: () => connection.connected(),
     disconnect: () => connection.disconnected(),
     connect_error: (err) => {
-      if (!socket.active) connection.refused(`Cannot connect to the arena: ${err.message}`);
+      if (isNoSession(err)) connection.refused(NO_SESSION_MESSAGE);
+      else if (!socket.active) connection.refused(`Cannot connect to the arena: ${err.message}`);
     },
   });
   if (socket.connected) connection.connected();
   return off;
+}
+
+/** Shown for as long as the page lives: the browser keeps refusing the cookie until the cause is fixed. */
+export const NO_SESSION_MESSAGE =
+  'Arena cannot connect: this browser did not send its session cookie, so nothing can be sent. ' +
+  'Usual causes: cookies are blocked for this site, or the page is served over plain HTTP while the ' +
+  'proxy in front claims HTTPS (X-Forwarded-Proto: https). Fix: allow cookies for this site, or open ' +
+  'Arena at the address its proxy serves (https:// behind a TLS proxy), then reload.';
+
+function isNoSession(err: Error): boolean {
+  return (err as Error & { data?: { code?: unknown } }).data?.code === 'no_session';
 }

@@ -157,6 +157,8 @@ export interface ArenaInfo {
   /** How many arena models are available right now (no names: that would hint identities). */
   availableModels: number;
   tournamentModels: number;
+  /** exportAccess is `public`: anyone can download every stored conversation (the page says so). */
+  publicExport: boolean;
 }
 
 // ---------------------------------------------------------------- client → server payloads
