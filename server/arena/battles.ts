@@ -481,7 +481,7 @@ export class BattleService {
     if (isStreaming(live)) return;
     live.log.flush();
     live.log.forget();
-    void this.persist(live);
+    runInBackground(this.persist(live), this.deps.logger, 'saving the battle', { battleId: live.record.id });
   }
 
   private thinkingOf(live: LiveBattle, turn: number): ThinkingIndicator {

@@ -192,7 +192,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     if (!backend) return;
     this.observeOnly(backend, facts, probedAt);
     const pool = this.pools.get(backendId);
-    if (pool && this.usedMb(pool) > pool.budgetMb) void this.enforceBudget(pool);
+    if (pool && this.usedMb(pool) > pool.budgetMb) runInBackground(this.enforceBudget(pool), this.deps.log, 'enforcing the GPU budget', { gpu: pool.id });
   }
 
   /** A request that these deployments could serve: its demand counts for each, wherever it is served. */
@@ -343,7 +343,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
       this.rebalancing = undefined;
       if (this.rebalanceAgain && !this.stopped) {
         this.rebalanceAgain = false;
-        void this.rebalance();
+        runInBackground(this.rebalance(), this.deps.log, 'rebalance');
       }
     });
     return this.rebalancing;
@@ -353,7 +353,7 @@ export class SwapManager extends EventEmitter<{ change: [unitKey: string, reside
     if (this.soon || this.stopped) return;
     this.soon = setTimeout(() => {
       this.soon = undefined;
-      void this.rebalance();
+      runInBackground(this.rebalance(), this.deps.log, 'rebalance');
     }, this.deps.options.preloadDelayMs);
     this.soon.unref();
   }
