@@ -107,9 +107,12 @@ describe('health-aware routing and failover between a GPU and a CPU backend', ()
     await untilState(h.ops, GPU, 'healthy');
     h.ops.health.off('probe', onProbe);
 
-    const [stillCpu, backOnGpu] = [routesAtGoodProbes.slice(0, CLOSE_AFTER - 1), routesAtGoodProbes[CLOSE_AFTER - 1]];
-    expect(stillCpu).toEqual(Array(CLOSE_AFTER - 1).fill([CPU]));
-    expect(backOnGpu).toEqual([GPU, CPU]);
+    // Closed by the CLOSE_AFTER-th good probe at the earliest; later when the cool-down (longer
+    // after a failure on probation in an earlier test) has not yet run out.
+    const firstBack = routesAtGoodProbes.findIndex((route) => route.includes(GPU));
+    expect(firstBack).toBeGreaterThanOrEqual(CLOSE_AFTER - 1);
+    expect(routesAtGoodProbes.slice(0, firstBack)).toEqual(Array(firstBack).fill([CPU]));
+    expect(routesAtGoodProbes[firstBack]).toEqual([GPU, CPU]);
     const parts = await ask();
     expect(routeParts(parts).map((p) => p.deployment)).toEqual([GPU]);
   });

@@ -8,6 +8,8 @@ const FAST: SimModelSpec = { name: 'fast:1b', family: 'fastfam', tokensPerSecond
 const THINKER: SimModelSpec = { name: 'thinker:4b', family: 'thinkfam', tokensPerSecond: 2000, ttftMs: 5, loadMs: 20, capabilities: ['completion', 'thinking', 'tools'] };
 const TAGGER: SimModelSpec = { name: 'tagger:7b', tokensPerSecond: 2000, ttftMs: 5, loadMs: 20, capabilities: ['completion', 'thinking'], thinkFormat: 'tags' };
 const PACED: SimModelSpec = { name: 'paced:3b', tokensPerSecond: 400, ttftMs: 10, loadMs: 20, maxTokens: 40 };
+/** Long enough that no client, however late it reads, sees the whole answer before its abort lands. */
+const SLOW: SimModelSpec = { name: 'slow:3b', tokensPerSecond: 50, ttftMs: 10, loadMs: 20, maxTokens: 500 };
 
 const ask = (content: string) => [{ role: 'user', content }];
 
@@ -28,7 +30,7 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
   let ollama: Ollama;
 
   beforeAll(async () => {
-    sim = await startSimulator({ flavor: 'ollama', models: [FAST, THINKER, TAGGER, PACED] });
+    sim = await startSimulator({ flavor: 'ollama', models: [FAST, THINKER, TAGGER, PACED, SLOW] });
     ollama = new Ollama({ host: sim.url });
   });
   afterAll(() => sim.close());
@@ -93,7 +95,7 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
 
   it('lists models, and shows loads and unloads driven by keep_alive in ps()', async () => {
     const names = (await ollama.list()).models.map((model) => model.name);
-    expect(names).toEqual([FAST.name, THINKER.name, TAGGER.name, PACED.name]);
+    expect(names).toEqual([FAST.name, THINKER.name, TAGGER.name, PACED.name, SLOW.name]);
     expect((await ollama.ps()).models.map((model) => model.name)).not.toContain(THINKER.name);
 
     const preload = await ollama.chat({ model: THINKER.name, messages: [], keep_alive: '10m' });
@@ -200,7 +202,7 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
   });
 
   it("notices a client abort and ends the stream as client_closed", async () => {
-    const stream = await ollama.chat({ model: PACED.name, messages: ask('A long answer please.'), stream: true });
+    const stream = await ollama.chat({ model: SLOW.name, messages: ask('A long answer please.'), stream: true });
     const ended = once(sim.events, 'stream-end');
     let received = 0;
     const consume = async () => {
@@ -209,7 +211,7 @@ describe('simulator, ollama flavor, through the official ollama client', () => {
     await expect(consume()).rejects.toMatchObject({ name: 'AbortError' });
     expect(received).toBe(2);
     const [event] = (await ended) as [SimStreamEvent];
-    expect(event).toMatchObject({ model: PACED.name, reason: 'client_closed' });
+    expect(event).toMatchObject({ model: SLOW.name, reason: 'client_closed' });
     expect(sim.state().inFlight).toBe(0);
   });
 });

@@ -60,6 +60,6 @@ describe('unknown configuration keys', () => {
 
   it('lists the valid keys when nothing is near', () => {
     const message = errorOf('health:\n  zzqqxx: 1\n');
-    expect(message).toContain('health.zzqqxx: unknown key; valid keys here: intervalMs, timeoutMs, closeAfter, openAfter, degradedQueueDepth');
+    expect(message).toContain('health.zzqqxx: unknown key; valid keys here: intervalMs, timeoutMs, closeAfter, openAfter, coolDownMs, minTokensPerSecond, degradedQueueDepth');
   });
 });

@@ -124,7 +124,9 @@ describe('createRouter cascade', () => {
     for (const prompt of ['1,'.repeat(4_000), '1 '.repeat(4_000), '$1 '.repeat(2_600), 'how many days '.repeat(570), '5 km to '.repeat(1_000)]) {
       const started = performance.now();
       await router.decide(prompt);
-      expect(performance.now() - started).toBeLessThan(200);
+      // Backtracking patterns take seconds here; a linear pass takes ~15 ms on a quiet machine, so
+      // 1 s is a margin for shared cores, not a speed target (that is the bench's job).
+      expect(performance.now() - started).toBeLessThan(1_000);
     }
   });
 
