@@ -9,7 +9,7 @@ import { RedisCluster } from './cluster/redis-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
 import { connectRedis } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
-import { toFastChatBattle, toPreferencePair } from './arena/export.js';
+import { exportLines } from './arena/export-lines.js';
 import { defaultLeakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
@@ -222,13 +222,6 @@ function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
     leakWords: (id) => find(id)?.leakWords ?? defaultLeakWords(id),
     stream: (id, req) => registry.stream(id, req),
   };
-}
-
-async function* exportLines(store: Store, kind: 'battles' | 'preferences'): AsyncIterable<string> {
-  for await (const battle of store.listVotedBattles()) {
-    const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
-    if (row) yield JSON.stringify(row);
-  }
 }
 
 function notFound(res: ServerResponse): void {

@@ -12,6 +12,7 @@ import type {
   TournamentView,
 } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
+import { categorizeStart, classifyVotedBattle } from '../classify/battle.js';
 import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
@@ -265,6 +266,7 @@ export class BattleService {
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
+      Object.assign(record, await classifyVotedBattle(record));
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
@@ -353,6 +355,7 @@ export class BattleService {
       ...(groupId ? { groupId } : {}),
       ...(route ? { route } : {}),
       lastSeq: 0,
+      categories: await categorizeStart(prompt),
     };
     await this.deps.cluster.acquire(record.id);
     const live = this.track(record);

@@ -131,6 +131,16 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       }
     },
 
+    async *listVotesWithBattles() {
+      for await (const page of votePages()) {
+        const jsons = await redis.mget(page.map((vote) => key.battle(vote.battleId)));
+        for (const [i, vote] of page.entries()) {
+          const json = jsons[i];
+          yield { vote, battle: json === null ? null : (JSON.parse(json) as BattleRecord) };
+        }
+      }
+    },
+
     async importVotes(votes) {
       let added = 0;
       for (let i = 0; i < votes.length; i += PAGE_SIZE) added += await importChunk(votes.slice(i, i + PAGE_SIZE));

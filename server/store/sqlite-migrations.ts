@@ -23,6 +23,8 @@ const MIGRATIONS: readonly string[] = [
      choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'bothbad')),
      PRIMARY KEY (battle_id, voter)
    );`,
+  // Categories and style features of a vote, JSON {categories?, style?}; NULL when it has neither.
+  `ALTER TABLE votes ADD COLUMN meta TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -29,6 +29,7 @@ interface VoteRow {
   excluded: number;
   judge: string;
   tstamp: number;
+  meta: string | null;
 }
 
 export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptions): Store {
@@ -62,8 +63,8 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     ),
     // DO NOTHING on a known battle id: imports and racing voters both rely on it to dedupe.
     insertVote: db.prepare(
-      `INSERT INTO votes (battle_id, model_left, model_right, choice, excluded, judge, tstamp)
-       VALUES (@battleId, @modelLeft, @modelRight, @choice, @excluded, @judge, @tstamp)
+      `INSERT INTO votes (battle_id, model_left, model_right, choice, excluded, judge, tstamp, meta)
+       VALUES (@battleId, @modelLeft, @modelRight, @choice, @excluded, @judge, @tstamp, @meta)
        ON CONFLICT (battle_id) DO NOTHING`,
     ),
     listVotes: db.prepare<[], VoteRow>('SELECT * FROM votes ORDER BY seq'),
@@ -72,6 +73,10 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     crowdTally: db.prepare<[string], { choice: VoteChoice; n: number }>(
       'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
     ),
+    votesWithBattlesAfter: db.prepare<[number, number], VoteRow & { battle_json: string | null }>(
+      `SELECT v.*, b.json AS battle_json FROM votes v LEFT JOIN battles b ON b.id = v.battle_id
+       WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
+    ),
     votedBattlesAfter: db.prepare<[number, number], { seq: number; json: string }>(
       `SELECT v.seq, b.json FROM votes v JOIN battles b ON b.id = v.battle_id
        WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
@@ -79,7 +84,16 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   };
 
   const insertVote = (vote: VoteRecord): boolean =>
-    sql.insertVote.run({ ...vote, excluded: vote.excluded ? 1 : 0 }).changes === 1;
+    sql.insertVote.run({
+      battleId: vote.battleId,
+      modelLeft: vote.modelLeft,
+      modelRight: vote.modelRight,
+      choice: vote.choice,
+      excluded: vote.excluded ? 1 : 0,
+      judge: vote.judge,
+      tstamp: vote.tstamp,
+      meta: metaOf(vote),
+    }).changes === 1;
 
   // The stored vote (recorded or imported) always wins over whatever the caller's copy says.
   const putBattle = db.transaction((battle: BattleRecord) => {
@@ -163,6 +177,17 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
       }
     },
 
+    async *listVotesWithBattles() {
+      for (let after = 0; ; ) {
+        const page = sql.votesWithBattlesAfter.all(after, PAGE_SIZE);
+        for (const row of page) {
+          yield { vote: voteFromRow(row), battle: row.battle_json === null ? null : (JSON.parse(row.battle_json) as BattleRecord) };
+        }
+        if (page.length < PAGE_SIZE) return;
+        after = page[page.length - 1].seq;
+      }
+    },
+
     async importVotes(votes) {
       return importVotes.immediate(votes);
     },
@@ -188,5 +213,11 @@ function voteFromRow(row: VoteRow): VoteRecord {
     excluded: row.excluded === 1,
     judge: row.judge,
     tstamp: row.tstamp,
+    ...(row.meta !== null && (JSON.parse(row.meta) as Pick<VoteRecord, 'categories' | 'style'>)),
   };
+}
+
+function metaOf(vote: VoteRecord): string | null {
+  if (!vote.categories && !vote.style) return null;
+  return JSON.stringify({ ...(vote.categories && { categories: vote.categories }), ...(vote.style && { style: vote.style }) });
 }

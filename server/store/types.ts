@@ -1,4 +1,6 @@
 import type { AnswerStatus, BattleMode, CrowdTally, RouteInfo, Side, ToolCallView, VoteChoice } from '../../src/lib/shared/protocol.js';
+import type { BattleCategories } from '../classify/categories.js';
+import type { ConvMetadata } from '../classify/style.js';
 
 export type { AnswerStatus, BattleMode, CrowdTally, Side, VoteChoice };
 
@@ -54,6 +56,10 @@ export interface BattleRecord {
   route?: RouteInfo;
   /** Sequence number of the last event applied to this record (resume point after a restart). */
   lastSeq?: number;
+  /** Set from the first prompt when the battle starts, recomputed over every turn at the vote. */
+  categories?: BattleCategories;
+  /** Style features of the settled answers, set at the vote (FastChat's conv_metadata). */
+  style?: ConvMetadata;
 }
 
 /** What ratings and exports read: one row per vote, the battle as it was when voted. */
@@ -67,6 +73,10 @@ export interface VoteRecord {
   judge: string;
   /** When the vote was cast, epoch milliseconds (exports convert to FastChat's seconds). */
   tstamp: number;
+  /** Category boards this vote counts on besides "overall" (topics and `lang:<code>`). */
+  categories?: string[];
+  /** Style features for style control; votes without them are left out of that fit only. */
+  style?: ConvMetadata;
 }
 
 export interface SessionRecord {
@@ -134,6 +144,8 @@ export interface Store {
   votesAfter(cursor: string | undefined, limit: number): Promise<VotePage>;
   /** Full battles that have a vote, in vote order (exports). Imported votes have no battle. */
   listVotedBattles(): AsyncIterable<BattleRecord>;
+  /** Every vote in store order with its battle (null for an imported vote): what the board counts. */
+  listVotesWithBattles(): AsyncIterable<{ vote: VoteRecord; battle: BattleRecord | null }>;
   /** One crowd vote per spectator (by session hash) per battle; a second is refused. */
   recordCrowdVote(battleId: string, voter: string, choice: VoteChoice): Promise<'ok' | 'already_voted'>;
   crowdTally(battleId: string): Promise<CrowdTally>;

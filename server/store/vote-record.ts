@@ -1,3 +1,4 @@
+import { boardIds } from '../classify/categories.js';
 import type { BattleRecord, CrowdTally, VoteChoice, VoteRecord } from './types.js';
 
 /** The rating row for a battle voted `choice` at `at`; both drivers and the exports derive it here. */
@@ -11,6 +12,8 @@ export function voteRecordFor(battle: BattleRecord, choice: VoteChoice, at: numb
     excluded: battle.leak.left || battle.leak.right,
     judge: battle.sessionHash,
     tstamp: at,
+    ...(battle.categories && { categories: boardIds(battle.categories) }),
+    ...(battle.style && { style: battle.style }),
   };
 }
 
