@@ -77,7 +77,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     logger,
     debounceMs: opts.leaderboardDebounceMs ?? 250,
     // Each instance recomputes from the shared store and pushes to its own subscribers.
-    publish: (excludeTies, board) => io.local.to(leaderboardRoom(excludeTies)).emit('leaderboard:update', board),
+    publish: (board) => io.local.to(leaderboardRoom(board.excludeTies, board.category)).emit('leaderboard:update', board),
+    followed: (category, excludeTies) => (io.of('/').adapter.rooms.get(leaderboardRoom(excludeTies, category))?.size ?? 0) > 0,
   });
   const battles = new BattleService({
     store,
@@ -106,7 +107,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     limits: createRateLimits(config.limits, shared?.redis ?? null, config.redisPrefix),
     trustProxy: config.trustProxy,
     maxBufferedPackets: config.limits.maxBufferedPackets,
-    leaderboard: (excludeTies) => leaderboard.get(excludeTies),
+    leaderboard: (excludeTies, category) => leaderboard.get(excludeTies, category),
     onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,

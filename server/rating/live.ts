@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
-import { VoteTally } from './leaderboard.js';
+import { OVERALL } from '../classify/categories.js';
+import { BoardSet } from './board-set.js';
 import type { Leaderboard } from './types.js';
 
 /** Votes read from the store per query while catching up (a fresh instance on a large store). */
@@ -22,12 +23,13 @@ const RETRY_MS = 5_000;
  * same for every reader), so its cost does not grow with the number of votes.
  */
 export class LiveLeaderboard {
-  private readonly boards = new Map<boolean, Promise<Leaderboard>>();
+  /** Boards as of the last refresh, by boardKey; category boards nobody follows are dropped. */
+  private readonly boards = new Map<string, Promise<Leaderboard>>();
   private latestBoard: Leaderboard | undefined;
   private timer: NodeJS.Timeout | null = null;
-  /** How long the last board of each kind took to compute (CPU, no I/O): refreshes are spaced by it. */
-  private readonly boardMs = new Map<boolean, number>();
-  private readonly tallies = new Map([false, true].map((excludeTies) => [excludeTies, new VoteTally(excludeTies)]));
+  /** How long each board took to compute at the last refresh (CPU, no I/O): refreshes are spaced by it. */
+  private readonly boardMs = new Map<string, number>();
+  private readonly tallies = new BoardSet();
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
   private reading: Promise<void> = Promise.resolve();
@@ -38,17 +40,20 @@ export class LiveLeaderboard {
       logger: Logger;
       debounceMs: number;
       bootstrapRounds?: number;
-      publish(excludeTies: boolean, board: Leaderboard): void;
+      publish(board: Leaderboard): void;
+      /** Whether a category board has subscribers here: only those are rebuilt on every refresh. */
+      followed?(category: string, excludeTies: boolean): boolean;
     },
   ) {}
 
   /** The board as of the last refresh (computed now if there is none yet). */
-  get(excludeTies: boolean): Promise<Leaderboard> {
-    let board = this.boards.get(excludeTies);
+  get(excludeTies: boolean, category = OVERALL): Promise<Leaderboard> {
+    const key = boardKey(category, excludeTies);
+    let board = this.boards.get(key);
     if (!board) {
-      board = this.compute(excludeTies);
-      this.boards.set(excludeTies, board);
-      board.catch(() => this.boards.get(excludeTies) === board && this.boards.delete(excludeTies));
+      board = this.compute(category, excludeTies);
+      this.boards.set(key, board);
+      board.catch(() => this.boards.get(key) === board && this.boards.delete(key));
     }
     return board;
   }
@@ -77,10 +82,15 @@ export class LiveLeaderboard {
     this.timer = null;
     try {
       await this.catchUp();
-      for (const excludeTies of [false, true]) {
-        const board = this.build(excludeTies);
-        this.boards.set(excludeTies, Promise.resolve(board));
-        this.deps.publish(excludeTies, board);
+      this.boards.clear();
+      this.boardMs.clear();
+      for (const { id: category } of this.tallies.categories()) {
+        for (const excludeTies of [false, true]) {
+          if (category !== OVERALL && !this.deps.followed?.(category, excludeTies)) continue;
+          const board = this.build(category, excludeTies);
+          this.boards.set(boardKey(category, excludeTies), Promise.resolve(board));
+          this.deps.publish(board);
+        }
       }
     } catch (err) {
       // Readers keep the last board; votes stored meanwhile are folded in by the retry.
@@ -89,17 +99,17 @@ export class LiveLeaderboard {
     }
   }
 
-  private async compute(excludeTies: boolean): Promise<Leaderboard> {
+  private async compute(category: string, excludeTies: boolean): Promise<Leaderboard> {
     await this.catchUp();
-    return this.build(excludeTies);
+    return this.build(category, excludeTies);
   }
 
   /** The board from the tallies as they stand (no I/O). */
-  private build(excludeTies: boolean): Leaderboard {
+  private build(category: string, excludeTies: boolean): Leaderboard {
     const started = performance.now();
-    const board = this.tallies.get(excludeTies)!.board({ bootstrapRounds: this.deps.bootstrapRounds });
-    this.boardMs.set(excludeTies, performance.now() - started);
-    if (!excludeTies) this.latestBoard = board;
+    const board = this.tallies.board(category, excludeTies, { bootstrapRounds: this.deps.bootstrapRounds });
+    this.boardMs.set(boardKey(category, excludeTies), performance.now() - started);
+    if (!excludeTies && category === OVERALL) this.latestBoard = board;
     return board;
   }
 
@@ -111,10 +121,14 @@ export class LiveLeaderboard {
   private async readNewVotes(): Promise<void> {
     for (;;) {
       const page = await this.deps.store.votesAfter(this.cursor, VOTE_PAGE);
-      // Both tallies and the cursor move together, so a failed read leaves nothing half-folded.
-      for (const tally of this.tallies.values()) tally.add(page.votes);
+      // The tallies and the cursor move together, so a failed read leaves nothing half-folded.
+      this.tallies.add(page.votes);
       this.cursor = page.cursor;
       if (page.votes.length < VOTE_PAGE) return;
     }
   }
+}
+
+function boardKey(category: string, excludeTies: boolean): string {
+  return `${category}|${excludeTies}`;
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
-import { computeLeaderboard } from '../../server/rating/leaderboard.js';
+import { BoardSet } from '../../server/rating/board-set.js';
 import { startSimulator } from '../../server/sim/index.js';
-import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
 
 async function voteOnce(client: ArenaClient, rec: ReturnType<typeof recordFrames>, choice: 'left' | 'right' | 'tie' | 'bothbad') {
   const { battle } = await ok(client, 'battle:start', { prompt: `Question ${Math.random()}` });
@@ -69,8 +69,56 @@ describe('live leaderboard', () => {
     await voteOnce(voter, recordFrames(voter), 'left');
     const stored = await t.arena.store.listVotes();
     await waitFor(() => updates.at(-1)?.totalVotes === stored.length, 5_000, 'board with every vote');
-    const full = computeLeaderboard(stored, { excludeTies: false });
-    expect({ ...updates.at(-1)!, computedAt: 0 }).toEqual({ ...full, computedAt: 0 });
+    const full = new BoardSet();
+    full.add(stored);
+    expect({ ...updates.at(-1)!, computedAt: 0 }).toEqual({ ...full.board('overall', false), computedAt: 0 });
+  });
+
+  it('keeps a live board per category, with its vote count, intervals and style-controlled ratings', async () => {
+    const viewer = await t.client();
+    const coding: Leaderboard[] = [];
+    viewer.on('leaderboard:update', (b) => coding.push(b));
+    const { board: before } = await ok(viewer, 'leaderboard:subscribe', { category: 'coding' });
+    expect(before.category).toBe('coding');
+    const codingBefore = before.countedVotes;
+
+    const voter = await t.client();
+    const rec = recordFrames(voter);
+    const vote = async (prompt: string, choice: 'left' | 'right') => {
+      const { battle } = await ok(voter, 'battle:start', { prompt, route: 'arena' });
+      await rec.settled(battle.id);
+      return ok(voter, 'battle:vote', { battleId: battle.id, choice });
+    };
+    await vote('Fix this Python function so that it returns the sum: def add(a, b): return a - b', 'left');
+    await vote('Write a short poem about the sea at night, please.', 'right');
+    await vote('Why does my JavaScript code throw a TypeError when I call map on undefined?', 'right');
+
+    await waitFor(() => coding.at(-1)?.countedVotes === codingBefore + 2, 5_000, 'the coding board with both coding votes');
+    const board = coding.at(-1)!;
+    expect(board.category).toBe('coding');
+    expect(coding.every((b) => b.category === 'coding')).toBe(true);
+    const listed = new Map(board.categories.map((c) => [c.id, c.countedVotes]));
+    expect(listed.get('coding')).toBe(codingBefore + 2);
+    expect(listed.get('creative_writing')).toBeGreaterThanOrEqual(1);
+    expect(listed.get('lang:eng')).toBeGreaterThanOrEqual(3);
+    expect(board.categories[0].id).toBe('overall');
+    for (const row of board.rows) {
+      // A pair with one vote each way resamples to the same fit: the interval collapses (up to rounding).
+      expect(row.ciLow).toBeLessThanOrEqual(row.rating + 1e-6);
+      expect(row.ciHigh).toBeGreaterThanOrEqual(row.rating - 1e-6);
+      expect(row.style!.ciLow).toBeLessThan(row.style!.rating);
+    }
+    expect(board.style?.votes).toBe(2);
+    const stored = (await t.arena.store.listVotes()).filter((v) => v.categories?.includes('coding'));
+    expect(stored).toHaveLength(codingBefore + 2);
+    expect(stored.every((v) => v.style && v.style.sum_assistant_a_tokens > 0)).toBe(true);
+  });
+
+  it('refuses a malformed category with a typed error', async () => {
+    const viewer = await t.client();
+    const res = await call(viewer, 'leaderboard:subscribe', { category: 'coding; drop' });
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('not a category') });
   });
 });
 
