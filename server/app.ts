@@ -92,11 +92,13 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
     forward: (action) => forwardToOwner(io, action),
-    onVote: () => {
-      leaderboard.invalidate();
-      if (cluster.shared) io.serverSideEmit('arena:votes');
-    },
+    onVote: () => announceVotes(),
   });
+  /** New votes are stored: refresh the boards here and tell the other instances to refresh theirs. */
+  function announceVotes(): void {
+    leaderboard.invalidate();
+    if (cluster.shared) io.serverSideEmit('arena:votes');
+  }
   metrics.countStreamingBattlesWith(() => battles.streamingBattles());
   void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
   ({ io, relay } = createRealtime(httpServer, {
@@ -140,6 +142,14 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       refreshModels: async () => {
         await registry.refresh();
         return registry.report();
+      },
+      import: {
+        importVotes: (votes) => store.importVotes(votes),
+        imported: (added) => {
+          logger.info({ added }, 'votes imported');
+          announceVotes();
+        },
+        maxBytes: config.limits.importMaxBytes,
       },
     },
   });

@@ -203,7 +203,7 @@ export function parseBattleFile(text: string): { votes: VoteRecord[]; errors: { 
   return { votes, errors };
 }
 
-function describeLineError(error: unknown): string {
+export function describeLineError(error: unknown): string {
   if (error instanceof InvalidBattleError) return error.message;
   if (error instanceof SyntaxError) return `invalid JSON: ${error.message}`;
   throw error;

@@ -123,6 +123,8 @@ export const ConfigSchema = z
         eventsPerSecond: z.number().int().positive().default(40),
         /** Packets waiting for one client before it is dropped (it resumes from its last seq). */
         maxBufferedPackets: z.number().int().positive().default(2_000),
+        /** Largest body POST /api/admin/import accepts (a FastChat battle file). */
+        importMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
       })
       .prefault({}),
     /** Use X-Forwarded-For for client IPs (only behind a proxy you control). */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { newId, newSessionToken } from '../arena/ids.js';
 import { sessionCookie } from '../realtime/session.js';
+import { handleImport, type ImportDeps } from './import-route.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -22,6 +23,8 @@ export interface HttpDeps {
     /** The full status, live traffic counters included. */
     status(): unknown;
     refreshModels(): Promise<unknown>;
+    /** FastChat battle files uploaded to POST /api/admin/import. */
+    import: ImportDeps;
   };
 }
 
@@ -55,6 +58,7 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     'GET /api/admin/config': adminOnly((_req, res) => json(res, 200, deps.admin.config())),
     'GET /api/admin/status': adminOnly((_req, res) => json(res, 200, deps.admin.status())),
     'POST /api/admin/refresh': adminOnly(async (_req, res) => json(res, 200, await deps.admin.refreshModels())),
+    'POST /api/admin/import': adminOnly((req, res) => handleImport(req, res, deps.admin.import, (status, body) => json(res, status, body))),
   };
 
   function exportRoute(kind: 'battles' | 'preferences'): Route {
