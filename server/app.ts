@@ -78,6 +78,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     debounceMs: opts.leaderboardDebounceMs ?? 250,
     // Each instance recomputes from the shared store and pushes to its own subscribers.
     publish: (board) => io.local.to(leaderboardRoom(board.excludeTies, board.category)).emit('leaderboard:update', board),
+    hygiene: config.arena.hygiene,
     followed: (category, excludeTies) => (io.of('/').adapter.rooms.get(leaderboardRoom(excludeTies, category))?.size ?? 0) > 0,
   });
   const battles = new BattleService({
@@ -133,7 +134,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       if (shared) checks.redis = { ok: shared.redis.status === 'ready', detail: shared.redis.status };
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
-    exportLines: (kind) => exportLines(store, kind),
+    exportLines: (kind) => exportLines(store, kind, config.arena.hygiene),
     adminToken: config.adminToken,
     exportAccess: config.exportAccess,
     admin: {
@@ -143,6 +144,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         await registry.refresh();
         return registry.report();
       },
+      hygiene: () => leaderboard.hygieneReport(),
       import: {
         importVotes: (votes) => store.importVotes(votes),
         imported: (added) => {

@@ -49,9 +49,10 @@ async function exportBattles(args: string[]): Promise<void> {
   const kind = args[0] === 'preferences' ? 'preferences' : 'battles';
   const outIndex = args.indexOf('--out');
   const out: NodeJS.WritableStream = outIndex >= 0 ? createWriteStream(args[outIndex + 1]) : process.stdout;
-  const store = openStore(loadConfig().config, createLogger('warn'));
+  const { config } = loadConfig();
+  const store = openStore(config, createLogger('warn'));
   let n = 0;
-  for await (const line of exportLines(store, kind)) {
+  for await (const line of exportLines(store, kind, config.arena.hygiene)) {
     if (!out.write(line + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     n++;
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ConvMetadata } from '../classify/style.js';
 import type { BattleRecord, Side, VoteChoice, VoteRecord } from '../store/types.js';
-import { voteRecordFor } from '../store/vote-record.js';
+import { promptHash, voteRecordFor } from '../store/vote-record.js';
 import { boardsFromFastChat, categoryFields, type FastChatCategoryFields } from './fastchat-tags.js';
 
 /**
@@ -158,6 +158,7 @@ export function fromFastChatBattle(line: unknown): VoteRecord {
   const battle = parsed.data;
   const style = battle.conv_metadata;
   const categories = boardsFromFastChat(line as Record<string, unknown>, style);
+  const firstPrompt = firstUserMessage((line as { conversation_a?: unknown }).conversation_a);
   return {
     battleId: battle.question_id ?? derivedQuestionId(line as Record<string, unknown>),
     modelLeft: battle.model_a,
@@ -168,7 +169,14 @@ export function fromFastChatBattle(line: unknown): VoteRecord {
     tstamp: Math.round(battle.tstamp * 1000),
     ...(categories && { categories }),
     ...(style && { style }),
+    ...(firstPrompt !== undefined && { promptHash: promptHash(firstPrompt) }),
   };
+}
+
+function firstUserMessage(conversation: unknown): string | undefined {
+  if (!Array.isArray(conversation)) return undefined;
+  const message = conversation.find((m) => typeof m === 'object' && m !== null && (m as ChatMessage).role === 'user') as ChatMessage | undefined;
+  return typeof message?.content === 'string' ? message.content : undefined;
 }
 
 /**

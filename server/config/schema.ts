@@ -92,6 +92,15 @@ export const ConfigSchema = z
         maxTokens: z.number().int().positive().default(1_024),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
+        /** Vote hygiene: which votes the boards count (docs/ratings.md). */
+        hygiene: z
+          .object({
+            pairCapPerDay: z.number().int().positive().default(10),
+            duplicateWindowMs: ms.default(600_000),
+            flagMinVotes: z.number().int().min(5).default(20),
+            flagAlpha: z.number().positive().max(0.05).default(1e-4),
+          })
+          .prefault({}),
       })
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */

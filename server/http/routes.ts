@@ -23,6 +23,8 @@ export interface HttpDeps {
     /** The full status, live traffic counters included. */
     status(): unknown;
     refreshModels(): Promise<unknown>;
+    /** Vote hygiene: rules, flagged judges and recent exclusions (GET /api/admin/hygiene). */
+    hygiene(): Promise<unknown>;
     /** FastChat battle files uploaded to POST /api/admin/import. */
     import: ImportDeps;
   };
@@ -58,6 +60,7 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     'GET /api/admin/config': adminOnly((_req, res) => json(res, 200, deps.admin.config())),
     'GET /api/admin/status': adminOnly((_req, res) => json(res, 200, deps.admin.status())),
     'POST /api/admin/refresh': adminOnly(async (_req, res) => json(res, 200, await deps.admin.refreshModels())),
+    'GET /api/admin/hygiene': adminOnly(async (_req, res) => json(res, 200, await deps.admin.hygiene())),
     'POST /api/admin/import': adminOnly((req, res) => handleImport(req, res, deps.admin.import, (status, body) => json(res, status, body))),
   };
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { OVERALL } from '../classify/categories.js';
 import { BoardSet } from './board-set.js';
+import { DEFAULT_HYGIENE, VoteHygiene, type HygieneReport, type HygieneRules } from './hygiene.js';
 import type { Leaderboard } from './types.js';
 
 /** Votes read from the store per query while catching up (a fresh instance on a large store). */
@@ -29,7 +30,10 @@ export class LiveLeaderboard {
   private timer: NodeJS.Timeout | null = null;
   /** How long each board took to compute at the last refresh (CPU, no I/O): refreshes are spaced by it. */
   private readonly boardMs = new Map<string, number>();
-  private readonly tallies = new BoardSet();
+  private tallies = new BoardSet();
+  private hygiene: VoteHygiene;
+  /** A judge was flagged: their votes already folded in must come out (a full re-read, rare). */
+  private replayNeeded = false;
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
   private reading: Promise<void> = Promise.resolve();
@@ -43,8 +47,17 @@ export class LiveLeaderboard {
       publish(board: Leaderboard): void;
       /** Whether a category board has subscribers here: only those are rebuilt on every refresh. */
       followed?(category: string, excludeTies: boolean): boolean;
+      hygiene?: HygieneRules;
     },
-  ) {}
+  ) {
+    this.hygiene = new VoteHygiene(deps.hygiene ?? DEFAULT_HYGIENE);
+  }
+
+  /** Vote hygiene as of the last refresh: rules, flagged judges, exclusions (admin view). */
+  async hygieneReport(): Promise<HygieneReport> {
+    await this.catchUp();
+    return this.hygiene.report();
+  }
 
   /** The board as of the last refresh (computed now if there is none yet). */
   get(excludeTies: boolean, category = OVERALL): Promise<Leaderboard> {
@@ -122,10 +135,30 @@ export class LiveLeaderboard {
     for (;;) {
       const page = await this.deps.store.votesAfter(this.cursor, VOTE_PAGE);
       // The tallies and the cursor move together, so a failed read leaves nothing half-folded.
-      this.tallies.add(page.votes);
+      this.tallies.add(page.votes.map((vote) => this.hygiene.screen(vote)));
       this.cursor = page.cursor;
-      if (page.votes.length < VOTE_PAGE) return;
+      if (this.hygiene.takeNewFlags().length > 0) this.replayNeeded = true;
+      if (page.votes.length < VOTE_PAGE) break;
     }
+    while (this.replayNeeded) await this.replay();
+  }
+
+  /**
+   * Reads every vote again with the flagged judges known from the start, into fresh tallies that
+   * replace the old ones only once complete. Votes stored meanwhile may flag another judge: again.
+   */
+  private async replay(): Promise<void> {
+    const hygiene = new VoteHygiene(this.hygiene.rules, this.hygiene.flags());
+    const tallies = new BoardSet();
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.deps.store.votesAfter(cursor, VOTE_PAGE);
+      tallies.add(page.votes.map((vote) => hygiene.screen(vote)));
+      cursor = page.cursor;
+      if (page.votes.length < VOTE_PAGE) break;
+    }
+    this.replayNeeded = hygiene.takeNewFlags().length > 0;
+    [this.tallies, this.hygiene, this.cursor] = [tallies, hygiene, cursor];
   }
 }
 

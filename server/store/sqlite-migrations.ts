@@ -23,7 +23,7 @@ const MIGRATIONS: readonly string[] = [
      choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'bothbad')),
      PRIMARY KEY (battle_id, voter)
    );`,
-  // Categories and style features of a vote, JSON {categories?, style?}; NULL when it has neither.
+  // Categories, style features and prompt hash of a vote, JSON {categories?, style?, promptHash?}; NULL when it has neither.
   `ALTER TABLE votes ADD COLUMN meta TEXT;`,
 ];
 

@@ -213,11 +213,12 @@ function voteFromRow(row: VoteRow): VoteRecord {
     excluded: row.excluded === 1,
     judge: row.judge,
     tstamp: row.tstamp,
-    ...(row.meta !== null && (JSON.parse(row.meta) as Pick<VoteRecord, 'categories' | 'style'>)),
+    ...(row.meta !== null && (JSON.parse(row.meta) as Pick<VoteRecord, 'categories' | 'style' | 'promptHash'>)),
   };
 }
 
 function metaOf(vote: VoteRecord): string | null {
-  if (!vote.categories && !vote.style) return null;
-  return JSON.stringify({ ...(vote.categories && { categories: vote.categories }), ...(vote.style && { style: vote.style }) });
+  const { categories, style, promptHash } = vote;
+  if (!categories && !style && !promptHash) return null;
+  return JSON.stringify({ ...(categories && { categories }), ...(style && { style }), ...(promptHash && { promptHash }) });
 }

@@ -77,6 +77,8 @@ export interface VoteRecord {
   categories?: string[];
   /** Style features for style control; votes without them are left out of that fit only. */
   style?: ConvMetadata;
+  /** Hash of the first prompt: vote hygiene counts a judge's repeated prompt once. */
+  promptHash?: string;
 }
 
 export interface SessionRecord {

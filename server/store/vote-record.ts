@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { boardIds } from '../classify/categories.js';
 import type { BattleRecord, CrowdTally, VoteChoice, VoteRecord } from './types.js';
 
@@ -14,7 +15,13 @@ export function voteRecordFor(battle: BattleRecord, choice: VoteChoice, at: numb
     tstamp: at,
     ...(battle.categories && { categories: boardIds(battle.categories) }),
     ...(battle.style && { style: battle.style }),
+    ...(battle.turns.length > 0 && { promptHash: promptHash(battle.turns[0].prompt) }),
   };
+}
+
+/** Case and spacing do not make a prompt new. */
+export function promptHash(prompt: string): string {
+  return createHash('sha256').update(prompt.trim().replace(/\s+/g, ' ').toLowerCase()).digest('hex').slice(0, 16);
 }
 
 /** The battle minus its vote: drivers attach the stored vote themselves, never the caller's. */

@@ -22,7 +22,7 @@ function battleFile(count: number, seed: string): { text: string; good: number; 
       model_a: models[i % models.length],
       model_b: models[(i + 1 + (i % 2)) % models.length],
       winner: winners[(i * 7) % 4],
-      judge: `${seed.slice(0, 8)}_user_${i % 13}`,
+      judge: `${seed.slice(0, 8)}_user_${i}`,
       tstamp: 1_700_000_000 + i,
       turn: 1,
       anony: true,
@@ -127,6 +127,41 @@ describe('admin import over HTTP, two instances on Redis', () => {
       board.rows.map((r) => [r.model, r.rating.toFixed(6), r.style?.rating.toFixed(6)]),
     );
     expect(board.rows.some((r) => r.style)).toBe(true);
+  });
+
+  it('flags a judge voting one model far beyond chance on every instance, and shows why in the admin view', async () => {
+    const viewer = await b.client();
+    const boards: Leaderboard[] = [];
+    viewer.on('leaderboard:update', (board) => boards.push(board));
+    const { board: before } = await ok(viewer, 'leaderboard:subscribe', {});
+    // The crowd's weakest model, so the test's expected share is its floor, 0.5.
+    const target = before.rows.at(-1)!.model;
+    const opponents = models.filter((m) => m !== target);
+    // 25 votes for the target, one a day so the pair cap never bites: only the binomial test can catch them.
+    const lines = Array.from({ length: 25 }, (_, i) => {
+      const opponent = opponents[i % opponents.length];
+      const targetLeft = i % 2 === 0;
+      return JSON.stringify({
+        model_a: targetLeft ? target : opponent,
+        model_b: targetLeft ? opponent : target,
+        winner: targetLeft ? 'model_a' : 'model_b',
+        judge: 'adversary-session',
+        tstamp: 1_710_000_000 + i * 86_400,
+      });
+    });
+    expect((await post(a.url, lines.join('\n'), auth)).body).toMatchObject({ imported: 25, badLines: 0 });
+
+    await waitFor(() => boards.at(-1)?.totalVotes === before.totalVotes + 25, 5_000, 'the adversary votes on B');
+    expect(boards.at(-1)!.countedVotes).toBe(before.countedVotes);
+    const res = await fetch(`${b.url}/api/admin/hygiene`, { headers: auth });
+    expect(res.status).toBe(200);
+    const report = await res.json();
+    const flag = report.flagged.find((f: { judge: string }) => f.judge === 'adversary-session');
+    expect(flag).toMatchObject({ model: target, wins: flag.votes });
+    expect(flag.votes).toBeGreaterThanOrEqual(report.rules.flagMinVotes);
+    expect(flag.pValue).toBeLessThan(report.rules.flagAlpha);
+    expect(report.excluded.flagged_judge).toBe(25);
+    expect((await fetch(`${b.url}/api/admin/hygiene`)).status).toBe(401);
   });
 
   it('refuses a body over the size limit with a typed error: up front when declared, at the limit when streamed', async () => {

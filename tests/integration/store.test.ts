@@ -295,7 +295,7 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       const battle = makeBattle({ categories, style });
       await store.putBattle(battle);
       await store.recordVote(battle, 'right', 5);
-      const imported = { ...makeVote('imported-meta', 6), categories: ['math', 'lang:deu'], style };
+      const imported = { ...makeVote('imported-meta', 6), categories: ['math', 'lang:deu'], style, promptHash: '0123456789abcdef' };
       await store.importVotes([imported]);
 
       const votes = await openAnother().listVotes();
