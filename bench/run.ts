@@ -7,6 +7,7 @@
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
+ *   npm run bench -- --adversary        vote hygiene against a targeted adversary (simulation, printed only)
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
  *                                      --variant-list source,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
@@ -85,6 +86,7 @@ const { values } = parseArgs({
     idle: { type: 'string' },
     'slow-clients': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    adversary: { type: 'boolean', default: false },
   },
 });
 
@@ -119,6 +121,12 @@ const settings: RelaySettings = {
 };
 
 async function main(): Promise<void> {
+  // A pure simulation (no servers): printed for docs/benchmarks.md "Vote hygiene against a targeted adversary".
+  if (values.adversary) {
+    const { formatAdversaryMarkdown, runAdversaryBench } = await import('./adversary.js');
+    console.log(formatAdversaryMarkdown(runAdversaryBench()));
+    return;
+  }
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
   ensureBuilt();
