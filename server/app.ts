@@ -37,6 +37,8 @@ export interface ArenaOptions {
   /** Attach to an existing server (Vite dev) instead of creating one; its requests are not routed. */
   httpServer?: HttpServer;
   leaderboardDebounceMs?: number;
+  /** How often today's board snapshots are rewritten (default 1 h). */
+  snapshotEveryMs?: number;
 }
 
 export interface Arena {
@@ -79,6 +81,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     // Each instance recomputes from the shared store and pushes to its own subscribers.
     publish: (board) => io.local.to(leaderboardRoom(board.excludeTies, board.category)).emit('leaderboard:update', board),
     hygiene: config.arena.hygiene,
+    snapshotEveryMs: opts.snapshotEveryMs,
     followed: (category, excludeTies) => (io.of('/').adapter.rooms.get(leaderboardRoom(excludeTies, category))?.size ?? 0) > 0,
   });
   const battles = new BattleService({
@@ -135,6 +138,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
     exportLines: (kind) => exportLines(store, kind, config.arena.hygiene),
+    history: (category, excludeTies) => store.listSnapshots(category, excludeTies),
     adminToken: config.adminToken,
     exportAccess: config.exportAccess,
     admin: {

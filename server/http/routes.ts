@@ -15,6 +15,8 @@ export interface HttpDeps {
   status(): unknown;
   /** Lines of an export, produced lazily so a large export never sits in memory whole. */
   exportLines(kind: 'battles' | 'preferences'): AsyncIterable<string>;
+  /** A board's daily snapshots (GET /api/leaderboard/history?category=…&excludeTies=…). */
+  history(category: string, excludeTies: boolean): Promise<unknown>;
   /** Bearer token for /api/admin/*; undefined = admin API off. */
   adminToken?: string;
   exportAccess: 'public' | 'admin';
@@ -54,6 +56,14 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       const token = newSessionToken();
       res.setHeader('set-cookie', sessionCookie(token, isHttps(req)));
       json(res, 201, { session: token });
+    },
+    'GET /api/leaderboard/history': async (req, res) => {
+      const params = new URL(req.url ?? '/', 'http://arena').searchParams;
+      const category = params.get('category') ?? 'overall';
+      if (!/^[a-z_]+(:[a-z]{3})?$/.test(category) || category.length > 40) {
+        return json(res, 400, { error: { code: 'bad_request', message: 'category: not a category' } });
+      }
+      json(res, 200, { category, excludeTies: params.get('excludeTies') === 'true', snapshots: await deps.history(category, params.get('excludeTies') === 'true') });
     },
     'GET /api/export/battles.jsonl': exportRoute('battles'),
     'GET /api/export/preferences.jsonl': exportRoute('preferences'),

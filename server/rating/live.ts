@@ -14,6 +14,7 @@ const VOTE_PAGE = 5_000;
  */
 const REFRESH_SPACING = 10;
 const RETRY_MS = 5_000;
+const SNAPSHOT_EVERY_MS = 3_600_000;
 
 /**
  * The board as everyone sees it: computed from the stored votes (never from per-process
@@ -34,6 +35,7 @@ export class LiveLeaderboard {
   private hygiene: VoteHygiene;
   /** A judge was flagged: their votes already folded in must come out (a full re-read, rare). */
   private replayNeeded = false;
+  private lastSnapshot = { day: '', at: -Infinity };
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
   private reading: Promise<void> = Promise.resolve();
@@ -48,6 +50,8 @@ export class LiveLeaderboard {
       /** Whether a category board has subscribers here: only those are rebuilt on every refresh. */
       followed?(category: string, excludeTies: boolean): boolean;
       hygiene?: HygieneRules;
+      /** Today's snapshot of every board is rewritten at refreshes at most this often (default 1 h). */
+      snapshotEveryMs?: number;
     },
   ) {
     this.hygiene = new VoteHygiene(deps.hygiene ?? DEFAULT_HYGIENE);
@@ -105,11 +109,38 @@ export class LiveLeaderboard {
           this.deps.publish(board);
         }
       }
+      // History is best effort: a failed write is logged and tried again at the next refresh.
+      await this.snapshotIfDue().catch((err) => this.deps.logger.error({ err }, 'board snapshot failed'));
     } catch (err) {
       // Readers keep the last board; votes stored meanwhile are folded in by the retry.
       this.deps.logger.error({ err }, 'leaderboard recompute failed');
       this.schedule(RETRY_MS);
     }
+  }
+
+  /**
+   * History: each board's state for the UTC day, written at the first refresh of a day and then at
+   * most every `snapshotEveryMs`, so the day's last write is its board as the day ended (within
+   * that period). Every instance may write it; they compute the same boards from the same votes.
+   */
+  private async snapshotIfDue(): Promise<void> {
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (day === this.lastSnapshot.day && now - this.lastSnapshot.at < (this.deps.snapshotEveryMs ?? SNAPSHOT_EVERY_MS)) return;
+    for (const { id: category } of this.tallies.categories()) {
+      for (const excludeTies of [false, true]) {
+        const board = (await this.boards.get(boardKey(category, excludeTies))) ?? this.tallies.board(category, excludeTies, { bootstrapRounds: this.deps.bootstrapRounds });
+        await this.deps.store.putSnapshot({
+          day,
+          category,
+          excludeTies,
+          takenAt: now,
+          countedVotes: board.countedVotes,
+          rows: board.rows.map(({ model, rating, ciLow, ciHigh, votes }) => ({ model, rating, ciLow, ciHigh, votes })),
+        });
+      }
+    }
+    this.lastSnapshot = { day, at: now };
   }
 
   private async compute(category: string, excludeTies: boolean): Promise<Leaderboard> {

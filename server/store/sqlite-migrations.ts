@@ -25,6 +25,13 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // Categories, style features and prompt hash of a vote, JSON {categories?, style?, promptHash?}; NULL when it has neither.
   `ALTER TABLE votes ADD COLUMN meta TEXT;`,
+  `CREATE TABLE board_snapshots (
+     category TEXT NOT NULL,
+     exclude_ties INTEGER NOT NULL,
+     day TEXT NOT NULL,
+     json TEXT NOT NULL,
+     PRIMARY KEY (category, exclude_ties, day)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

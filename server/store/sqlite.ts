@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
 import { migrate } from './sqlite-migrations.js';
 import { emptyTally } from './vote-record.js';
-import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
+import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
 import { voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface SqliteStoreOptions {
@@ -72,6 +72,13 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     insertCrowdVote: db.prepare('INSERT INTO crowd_votes (battle_id, voter, choice) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     crowdTally: db.prepare<[string], { choice: VoteChoice; n: number }>(
       'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
+    ),
+    putSnapshot: db.prepare(
+      `INSERT INTO board_snapshots (category, exclude_ties, day, json) VALUES (?, ?, ?, ?)
+       ON CONFLICT (category, exclude_ties, day) DO UPDATE SET json = excluded.json`,
+    ),
+    listSnapshots: db.prepare<[string, number], { json: string }>(
+      'SELECT json FROM board_snapshots WHERE category = ? AND exclude_ties = ? ORDER BY day',
     ),
     votesWithBattlesAfter: db.prepare<[number, number], VoteRow & { battle_json: string | null }>(
       `SELECT v.*, b.json AS battle_json FROM votes v LEFT JOIN battles b ON b.id = v.battle_id
@@ -190,6 +197,14 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
 
     async importVotes(votes) {
       return importVotes.immediate(votes);
+    },
+
+    async putSnapshot(snapshot) {
+      sql.putSnapshot.run(snapshot.category, snapshot.excludeTies ? 1 : 0, snapshot.day, JSON.stringify(snapshot));
+    },
+
+    async listSnapshots(category, excludeTies) {
+      return sql.listSnapshots.all(category, excludeTies ? 1 : 0).map((row) => JSON.parse(row.json) as BoardSnapshot);
     },
 
     async recordCrowdVote(battleId, voter, choice) {

@@ -108,6 +108,17 @@ export interface TournamentState {
 
 export type VoteResult = 'ok' | 'already_voted' | 'not_found';
 
+/** One board as it stood on one UTC day (the last snapshot taken that day wins). */
+export interface BoardSnapshot {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  category: string;
+  excludeTies: boolean;
+  takenAt: number;
+  countedVotes: number;
+  rows: { model: string; rating: number; ciLow: number; ciHigh: number; votes: number }[];
+}
+
 
 export interface VotePage {
   votes: VoteRecord[];
@@ -151,6 +162,10 @@ export interface Store {
   /** One crowd vote per spectator (by session hash) per battle; a second is refused. */
   recordCrowdVote(battleId: string, voter: string, choice: VoteChoice): Promise<'ok' | 'already_voted'>;
   crowdTally(battleId: string): Promise<CrowdTally>;
+  /** Stores a board's snapshot for its day, replacing that day's earlier one. */
+  putSnapshot(snapshot: BoardSnapshot): Promise<void>;
+  /** A board's daily snapshots, oldest day first. */
+  listSnapshots(category: string, excludeTies: boolean): Promise<BoardSnapshot[]>;
   /** Bulk import (rebuild from an export). Skips battle ids already voted. Returns how many were added. */
   importVotes(votes: VoteRecord[]): Promise<number>;
 }

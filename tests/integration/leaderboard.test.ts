@@ -3,7 +3,7 @@ import type { Leaderboard } from '../../src/lib/shared/protocol.js';
 import { BoardSet } from '../../server/rating/board-set.js';
 import { screenVotes } from '../../server/rating/hygiene.js';
 import { startSimulator } from '../../server/sim/index.js';
-import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+import { call, eventually, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
 
 async function voteOnce(client: ArenaClient, rec: ReturnType<typeof recordFrames>, choice: 'left' | 'right' | 'tie' | 'bothbad') {
   const { battle } = await ok(client, 'battle:start', { prompt: `Question ${Math.random()}` });
@@ -121,6 +121,41 @@ describe('live leaderboard', () => {
     const res = await call(viewer, 'leaderboard:subscribe', { category: 'coding; drop' });
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('not a category') });
+  });
+});
+
+describe('board history', () => {
+  it('stores a daily snapshot of every board, served at /api/leaderboard/history', async () => {
+    const t = await startTestArena({ config: { limits: { battlesPerMinute: 100 } }, arena: { snapshotEveryMs: 0 } });
+    try {
+      const viewer = await t.client();
+      const updates: Leaderboard[] = [];
+      viewer.on('leaderboard:update', (b) => updates.push(b));
+      await ok(viewer, 'leaderboard:subscribe', {});
+      const voter = await t.client();
+      const rec = recordFrames(voter);
+      for (const choice of ['left', 'right'] as const) {
+        const { battle } = await ok(voter, 'battle:start', { prompt: `Write a Python function that reverses a list (${choice})`, route: 'arena' });
+        await rec.settled(battle.id);
+        await ok(voter, 'battle:vote', { battleId: battle.id, choice });
+      }
+      await waitFor(() => updates.at(-1)?.countedVotes === 2, 5_000, 'the board with both votes');
+      const board = updates.at(-1)!;
+      const today = new Date().toISOString().slice(0, 10);
+      const history = await eventually(async () => {
+        const body = await (await fetch(`${t.url}/api/leaderboard/history?category=overall`)).json();
+        if (body.snapshots.at(-1)?.countedVotes !== 2) throw new Error('snapshot not written yet');
+        return body;
+      });
+      expect(history.snapshots).toHaveLength(1);
+      expect(history.snapshots[0]).toMatchObject({ day: today, category: 'overall', excludeTies: false, countedVotes: 2 });
+      expect(history.snapshots[0].rows.map((r: { model: string; rating: number }) => [r.model, r.rating])).toEqual(board.rows.map((r) => [r.model, r.rating]));
+      const coding = await (await fetch(`${t.url}/api/leaderboard/history?category=coding&excludeTies=true`)).json();
+      expect(coding.snapshots[0]).toMatchObject({ day: today, category: 'coding', excludeTies: true, countedVotes: 2 });
+      expect((await fetch(`${t.url}/api/leaderboard/history?category=..%2Fetc`)).status).toBe(400);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { openStore } from '../../server/store/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
-import type { BattleRecord, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
+import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
 import { voteRecordFor } from '../../server/store/vote-record.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -301,6 +301,32 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       const votes = await openAnother().listVotes();
       expect(votes).toEqual([{ ...voteRecordFor(battle, 'right', 5), categories: ['coding', 'lang:eng'], style }, imported]);
       expect(await store.getBattle(battle.id)).toEqual({ ...battle, vote: { choice: 'right', at: 5 } });
+    });
+
+    it('keeps one snapshot per board per day, the latest, listed oldest day first', async () => {
+      const snapshot = (day: string, category: string, excludeTies: boolean, rating: number): BoardSnapshot => ({
+        day,
+        category,
+        excludeTies,
+        takenAt: Date.parse(`${day}T12:00:00Z`),
+        countedVotes: 3,
+        rows: [{ model: 'llama3', rating, ciLow: rating - 10, ciHigh: rating + 10, votes: 3 }],
+      });
+      expect(await store.listSnapshots('overall', false)).toEqual([]);
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', false, 1010));
+      await store.putSnapshot(snapshot('2026-12-01', 'overall', false, 1000));
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', false, 1020)); // later the same day
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', true, 990));
+      await store.putSnapshot(snapshot('2026-12-02', 'lang:deu', false, 980));
+
+      const other = openAnother();
+      expect((await other.listSnapshots('overall', false)).map((s) => [s.day, s.rows[0].rating])).toEqual([
+        ['2026-12-01', 1000],
+        ['2026-12-02', 1020],
+      ]);
+      expect(await other.listSnapshots('overall', true)).toEqual([snapshot('2026-12-02', 'overall', true, 990)]);
+      expect(await other.listSnapshots('lang:deu', false)).toEqual([snapshot('2026-12-02', 'lang:deu', false, 980)]);
+      expect(await other.listSnapshots('coding', false)).toEqual([]);
     });
 
     it('keeps everything after closing and reopening', async () => {
