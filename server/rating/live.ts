@@ -35,7 +35,7 @@ export class LiveLeaderboard {
   private hygiene: VoteHygiene;
   /** A judge was flagged: their votes already folded in must come out (a full re-read, rare). */
   private replayNeeded = false;
-  private lastSnapshot = { day: '', at: -Infinity };
+  private lastSnapshot = { day: '', at: -Infinity, categories: new Set<string>() };
   private cursor: string | undefined;
   /** Reads run one after another, so no two fold in the same page. */
   private reading: Promise<void> = Promise.resolve();
@@ -119,15 +119,19 @@ export class LiveLeaderboard {
   }
 
   /**
-   * History: each board's state for the UTC day, written at the first refresh of a day and then at
-   * most every `snapshotEveryMs`, so the day's last write is its board as the day ended (within
+   * History: each board's state for the UTC day, written at the first refresh of a day (or of a new
+   * board) and then at most every `snapshotEveryMs`, so the day's last write is its board as the day ended (within
    * that period). Every instance may write it; they compute the same boards from the same votes.
    */
   private async snapshotIfDue(): Promise<void> {
     const now = Date.now();
     const day = new Date(now).toISOString().slice(0, 10);
-    if (day === this.lastSnapshot.day && now - this.lastSnapshot.at < (this.deps.snapshotEveryMs ?? SNAPSHOT_EVERY_MS)) return;
-    for (const { id: category } of this.tallies.categories()) {
+    const categories = this.tallies.categories().map((c) => c.id);
+    const last = this.lastSnapshot;
+    const fresh = day === last.day && now - last.at < (this.deps.snapshotEveryMs ?? SNAPSHOT_EVERY_MS);
+    // A board that appeared since (a first vote in a new category) gets its day's snapshot at once.
+    if (fresh && categories.every((id) => last.categories.has(id))) return;
+    for (const category of categories) {
       for (const excludeTies of [false, true]) {
         const board = (await this.boards.get(boardKey(category, excludeTies))) ?? this.tallies.board(category, excludeTies, { bootstrapRounds: this.deps.bootstrapRounds });
         await this.deps.store.putSnapshot({
@@ -140,7 +144,7 @@ export class LiveLeaderboard {
         });
       }
     }
-    this.lastSnapshot = { day, at: now };
+    this.lastSnapshot = { day, at: now, categories: new Set(categories) };
   }
 
   private async compute(category: string, excludeTies: boolean): Promise<Leaderboard> {
