@@ -37,7 +37,7 @@ export const LONG_PROMPT_TOKENS = 500;
 const IF_MIN_CONSTRAINTS = 2;
 
 const CODE =
-  /```|\b(code|function|class|method|compile[rd]?|bug|stack ?trace|regex|sql|python|javascript|typescript|java|golang|rust|c\+\+|c#|bash|html|css|api|json|yaml|dockerfile|git)\b|\b(def|fn|func|const|let|var|import|return)\s+\w+.*[({=:]/i;
+  /```|\b(code|function|class|method|compile[rd]?|bug|stack ?trace|regex|sql|python|javascript|typescript|java|golang|rust|c\+\+|c#|bash|html|css|api|json|yaml|dockerfile|git)\b|\b(def|fn|func|const|let|var|import|return)\s+\w+[^\n]{0,120}?[({=:]/i;
 const MATH =
   /\\(frac|int|sum|sqrt|cdot)|\$[^$]+\$|\b(solve|equation|integral|derivative|probability|theorem|prove|calculate|arithmetic|algebra|geometry|matrix|prime|factorial|percent(age)?)\b|\d+\s*[-+*/^×÷=]\s*\d+/i;
 const CREATIVE =

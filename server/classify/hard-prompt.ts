@@ -27,7 +27,7 @@ const REAL_WORLD_TERMS =
   /\b(my|our|we|company|customers?|clients?|business|production|deploy\w*|budget|team|users?|startup|project|manager|patients?|students?|market|revenue)\b/i;
 const CONSTRAINT = /(\d|"[^"]+"|`[^`]+`|\b(format|json|table|list|bullet|words?|sentences?|paragraphs?|lines?|steps?)\b)/i;
 
-const CODE = /```|\b(function|class|def|return|import|const|let|var|select|from|where)\b.*[;({]/i;
+const CODE = /```|\b(function|class|def|return|import|const|let|var|select|from|where)\b[^\n]{0,120}?[;({]/i;
 const MATH = /\d\s*[-+*/^=]\s*\d|\\(frac|int|sum|sqrt)|\b(equation|integral|derivative|proof|theorem)\b/i;
 
 /** Judged on the user's prompts only (all turns), never on the answers. */
