@@ -15,6 +15,18 @@ describe('rating history', () => {
     expect(history.series[2].points).toEqual([{ day: 1, rating: 950, ciLow: 940, ciHigh: 970 }]);
   });
 
+  it('draws the board on screen as its own day, replacing that day\'s stored snapshot', () => {
+    const stored = [
+      { day: '2026-12-01', rows: [row('a', 1010)] },
+      { day: '2026-12-02', rows: [row('a', 1200)] },
+    ];
+    const withLive = toHistory(stored, { day: '2026-12-02', rows: [row('a', 1005), row('b', 995)] });
+    expect(withLive.days).toEqual(['2026-12-01', '2026-12-02']);
+    expect(withLive.series[0].points.map((p) => p.rating)).toEqual([1010, 1005]);
+    expect(toHistory(stored, { day: '2026-12-03', rows: [row('a', 990)] }).days).toHaveLength(3);
+    expect(toHistory(stored, { day: '2026-12-03', rows: [] }).days).toHaveLength(2);
+  });
+
   it('draws the line through the ratings and the band along the upper bounds and back along the lower', () => {
     const x = (day: number) => 100 * day;
     const y = (rating: number) => 2000 - rating;

@@ -26,8 +26,12 @@ export interface History {
   series: Series[];
 }
 
-/** One series per model, models in the order of the latest day's board (best first). */
-export function toHistory(snapshots: Snapshot[]): History {
+/**
+ * One series per model, models in the order of the latest day's board (best first). `live`, the
+ * board on screen, stands for its day: a stored snapshot of today may be up to an hour old.
+ */
+export function toHistory(stored: Snapshot[], live?: Snapshot): History {
+  const snapshots = live && live.rows.length > 0 ? [...stored.filter((s) => s.day < live.day), live] : stored;
   const days = snapshots.map((s) => s.day);
   const byModel = new Map<string, Series>();
   snapshots.forEach((snapshot, day) => {
