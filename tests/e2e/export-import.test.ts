@@ -83,5 +83,6 @@ describe('export and import through the CLI', () => {
     } finally {
       await mixed.stop();
     }
-  });
+    // Six CLI runs and three server starts on a shared 2-core machine: more than the default minute.
+  }, 150_000);
 });
