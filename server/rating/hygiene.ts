@@ -9,8 +9,8 @@ import type { VoteRecord } from '../store/types.js';
  *  3. biased judge: after each decisive vote, the winner's record in this judge's votes is tested
  *     against the crowd (one-sided exact binomial test, H0: the judge picks it as often as everyone
  *     else does, p0 = the other judges' decisive win share of that model, clamped to [0.5, 0.95]);
- *     with at least `flagMinVotes` such votes and p < `flagAlpha`, the judge is flagged and every
- *     vote of theirs, earlier ones included, is excluded.
+ *     with at least `flagMinVotes` such votes (and as many from other judges) and p < `flagAlpha`,
+ *     the judge is flagged and every vote of theirs, earlier ones included, is excluded.
  * The rules are listed in docs/ratings.md. Votes already excluded (leaked identities) and self
  * battles never enter the counters.
  */
@@ -136,7 +136,10 @@ export class VoteHygiene {
     if (own.votes < this.rules.flagMinVotes) return;
     const crowd = this.crowdWins.get(winner)!;
     const others = crowd.votes - own.votes;
-    const expected = Math.min(0.95, Math.max(0.5, others > 0 ? (crowd.wins - own.wins) / others : 0.5));
+    // Without enough other judges there is no "chance" to compare with: a lone judge of a private
+    // arena who finds one model better is not an adversary.
+    if (others < this.rules.flagMinVotes) return;
+    const expected = Math.min(0.95, Math.max(0.5, (crowd.wins - own.wins) / others));
     if (own.wins / own.votes <= expected) return;
     const pValue = binomialUpperTail(own.wins, own.votes, expected);
     if (pValue >= this.rules.flagAlpha) return;

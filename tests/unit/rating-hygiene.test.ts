@@ -69,6 +69,13 @@ describe('vote hygiene', () => {
     expect(hygiene.flags()).toEqual([]);
   });
 
+  it('never flags a lone judge: without other judges\' votes on the model there is nothing to compare with', () => {
+    const votes = Array.from({ length: 40 }, (_, i) => v('only-user', 'x', i % 2 ? 'y' : 'z', 'left', i * DAY));
+    const hygiene = new VoteHygiene(RULES);
+    expect(votes.map((vote) => hygiene.screen(vote)).some((vote) => vote.excluded)).toBe(false);
+    expect(hygiene.flags()).toEqual([]);
+  });
+
   it('leaves leaked (already excluded) votes and self-battles out of every counter', () => {
     const leaked = { ...v('j', 'a', 'b', 'left', 1), excluded: true };
     const votes = [leaked, leaked, leaked, leaked, v('j', 'a', 'a', 'left', 2), v('j', 'a', 'b', 'left', 3)];
