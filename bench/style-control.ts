@@ -21,7 +21,7 @@ function meta(rng: () => number): ConvMetadata {
   };
 }
 
-console.log('| votes with style features | generate + fold in (ms) | first fit + Wald intervals (ms) | refit after 100 more votes, warm start (ms) | rows (MB, 25 B/row) |');
+console.log('| votes with style features | generate + fold in (ms) | first fit + Wald intervals (ms) | refit after 100 more votes (ms) | rows (MB, 25 B/row) |');
 console.log('| ---: | ---: | ---: | ---: | ---: |');
 for (const size of SIZES) {
   const rng = createRng(size);

@@ -86,15 +86,12 @@ export function standardise(rows: StyleRows): Float64Array {
  * λ = 0.5 on base-10 ratings; Arena keeps the raw and style-controlled boards on one prior).
  * Newton's method; the objective is concave, so full steps with halving on a rise suffice.
  */
-export function fitStyleControl(rows: StyleRows, models: number, warm?: { beta: Float64Array; coefficients: Float64Array }): StyleFit {
+export function fitStyleControl(rows: StyleRows, models: number): StyleFit {
   const size = models + K;
   const z = standardise(rows);
+  // Always from zero, never warm-started from an earlier fit: every instance then shows the same
+  // board bit for bit, whatever refreshes it went through.
   const theta = new Float64Array(size);
-  // A live board starts from its previous fit (models added since start at 0): fewer Newton steps.
-  if (warm) {
-    theta.set(warm.beta.subarray(0, Math.min(models, warm.beta.length)));
-    theta.set(warm.coefficients, models);
-  }
   const gradient = new Float64Array(size);
   const information = new Float64Array(size * size);
   const trial = new Float64Array(size);
@@ -232,7 +229,6 @@ export interface StyleSummary {
 export class StyleTally {
   private readonly modelIndex = new Map<string, number>();
   private readonly rows = new StyleRows();
-  private previous: StyleFit | undefined;
 
   add(vote: { modelLeft: string; modelRight: string; choice: keyof typeof SCORE_OF; style?: ConvMetadata }): void {
     if (!vote.style) return;
@@ -243,8 +239,7 @@ export class StyleTally {
   fit(): { ratings: Map<string, StyleRating>; summary: StyleSummary } | undefined {
     if (this.rows.length === 0) return undefined;
     const models = [...this.modelIndex.keys()];
-    const result = fitStyleControl(this.rows, models.length, this.previous);
-    this.previous = result;
+    const result = fitStyleControl(this.rows, models.length);
     const ratings = new Map<string, StyleRating>();
     models.forEach((model, i) => {
       const { low, high } = waldInterval(result.beta[i], result.standardErrors[i]);
