@@ -41,8 +41,9 @@ describe('live leaderboard', () => {
     const winner = reveals[0].reveal.left.model;
     const row = last.rows.find((r) => r.model === winner)!;
     expect(row.wins).toBeGreaterThanOrEqual(1);
-    expect(row.ciLow).toBeLessThanOrEqual(row.rating);
-    expect(row.ciHigh).toBeGreaterThanOrEqual(row.rating);
+    // Three votes can resample to the same fit every round: the interval collapses, up to rounding.
+    expect(row.ciLow).toBeLessThanOrEqual(row.rating + 1e-6);
+    expect(row.ciHigh).toBeGreaterThanOrEqual(row.rating - 1e-6);
     // Far fewer pushes than votes x viewers would mean: debounced.
     expect(updates.length).toBeLessThanOrEqual(3);
   });
