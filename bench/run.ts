@@ -8,6 +8,7 @@
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
  *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
  *   npm run bench -- --swap             the GPU swap manager under skewed load (bench/swap/run.ts), alone
+ *   npm run bench -- --adversary        vote hygiene against a targeted adversary (simulation, printed only)
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
  *                                      --variant-list source,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL
@@ -92,6 +93,7 @@ const { values } = parseArgs({
     battles: { type: 'string' },
     rate: { type: 'string' },
     seed: { type: 'string' },
+    adversary: { type: 'boolean', default: false },
   },
 });
 
@@ -126,6 +128,12 @@ const settings: RelaySettings = {
 };
 
 async function main(): Promise<void> {
+  // A pure simulation (no servers): printed for docs/benchmarks.md "Vote hygiene against a targeted adversary".
+  if (values.adversary) {
+    const { formatAdversaryMarkdown, runAdversaryBench } = await import('./adversary.js');
+    console.log(formatAdversaryMarkdown(runAdversaryBench()));
+    return;
+  }
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
   ensureBuilt();

@@ -9,7 +9,7 @@ import { RedisCluster } from './cluster/redis-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
 import { connectRedis } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
-import { toFastChatBattle, toPreferencePair } from './arena/export.js';
+import { exportLines } from './arena/export-lines.js';
 import { leakWords } from './arena/leak.js';
 import { resolveBackends } from './bootstrap.js';
 import { describeConfig } from './config/load.js';
@@ -39,6 +39,8 @@ export interface ArenaOptions {
   /** Attach to an existing server (Vite dev) instead of creating one; its requests are not routed. */
   httpServer?: HttpServer;
   leaderboardDebounceMs?: number;
+  /** How often today's board snapshots are rewritten (default 1 h). */
+  snapshotEveryMs?: number;
 }
 
 export interface Arena {
@@ -85,7 +87,10 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     logger,
     debounceMs: opts.leaderboardDebounceMs ?? 250,
     // Each instance recomputes from the shared store and pushes to its own subscribers.
-    publish: (excludeTies, board) => io.local.to(leaderboardRoom(excludeTies)).emit('leaderboard:update', board),
+    publish: (board) => io.local.to(leaderboardRoom(board.excludeTies, board.category)).emit('leaderboard:update', board),
+    hygiene: config.arena.hygiene,
+    snapshotEveryMs: opts.snapshotEveryMs,
+    followed: (category, excludeTies) => (io.of('/').adapter.rooms.get(leaderboardRoom(excludeTies, category))?.size ?? 0) > 0,
   });
   const battles = new BattleService({
     store,
@@ -100,11 +105,13 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
     forward: (action) => forwardToOwner(io, action),
-    onVote: () => {
-      leaderboard.invalidate();
-      if (cluster.shared) io.serverSideEmit('arena:votes');
-    },
+    onVote: () => announceVotes(),
   });
+  /** New votes are stored: refresh the boards here and tell the other instances to refresh theirs. */
+  function announceVotes(): void {
+    leaderboard.invalidate();
+    if (cluster.shared) io.serverSideEmit('arena:votes');
+  }
   metrics.countStreamingBattlesWith(() => battles.streamingBattles());
   void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
   ({ io, relay } = createRealtime(httpServer, {
@@ -115,7 +122,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     limits: createRateLimits(config.limits, shared?.redis ?? null, config.redisPrefix),
     trustProxy: config.trustProxy,
     maxBufferedPackets: config.limits.maxBufferedPackets,
-    leaderboard: (excludeTies) => leaderboard.get(excludeTies),
+    leaderboard: (excludeTies, category) => leaderboard.get(excludeTies, category),
     onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,
@@ -138,7 +145,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       if (shared) checks.redis = { ok: shared.redis.status === 'ready', detail: shared.redis.status };
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
-    exportLines: (kind) => exportLines(store, kind),
+    exportLines: (kind) => exportLines(store, kind, config.arena.hygiene),
+    history: (category, excludeTies) => store.listSnapshots(category, excludeTies),
     adminToken: config.adminToken,
     exportAccess: config.exportAccess,
     admin: {
@@ -147,6 +155,15 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       refreshModels: async () => {
         await registry.refresh();
         return registry.report();
+      },
+      hygiene: () => leaderboard.hygieneReport(),
+      import: {
+        importVotes: (votes) => store.importVotes(votes),
+        imported: (added) => {
+          logger.info({ added }, 'votes imported');
+          announceVotes();
+        },
+        maxBytes: config.limits.importMaxBytes,
       },
     },
   });
@@ -248,19 +265,8 @@ function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
   };
 }
 
-async function* exportLines(store: Store, kind: 'battles' | 'preferences'): AsyncIterable<string> {
-  for await (const battle of store.listVotedBattles()) {
-    const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
-    if (row) yield JSON.stringify(row);
-  }
-}
-
-/** Every request has exactly one answerer: engine.io's dispatcher, which wraps the app's listener. */
-function assertOneRequestListener(server: HttpServer): void {
-  const count = server.listenerCount('request');
-  if (count !== 1) throw new Error(`HTTP server has ${count} request listeners; requests would be answered twice`);
-}
-
+import { exportLines } from './arena/export-lines.js';
+import { leakWords } from './arena/leak.js';
 function notFound(res: ServerResponse): void {
   json(res, 404, { error: { code: 'not_found', message: 'not found' } });
 }

@@ -1,5 +1,6 @@
 import { createWriteStream, readFileSync } from 'node:fs';
-import { parseBattleFile, toFastChatBattle, toPreferencePair } from './arena/export.js';
+import { parseBattleFile } from './arena/export.js';
+import { exportLines } from './arena/export-lines.js';
 import { ConfigError, describeConfig, loadConfig } from './config/load.js';
 import { createLogger } from './log.js';
 import { routedPromptRows } from './router/routed-export.js';
@@ -49,8 +50,9 @@ async function main(argv: string[]): Promise<void> {
 async function exportBattles(args: string[]): Promise<void> {
   const kind = args[0] === 'preferences' ? 'preferences' : args[0] === 'routed' ? 'routed' : 'battles';
   const outIndex = args.indexOf('--out');
-  const out = outIndex >= 0 ? createWriteStream(args[outIndex + 1]) : process.stdout;
-  const store = openStore(loadConfig().config, createLogger('warn'));
+  const out: NodeJS.WritableStream = outIndex >= 0 ? createWriteStream(args[outIndex + 1]) : process.stdout;
+  const { config } = loadConfig();
+  const store = openStore(config, createLogger('warn'));
   let n = 0;
   if (kind === 'routed') {
     for (const row of await routedPromptRows(store.listBattles())) {
@@ -62,10 +64,8 @@ async function exportBattles(args: string[]): Promise<void> {
     console.error(`exported ${n} routed prompts`);
     return;
   }
-  for await (const battle of store.listVotedBattles()) {
-    const row = kind === 'battles' ? toFastChatBattle(battle) : toPreferencePair(battle);
-    if (!row) continue;
-    out.write(JSON.stringify(row) + '\n');
+  for await (const line of exportLines(store, kind, config.arena.hygiene)) {
+    if (!out.write(line + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     n++;
   }
   await store.close();

@@ -13,6 +13,7 @@ import type {
 } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
 import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/shared/vote-rules.js';
+import { categorizeStart, classifyVotedBattle } from '../classify/battle.js';
 import type { Cluster } from '../cluster/types.js';
 import type { Metrics } from '../metrics.js';
 import type { RoutedPart } from '../models/failover.js';
@@ -289,6 +290,7 @@ export class BattleService {
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
       if (!choiceAllowed(p.choice, failedSides(record.turns))) fail('answer_failed', FAILED_ANSWER_VOTE);
+      Object.assign(record, await classifyVotedBattle(record));
       const at = Date.now();
       const result = await this.deps.store.recordVote(record, p.choice, at);
       if (result === 'already_voted') fail('conflict', 'This battle already has a vote.');
@@ -377,6 +379,7 @@ export class BattleService {
       ...(groupId ? { groupId } : {}),
       ...(route ? { route } : {}),
       lastSeq: 0,
+      categories: await categorizeStart(prompt),
     };
     await this.deps.cluster.acquire(record.id);
     const live = this.track(record);

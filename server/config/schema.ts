@@ -128,6 +128,15 @@ export const ConfigSchema = z
         pacing: z.enum(['off', 'matched']).default('off'),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
+        /** Vote hygiene: which votes the boards count (docs/ratings.md). */
+        hygiene: z
+          .object({
+            pairCapPerDay: z.number().int().positive().default(10),
+            duplicateWindowMs: ms.default(600_000),
+            flagMinVotes: z.number().int().min(5).default(20),
+            flagAlpha: z.number().positive().max(0.05).default(1e-4),
+          })
+          .prefault({}),
       })
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */
@@ -159,6 +168,8 @@ export const ConfigSchema = z
         eventsPerSecond: z.number().int().positive().default(40),
         /** Packets waiting for one client before it is dropped (it resumes from its last seq). */
         maxBufferedPackets: z.number().int().positive().default(2_000),
+        /** Largest body POST /api/admin/import accepts (a FastChat battle file). */
+        importMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
       })
       .prefault({}),
     /** Prometheus /metrics on its own listener, never the public port; internal (loopback) by default. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { newId, newSessionToken } from '../arena/ids.js';
 import { sessionCookie } from '../realtime/session.js';
 import { isHttpsRequest } from './scheme.js';
+import { handleImport, type ImportDeps } from './import-route.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -13,6 +14,8 @@ export interface HttpDeps {
   status(): unknown;
   /** Lines of an export, produced lazily so a large export never sits in memory whole. */
   exportLines(kind: 'battles' | 'preferences'): AsyncIterable<string>;
+  /** A board's daily snapshots (GET /api/leaderboard/history?category=…&excludeTies=…). */
+  history(category: string, excludeTies: boolean): Promise<unknown>;
   /** Bearer token for /api/admin/*; undefined = admin API off. */
   adminToken?: string;
   exportAccess: 'public' | 'admin';
@@ -21,6 +24,10 @@ export interface HttpDeps {
     /** The full status, live traffic counters included. */
     status(): unknown;
     refreshModels(): Promise<unknown>;
+    /** Vote hygiene: rules, flagged judges and recent exclusions (GET /api/admin/hygiene). */
+    hygiene(): Promise<unknown>;
+    /** FastChat battle files uploaded to POST /api/admin/import. */
+    import: ImportDeps;
   };
 }
 
@@ -44,11 +51,21 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       res.setHeader('set-cookie', sessionCookie(token, isHttpsRequest(req)));
       json(res, 201, { session: token });
     },
+    'GET /api/leaderboard/history': async (req, res) => {
+      const params = new URL(req.url ?? '/', 'http://arena').searchParams;
+      const category = params.get('category') ?? 'overall';
+      if (!/^[a-z_]+(:[a-z]{3})?$/.test(category) || category.length > 40) {
+        return json(res, 400, { error: { code: 'bad_request', message: 'category: not a category' } });
+      }
+      json(res, 200, { category, excludeTies: params.get('excludeTies') === 'true', snapshots: await deps.history(category, params.get('excludeTies') === 'true') });
+    },
     'GET /api/export/battles.jsonl': exportRoute('battles'),
     'GET /api/export/preferences.jsonl': exportRoute('preferences'),
     'GET /api/admin/config': adminOnly((_req, res) => json(res, 200, deps.admin.config())),
     'GET /api/admin/status': adminOnly((_req, res) => json(res, 200, deps.admin.status())),
     'POST /api/admin/refresh': adminOnly(async (_req, res) => json(res, 200, await deps.admin.refreshModels())),
+    'GET /api/admin/hygiene': adminOnly(async (_req, res) => json(res, 200, await deps.admin.hygiene())),
+    'POST /api/admin/import': adminOnly((req, res) => handleImport(req, res, deps.admin.import, (status, body) => json(res, status, body))),
   };
 
   function exportRoute(kind: 'battles' | 'preferences'): Route {

@@ -3,7 +3,8 @@ import { bootstrapRatings, percentileIntervals, rankUpperBound, type RatingInter
 import { fitBradleyTerry, toRatings } from './bradley-terry.js';
 import { applyElo } from './elo.js';
 import { FIRST_WINS, OutcomeCells, OUTCOMES_PER_PAIR, SECOND_WINS, TIE, type OutcomeCounts } from './outcomes.js';
-import type { Leaderboard, LeaderboardRow } from './types.js';
+import { StyleTally } from './style-control.js';
+import type { CategoryInfo, Leaderboard, LeaderboardRow } from './types.js';
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
 export const DEFAULT_BOOTSTRAP_SEED = 0;
@@ -17,7 +18,12 @@ export interface LeaderboardOptions {
   excludeTies?: boolean;
 }
 
-export function computeLeaderboard(votes: readonly VoteRecord[], opts: LeaderboardOptions = {}): Leaderboard {
+export interface BoardLabels {
+  category?: string;
+  categories?: CategoryInfo[];
+}
+
+export function computeLeaderboard(votes: readonly VoteRecord[], opts: LeaderboardOptions & BoardLabels = {}): Leaderboard {
   const tally = new VoteTally(opts.excludeTies ?? false);
   tally.add(votes);
   return tally.board(opts);
@@ -31,6 +37,7 @@ export function computeLeaderboard(votes: readonly VoteRecord[], opts: Leaderboa
 export class VoteTally {
   private readonly cells = new OutcomeCells();
   private readonly elo = new Map<string, number>();
+  private readonly style = new StyleTally();
   private seen = 0;
   private counted = 0;
 
@@ -44,10 +51,15 @@ export class VoteTally {
       this.counted++;
       this.cells.add(vote);
       applyElo(this.elo, vote);
+      this.style.add(vote);
     }
   }
 
-  board(opts: Pick<LeaderboardOptions, 'bootstrapRounds' | 'seed'> = {}): Leaderboard {
+  get countedVotes(): number {
+    return this.counted;
+  }
+
+  board(opts: Pick<LeaderboardOptions, 'bootstrapRounds' | 'seed'> & BoardLabels = {}): Leaderboard {
     const table = this.cells.table();
     const beta = fitBradleyTerry(table);
     const ratings = toRatings(beta);
@@ -55,6 +67,8 @@ export class VoteTally {
     const ranks = rankUpperBound(intervals);
     const { wins, ties } = headToHead(table);
     const order = table.models.map((_, index) => index).sort((a, b) => ratings[b] - ratings[a]);
+    const style = this.style.fit();
+    const styleRanks = style && styleRankOf(style.ratings);
 
     const rows = order.map((i): LeaderboardRow => {
       const won = sum(wins[i]);
@@ -73,6 +87,9 @@ export class VoteTally {
         losses: lost,
         ties: tied,
         winRate: (won + tied / 2) / played,
+        ...(style?.ratings.has(table.models[i]) && {
+          style: { ...style.ratings.get(table.models[i])!, rank: styleRanks!.get(table.models[i])! },
+        }),
       };
     });
     return {
@@ -83,9 +100,22 @@ export class VoteTally {
       totalVotes: this.seen,
       countedVotes: this.counted,
       excludeTies: this.excludeTies,
+      category: opts.category ?? 'overall',
+      categories: opts.categories ?? [{ id: 'overall', label: 'Overall', countedVotes: this.counted }],
+      ...(style && { style: style.summary }),
       computedAt: Date.now(),
     };
   }
+}
+
+/** Rank (UB) among the style-controlled ratings. */
+function styleRankOf(ratings: Map<string, { ciLow: number; ciHigh: number }>): Map<string, number> {
+  const models = [...ratings.keys()];
+  const ranks = rankUpperBound({
+    low: Float64Array.from(models, (m) => ratings.get(m)!.ciLow),
+    high: Float64Array.from(models, (m) => ratings.get(m)!.ciHigh),
+  });
+  return new Map(models.map((model, i) => [model, ranks[i]]));
 }
 
 /** A battle of a model against itself carries no information and would break pair canonicalisation. */

@@ -22,6 +22,18 @@ export interface LeaderboardRow {
   ties: number;
   /** (wins + ties / 2) / votes: a tie scores half a win, as in the Bradley-Terry fit. */
   winRate: number;
+  /**
+   * Style-controlled rating (contextual Bradley-Terry with FastChat's style features) and its 95%
+   * Wald interval; absent when none of this model's counted votes carried style features.
+   */
+  style?: { rating: number; ciLow: number; ciHigh: number; rank: number };
+}
+
+/** A board's id and label, with the votes it counts: what the category selector lists. */
+export interface CategoryInfo {
+  id: string;
+  label: string;
+  countedVotes: number;
 }
 
 export interface Leaderboard {
@@ -38,5 +50,14 @@ export interface Leaderboard {
   /** Votes that entered the ratings. */
   countedVotes: number;
   excludeTies: boolean;
+  /** "overall", a topic ("coding", "hard_prompt", …) or "lang:<ISO 639-3>". */
+  category: string;
+  /** Boards there are (counted votes with ties included), "overall" first. */
+  categories: CategoryInfo[];
+  /** Style control on this board's votes; absent when none carried style features. */
+  style?: {
+    votes: number;
+    coefficients: { tokens: number; headers: number; lists: number; bold: number };
+  };
   computedAt: number;
 }

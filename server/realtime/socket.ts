@@ -37,7 +37,9 @@ export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterSe
 type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export const STATUS_ROOM = 'status';
-export const leaderboardRoom = (excludeTies: boolean) => (excludeTies ? 'leaderboard:decisive' : 'leaderboard:all');
+/** The overall boards keep their room names; a category board's room carries its id. */
+export const leaderboardRoom = (excludeTies: boolean, category = 'overall') =>
+  `leaderboard:${category === 'overall' ? '' : `${category}:`}${excludeTies ? 'decisive' : 'all'}`;
 
 export interface RealtimeDeps {
   battles: BattleService;
@@ -49,7 +51,7 @@ export interface RealtimeDeps {
   /** Packets queued for one client before it is dropped (it resumes by seq when it returns). */
   maxBufferedPackets: number;
   /** Current board for a new subscriber (ratings service). */
-  leaderboard(excludeTies: boolean): Promise<AckResults['leaderboard:subscribe']['board']>;
+  leaderboard(excludeTies: boolean, category: string): Promise<AckResults['leaderboard:subscribe']['board']>;
   /** Another instance stored a vote. */
   onRemoteVote(): void;
   /** The current backend/deployment health snapshot. */
@@ -105,8 +107,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     'battle:next': (s, p) => deps.battles.next(caller(s), p),
     'battle:resume': (s, p) => deps.battles.resume(caller(s), p),
     'leaderboard:subscribe': async (s, p) => {
-      await s.join(leaderboardRoom(p.excludeTies));
-      return { board: await deps.leaderboard(p.excludeTies) };
+      const room = leaderboardRoom(p.excludeTies, p.category);
+      // One board at a time: the one left stops being rebuilt here once nobody follows it.
+      for (const joined of s.rooms) if (joined.startsWith('leaderboard:') && joined !== room) await s.leave(joined);
+      await s.join(room);
+      return { board: await deps.leaderboard(p.excludeTies, p.category) };
     },
     'status:subscribe': async (s) => {
       await s.join(STATUS_ROOM);

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis.js';
 import { silentLogger, type Logger } from '../log.js';
 import { defineArenaScripts } from './redis-scripts.js';
-import type { BattleRecord, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
+import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface RedisStoreOptions {
@@ -31,6 +31,8 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
     voted: (battleId: string) => `${prefix}voted:${battleId}`,
     votes: `${prefix}votes`,
     crowd: (battleId: string) => `${prefix}crowd:${battleId}`,
+    /** Hash day → snapshot JSON, one per board. */
+    snapshots: (category: string, excludeTies: boolean) => `${prefix}snapshots:${category}:${excludeTies ? 'decisive' : 'all'}`,
   };
 
   async function votesAfter(cursor: string | undefined, limit: number): Promise<VotePage> {
@@ -139,10 +141,31 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       }
     },
 
+    async *listVotesWithBattles() {
+      for await (const page of votePages()) {
+        const jsons = await redis.mget(page.map((vote) => key.battle(vote.battleId)));
+        for (const [i, vote] of page.entries()) {
+          const json = jsons[i];
+          yield { vote, battle: json === null ? null : (JSON.parse(json) as BattleRecord) };
+        }
+      }
+    },
+
     async importVotes(votes) {
       let added = 0;
       for (let i = 0; i < votes.length; i += PAGE_SIZE) added += await importChunk(votes.slice(i, i + PAGE_SIZE));
       return added;
+    },
+
+    async putSnapshot(snapshot) {
+      await redis.hset(key.snapshots(snapshot.category, snapshot.excludeTies), snapshot.day, JSON.stringify(snapshot));
+    },
+
+    async listSnapshots(category, excludeTies) {
+      const byDay = await redis.hgetall(key.snapshots(category, excludeTies));
+      return Object.keys(byDay)
+        .sort()
+        .map((day) => JSON.parse(byDay[day]) as BoardSnapshot);
     },
 
     async recordCrowdVote(battleId, voter, choice) {

@@ -23,6 +23,15 @@ const MIGRATIONS: readonly string[] = [
      choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'bothbad')),
      PRIMARY KEY (battle_id, voter)
    );`,
+  // Categories, style features and prompt hash of a vote, JSON {categories?, style?, promptHash?}; NULL when it has neither.
+  `ALTER TABLE votes ADD COLUMN meta TEXT;`,
+  `CREATE TABLE board_snapshots (
+     category TEXT NOT NULL,
+     exclude_ties INTEGER NOT NULL,
+     day TEXT NOT NULL,
+     json TEXT NOT NULL,
+     PRIMARY KEY (category, exclude_ties, day)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log.js';
 import { migrate } from './sqlite-migrations.js';
 import { emptyTally } from './vote-record.js';
-import type { BattleRecord, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
+import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
 import { voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface SqliteStoreOptions {
@@ -29,6 +29,7 @@ interface VoteRow {
   excluded: number;
   judge: string;
   tstamp: number;
+  meta: string | null;
 }
 
 export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptions): Store {
@@ -62,8 +63,8 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     ),
     // DO NOTHING on a known battle id: imports and racing voters both rely on it to dedupe.
     insertVote: db.prepare(
-      `INSERT INTO votes (battle_id, model_left, model_right, choice, excluded, judge, tstamp)
-       VALUES (@battleId, @modelLeft, @modelRight, @choice, @excluded, @judge, @tstamp)
+      `INSERT INTO votes (battle_id, model_left, model_right, choice, excluded, judge, tstamp, meta)
+       VALUES (@battleId, @modelLeft, @modelRight, @choice, @excluded, @judge, @tstamp, @meta)
        ON CONFLICT (battle_id) DO NOTHING`,
     ),
     listVotes: db.prepare<[], VoteRow>('SELECT * FROM votes ORDER BY seq'),
@@ -73,6 +74,17 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
       'SELECT choice, COUNT(*) AS n FROM crowd_votes WHERE battle_id = ? GROUP BY choice',
     ),
     battlesAfter: db.prepare<[number, number], { rowid: number; json: string }>('SELECT rowid, json FROM battles WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+    putSnapshot: db.prepare(
+      `INSERT INTO board_snapshots (category, exclude_ties, day, json) VALUES (?, ?, ?, ?)
+       ON CONFLICT (category, exclude_ties, day) DO UPDATE SET json = excluded.json`,
+    ),
+    listSnapshots: db.prepare<[string, number], { json: string }>(
+      'SELECT json FROM board_snapshots WHERE category = ? AND exclude_ties = ? ORDER BY day',
+    ),
+    votesWithBattlesAfter: db.prepare<[number, number], VoteRow & { battle_json: string | null }>(
+      `SELECT v.*, b.json AS battle_json FROM votes v LEFT JOIN battles b ON b.id = v.battle_id
+       WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
+    ),
     votedBattlesAfter: db.prepare<[number, number], { seq: number; json: string }>(
       `SELECT v.seq, b.json FROM votes v JOIN battles b ON b.id = v.battle_id
        WHERE v.seq > ? ORDER BY v.seq LIMIT ?`,
@@ -80,7 +92,16 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   };
 
   const insertVote = (vote: VoteRecord): boolean =>
-    sql.insertVote.run({ ...vote, excluded: vote.excluded ? 1 : 0 }).changes === 1;
+    sql.insertVote.run({
+      battleId: vote.battleId,
+      modelLeft: vote.modelLeft,
+      modelRight: vote.modelRight,
+      choice: vote.choice,
+      excluded: vote.excluded ? 1 : 0,
+      judge: vote.judge,
+      tstamp: vote.tstamp,
+      meta: metaOf(vote),
+    }).changes === 1;
 
   // The stored vote (recorded or imported) always wins over whatever the caller's copy says.
   const putBattle = db.transaction((battle: BattleRecord) => {
@@ -173,8 +194,27 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
       }
     },
 
+    async *listVotesWithBattles() {
+      for (let after = 0; ; ) {
+        const page = sql.votesWithBattlesAfter.all(after, PAGE_SIZE);
+        for (const row of page) {
+          yield { vote: voteFromRow(row), battle: row.battle_json === null ? null : (JSON.parse(row.battle_json) as BattleRecord) };
+        }
+        if (page.length < PAGE_SIZE) return;
+        after = page[page.length - 1].seq;
+      }
+    },
+
     async importVotes(votes) {
       return importVotes.immediate(votes);
+    },
+
+    async putSnapshot(snapshot) {
+      sql.putSnapshot.run(snapshot.category, snapshot.excludeTies ? 1 : 0, snapshot.day, JSON.stringify(snapshot));
+    },
+
+    async listSnapshots(category, excludeTies) {
+      return sql.listSnapshots.all(category, excludeTies ? 1 : 0).map((row) => JSON.parse(row.json) as BoardSnapshot);
     },
 
     async recordCrowdVote(battleId, voter, choice) {
@@ -198,5 +238,12 @@ function voteFromRow(row: VoteRow): VoteRecord {
     excluded: row.excluded === 1,
     judge: row.judge,
     tstamp: row.tstamp,
+    ...(row.meta !== null && (JSON.parse(row.meta) as Pick<VoteRecord, 'categories' | 'style' | 'promptHash'>)),
   };
+}
+
+function metaOf(vote: VoteRecord): string | null {
+  const { categories, style, promptHash } = vote;
+  if (!categories && !style && !promptHash) return null;
+  return JSON.stringify({ ...(categories && { categories }), ...(style && { style }), ...(promptHash && { promptHash }) });
 }

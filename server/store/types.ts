@@ -1,4 +1,6 @@
 import type { AnswerStatus, BattleMode, CrowdTally, RouteInfo, Side, ToolCallView, VoteChoice } from '../../src/lib/shared/protocol.js';
+import type { BattleCategories } from '../classify/categories.js';
+import type { ConvMetadata } from '../classify/style.js';
 
 export type { AnswerStatus, BattleMode, CrowdTally, Side, VoteChoice };
 
@@ -56,6 +58,10 @@ export interface BattleRecord {
   route?: RouteInfo;
   /** Sequence number of the last event applied to this record (resume point after a restart). */
   lastSeq?: number;
+  /** Set from the first prompt when the battle starts, recomputed over every turn at the vote. */
+  categories?: BattleCategories;
+  /** Style features of the settled answers, set at the vote (FastChat's conv_metadata). */
+  style?: ConvMetadata;
 }
 
 /** What ratings and exports read: one row per vote, the battle as it was when voted. */
@@ -69,6 +75,12 @@ export interface VoteRecord {
   judge: string;
   /** When the vote was cast, epoch milliseconds (exports convert to FastChat's seconds). */
   tstamp: number;
+  /** Category boards this vote counts on besides "overall" (topics and `lang:<code>`). */
+  categories?: string[];
+  /** Style features for style control; votes without them are left out of that fit only. */
+  style?: ConvMetadata;
+  /** Hash of the first prompt: vote hygiene counts a judge's repeated prompt once. */
+  promptHash?: string;
 }
 
 export interface SessionRecord {
@@ -97,6 +109,17 @@ export interface TournamentState {
 }
 
 export type VoteResult = 'ok' | 'already_voted' | 'not_found';
+
+/** One board as it stood on one UTC day (the last snapshot taken that day wins). */
+export interface BoardSnapshot {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  category: string;
+  excludeTies: boolean;
+  takenAt: number;
+  countedVotes: number;
+  rows: { model: string; rating: number; ciLow: number; ciHigh: number; votes: number }[];
+}
 
 
 export interface VotePage {
@@ -138,9 +161,15 @@ export interface Store {
   listVotedBattles(): AsyncIterable<BattleRecord>;
   /** Every stored battle, voted or not, in no particular order (the routed-prompts export). */
   listBattles(): AsyncIterable<BattleRecord>;
+  /** Every vote in store order with its battle (null for an imported vote): what the board counts. */
+  listVotesWithBattles(): AsyncIterable<{ vote: VoteRecord; battle: BattleRecord | null }>;
   /** One crowd vote per spectator (by session hash) per battle; a second is refused. */
   recordCrowdVote(battleId: string, voter: string, choice: VoteChoice): Promise<'ok' | 'already_voted'>;
   crowdTally(battleId: string): Promise<CrowdTally>;
+  /** Stores a board's snapshot for its day, replacing that day's earlier one. */
+  putSnapshot(snapshot: BoardSnapshot): Promise<void>;
+  /** A board's daily snapshots, oldest day first. */
+  listSnapshots(category: string, excludeTies: boolean): Promise<BoardSnapshot[]>;
   /** Bulk import (rebuild from an export). Skips battle ids already voted. Returns how many were added. */
   importVotes(votes: VoteRecord[]): Promise<number>;
 }

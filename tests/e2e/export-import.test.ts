@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
+import { parseBattleFile } from '../../server/arena/export.js';
 import { newSessionToken } from '../../server/arena/ids.js';
+import { computeLeaderboard } from '../../server/rating/leaderboard.js';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
 import { ok, recordFrames, waitFor, type ArenaClient } from '../helpers/arena.js';
 import { runCli, startArenaProcess } from '../helpers/process.js';
@@ -53,5 +55,34 @@ describe('export and import through the CLI', () => {
     } finally {
       await rebuilt.stop();
     }
-  });
+
+    // A minimal FastChat-style file without question_id, imported on top: the ids derive from the content.
+    const models = board.rows.map((r) => r.model);
+    const minimal = join(target, 'minimal.jsonl');
+    const minimalLines = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ model_a: models[i % models.length], model_b: models[(i + 1) % models.length], winner: i % 3 ? 'model_a' : 'model_b', judge: `user-${i}`, tstamp: 1_700_000_000 + i }),
+    );
+    writeFileSync(minimal, minimalLines.join('\n') + '\n');
+    expect((await runCli(['import', minimal], { DATA_DIR: target })).stderr).toContain('imported 20 votes (0 already present, 0 bad lines)');
+
+    // The mixed data dir exports every vote its board counts, and the export re-rates to that board.
+    const mixedOut = join(target, 'mixed.jsonl');
+    expect((await runCli(['export', 'battles', '--out', mixedOut], { DATA_DIR: target })).code).toBe(0);
+    const exported = parseBattleFile(readFileSync(mixedOut, 'utf8'));
+    expect(exported.errors).toEqual([]);
+    expect(exported.votes).toHaveLength(24);
+    const mixed = await startArenaProcess({ DATA_DIR: target });
+    try {
+      const viewer: ArenaClient = connect(mixed.url, { transports: ['websocket'], auth: { session: newSessionToken() }, reconnection: false });
+      const { board: mixedBoard } = await ok(viewer, 'leaderboard:subscribe', {});
+      viewer.close();
+      expect(mixedBoard.totalVotes).toBe(24);
+      const rerated = computeLeaderboard(exported.votes);
+      expect(rerated.countedVotes).toBe(mixedBoard.countedVotes);
+      expect(rerated.rows.map((r) => [r.model, r.rating.toFixed(6)])).toEqual(mixedBoard.rows.map((r) => [r.model, r.rating.toFixed(6)]));
+    } finally {
+      await mixed.stop();
+    }
+    // Six CLI runs and three server starts on a shared 2-core machine: more than the default minute.
+  }, 150_000);
 });

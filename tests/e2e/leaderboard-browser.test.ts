@@ -38,7 +38,7 @@ describe('the live leaderboard in Chromium', () => {
   }
 
   /** Runs one battle to the end of both answers and votes; returns the two models' ids. */
-  async function castVote(choice: VoteChoice): Promise<[string, string]> {
+  async function castVote(choice: VoteChoice, prompt = 'Name a prime number.'): Promise<[string, string]> {
     const socket = await connectVoter();
     const ended = new Set<string>();
     const bothEnded = new Promise<void>((resolve) => {
@@ -47,7 +47,7 @@ describe('the live leaderboard in Chromium', () => {
         if (ended.size === 2) resolve();
       });
     });
-    const { battle } = await ok(socket, 'battle:start', { prompt: 'Name a prime number.' });
+    const { battle } = await ok(socket, 'battle:start', { prompt, route: 'arena' });
     await bothEnded;
     const { reveal } = await ok(socket, 'battle:vote', { battleId: battle.id, choice });
     return [reveal.left.model, reveal.right.model];
@@ -87,6 +87,27 @@ describe('the live leaderboard in Chromium', () => {
 
     await page.getByTestId('toggle-no-ties').uncheck();
     await page.getByTestId('votes-counted').filter({ hasText: '3 votes counted of 3' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('switches to a category board, which fills in live, with style-controlled ratings and the history chart', async () => {
+    const options = () => page.getByTestId('category-select').locator('option').allInnerTexts();
+    expect(await options()).not.toContain('Coding (1)');
+    const pair = await castVote('right', 'Fix the bug in this Python function: def add(a, b): return a - b');
+    await page.getByTestId('category-select').locator('option', { hasText: 'Coding (1)' }).waitFor({ state: 'attached', timeout: 10_000 });
+    expect(await options()).toContain('Overall (4)');
+
+    await page.getByTestId('category-select').selectOption('coding');
+    await page.getByTestId('votes-counted').filter({ hasText: '1 vote counted of 1' }).waitFor({ timeout: 10_000 });
+    expect(new Set(await rowModels())).toEqual(new Set(pair));
+    expect(await page.getByTestId('style-rating').count()).toBe(2);
+    await page.getByTestId('rating-history').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('history-series').count()).toBe(2);
+
+    await castVote('left', 'Write a JavaScript function that sorts an array of numbers.');
+    await page.getByTestId('votes-counted').filter({ hasText: '2 votes counted of 2' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('category-select').selectOption('overall');
+    await page.getByTestId('votes-counted').filter({ hasText: '5 votes counted of 5' }).waitFor({ timeout: 10_000 });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { openStore } from '../../server/store/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
-import type { BattleRecord, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
+import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
 import { voteRecordFor } from '../../server/store/vote-record.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -278,6 +278,64 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
       await store.importVotes([makeVote(battle.id, 7)]);
       expect(await store.recordVote(battle, 'right', 8)).toBe('already_voted');
       expect(await store.listVotes()).toEqual([makeVote(battle.id, 7)]);
+    });
+
+    it('lists every vote with its battle, imported votes with none, in store order', async () => {
+      const battle = makeBattle();
+      await store.putBattle(battle);
+      await store.importVotes([makeVote('imported-first', 1)]);
+      await store.recordVote(battle, 'left', 2);
+      await store.importVotes([makeVote('imported-last', 3)]);
+
+      expect(await collect(store.listVotesWithBattles())).toEqual([
+        { vote: makeVote('imported-first', 1), battle: null },
+        { vote: voteRecordFor(battle, 'left', 2), battle: { ...battle, vote: { choice: 'left', at: 2 } } },
+        { vote: makeVote('imported-last', 3), battle: null },
+      ]);
+    });
+
+    it('keeps a vote\'s categories and style features, recorded or imported', async () => {
+      const style = {
+        sum_user_tokens: 7, sum_assistant_a_tokens: 120, sum_assistant_b_tokens: 40, context_a_tokens: 127, context_b_tokens: 47, turns: 1,
+        header_count_a: { h1: 1, h2: 2, h3: 0, h4: 0, h5: 0, h6: 0 }, list_count_a: { ordered: 3, unordered: 0 }, bold_count_a: { '**': 2, __: 0 },
+        header_count_b: { h1: 0, h2: 0, h3: 0, h4: 0, h5: 0, h6: 0 }, list_count_b: { ordered: 0, unordered: 1 }, bold_count_b: { '**': 0, __: 1 },
+      };
+      const categories = { language: 'eng', topics: ['coding' as const], criteria: { specificity: true, domain_knowledge: true, complexity: false, problem_solving: true, creativity: false, technical_accuracy: true, real_world: false }, ifScore: 0 };
+      const battle = makeBattle({ categories, style });
+      await store.putBattle(battle);
+      await store.recordVote(battle, 'right', 5);
+      const imported = { ...makeVote('imported-meta', 6), categories: ['math', 'lang:deu'], style, promptHash: '0123456789abcdef' };
+      await store.importVotes([imported]);
+
+      const votes = await openAnother().listVotes();
+      expect(votes).toEqual([{ ...voteRecordFor(battle, 'right', 5), categories: ['coding', 'lang:eng'], style }, imported]);
+      expect(await store.getBattle(battle.id)).toEqual({ ...battle, vote: { choice: 'right', at: 5 } });
+    });
+
+    it('keeps one snapshot per board per day, the latest, listed oldest day first', async () => {
+      const snapshot = (day: string, category: string, excludeTies: boolean, rating: number): BoardSnapshot => ({
+        day,
+        category,
+        excludeTies,
+        takenAt: Date.parse(`${day}T12:00:00Z`),
+        countedVotes: 3,
+        rows: [{ model: 'llama3', rating, ciLow: rating - 10, ciHigh: rating + 10, votes: 3 }],
+      });
+      expect(await store.listSnapshots('overall', false)).toEqual([]);
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', false, 1010));
+      await store.putSnapshot(snapshot('2026-12-01', 'overall', false, 1000));
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', false, 1020)); // later the same day
+      await store.putSnapshot(snapshot('2026-12-02', 'overall', true, 990));
+      await store.putSnapshot(snapshot('2026-12-02', 'lang:deu', false, 980));
+
+      const other = openAnother();
+      expect((await other.listSnapshots('overall', false)).map((s) => [s.day, s.rows[0].rating])).toEqual([
+        ['2026-12-01', 1000],
+        ['2026-12-02', 1020],
+      ]);
+      expect(await other.listSnapshots('overall', true)).toEqual([snapshot('2026-12-02', 'overall', true, 990)]);
+      expect(await other.listSnapshots('lang:deu', false)).toEqual([snapshot('2026-12-02', 'lang:deu', false, 980)]);
+      expect(await other.listSnapshots('coding', false)).toEqual([]);
     });
 
     it('keeps everything after closing and reopening', async () => {

@@ -4,6 +4,7 @@ import {
   InvalidBattleError,
   parseBattleFile,
   toFastChatBattle,
+  toFastChatLine,
   toPreferencePair,
 } from '../../server/arena/export.js';
 import type { BattleRecord, Turn, VoteChoice } from '../../server/store/types.js';
@@ -174,5 +175,57 @@ describe('parseBattleFile', () => {
     expect(errors[0].message).toMatch(/^invalid JSON/);
     expect(errors[1].message).toMatch(/^model_b: /);
     expect(errors[2].message).toMatch(/^\(line\): /);
+  });
+});
+
+describe('import without question_id, and what an export carries', () => {
+  const minimal = { model_a: 'llama3', model_b: 'qwen2', winner: 'model_a', judge: 'j1', tstamp: 1_700_000_000 };
+
+  it('derives a stable id from the content fields: same content, same id, whatever the key order', () => {
+    const vote = fromFastChatBattle(minimal);
+    expect(vote.battleId).toMatch(/^fc-[0-9a-f]{32}$/);
+    const reordered = Object.fromEntries(Object.entries(minimal).reverse());
+    expect(fromFastChatBattle(reordered).battleId).toBe(vote.battleId);
+    expect(fromFastChatBattle({ ...minimal, winner: 'model_b' }).battleId).not.toBe(vote.battleId);
+    expect(fromFastChatBattle({ ...minimal, tstamp: 1_700_000_001 }).battleId).not.toBe(vote.battleId);
+  });
+
+  it('imports every line of a file that has no ids', () => {
+    const text = [0, 1, 2].map((i) => JSON.stringify({ ...minimal, tstamp: minimal.tstamp + i })).join('\n');
+    const { votes, errors } = parseBattleFile(text);
+    expect(errors).toEqual([]);
+    expect(new Set(votes.map((v) => v.battleId)).size).toBe(3);
+  });
+
+  it('writes an imported vote (no battle) with its categories and style, and reads it back unchanged', () => {
+    const style = {
+      sum_user_tokens: 12, sum_assistant_a_tokens: 300, sum_assistant_b_tokens: 90, context_a_tokens: 312, context_b_tokens: 102, turns: 2,
+      header_count_a: { h1: 0, h2: 3, h3: 1, h4: 0, h5: 0, h6: 0 }, list_count_a: { ordered: 4, unordered: 2 }, bold_count_a: { '**': 5, __: 0 },
+      header_count_b: { h1: 0, h2: 0, h3: 0, h4: 0, h5: 0, h6: 0 }, list_count_b: { ordered: 0, unordered: 0 }, bold_count_b: { '**': 0, __: 0 },
+    };
+    const vote = { ...fromFastChatBattle({ ...minimal, question_id: 'q1' }), categories: ['coding', 'multi_turn', 'lang:deu'], style };
+    const line = toFastChatLine(vote, null);
+    expect(line).toMatchObject({ question_id: 'q1', conversation_a: [], conversation_b: [], turn: 2, language: 'German', is_code: true, conv_metadata: style });
+    expect(fromFastChatBattle(JSON.parse(JSON.stringify(line)))).toEqual(vote);
+  });
+
+  it('derives board ids from FastChat\'s own category fields', () => {
+    const vote = fromFastChatBattle({
+      ...minimal,
+      language: 'Chinese',
+      is_code: false,
+      turn: 3,
+      category_tag: {
+        'criteria_v0.1': { specificity: true, domain_knowledge: true, complexity: true, problem_solving: true, creativity: false, technical_accuracy: true, real_world: true },
+        'if_v0.1': { if: true, score: 4 },
+        'math_v0.1': { math: true },
+        'creative_writing_v0.1': { creative_writing: false, score: 'no' },
+      },
+    });
+    expect(vote.categories).toEqual(['math', 'instruction_following', 'hard_prompt', 'multi_turn', 'lang:cmn']);
+  });
+
+  it('rejects malformed style metadata with the field named', () => {
+    expect(() => fromFastChatBattle({ ...minimal, conv_metadata: { sum_assistant_a_tokens: 'many' } })).toThrow(/conv_metadata\.sum_assistant_a_tokens/);
   });
 });

@@ -32,6 +32,8 @@ function board(rows: LeaderboardRow[], extra: Partial<Leaderboard> = {}): Leader
     totalVotes: 10,
     countedVotes: 8,
     excludeTies: false,
+    category: 'overall',
+    categories: [{ id: 'overall', label: 'Overall', countedVotes: 8 }],
     computedAt: 1_000,
     ...extra,
   };

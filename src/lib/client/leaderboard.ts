@@ -21,13 +21,13 @@ export interface LeaderboardFeed {
  * after every reconnect, because the server's new socket is in no room. The socket stays in the
  * other setting's room after a toggle (there is no unsubscribe), so its pushes are dropped here.
  */
-export function followLeaderboard(excludeTies: boolean, feed: LeaderboardFeed): () => void {
+export function followLeaderboard(excludeTies: boolean, feed: LeaderboardFeed, category = 'overall'): () => void {
   let following = true;
   const accept = (board: Leaderboard) => {
-    if (following && board.excludeTies === excludeTies) feed.board(board);
+    if (following && board.excludeTies === excludeTies && board.category === category) feed.board(board);
   };
   const subscribe = async () => {
-    const res = await call('leaderboard:subscribe', { excludeTies });
+    const res = await call('leaderboard:subscribe', { excludeTies, category });
     if (!following) return;
     if (res.ok) accept(res.board);
     else feed.error(res.error.message);
@@ -55,7 +55,7 @@ export function followLeaderboard(excludeTies: boolean, feed: LeaderboardFeed): 
  * same setting (the socket joins the room before the board is read), so an older board is dropped.
  */
 export function supersedes(next: Leaderboard, current: Leaderboard | undefined): boolean {
-  return !current || current.excludeTies !== next.excludeTies || next.computedAt >= current.computedAt;
+  return !current || !sameBoard(current, next) || next.computedAt >= current.computedAt;
 }
 
 /**
@@ -63,9 +63,13 @@ export function supersedes(next: Leaderboard, current: Leaderboard | undefined):
  * highlighted. Not "rating changed": every vote moves every Bradley-Terry rating a little.
  */
 export function changedModels(previous: Leaderboard | undefined, next: Leaderboard): Set<string> {
-  if (!previous || previous.excludeTies !== next.excludeTies) return new Set();
+  if (!previous || !sameBoard(previous, next)) return new Set();
   const votesBefore = new Map(previous.rows.map((row) => [row.model, row.votes]));
   return new Set(next.rows.filter((row) => votesBefore.get(row.model) !== row.votes).map((row) => row.model));
+}
+
+function sameBoard(a: Leaderboard, b: Leaderboard): boolean {
+  return a.excludeTies === b.excludeTies && a.category === b.category;
 }
 
 // ---------------------------------------------------------------- formatting

@@ -178,7 +178,13 @@ export const ClientSchemas = {
   'battle:vote': z.object({ battleId: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
   'battle:next': z.object({ battleId: id }).strict(),
   'battle:resume': z.object({ battleId: id, afterSeq: z.number().int().min(0) }).strict(),
-  'leaderboard:subscribe': z.object({ excludeTies: z.boolean().default(false) }).strict(),
+  'leaderboard:subscribe': z
+    .object({
+      excludeTies: z.boolean().default(false),
+      /** "overall", a topic or "lang:<code>" (Leaderboard.categories lists those with votes). */
+      category: z.string().max(40).regex(/^[a-z_]+(:[a-z]{3})?$/, 'not a category').default('overall'),
+    })
+    .strict(),
   'status:subscribe': z.object({}).strict(),
   'watch:join': z.object({ battleId: id, token: id }).strict(),
   'watch:vote': z.object({ battleId: id, token: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
