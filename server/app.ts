@@ -265,8 +265,12 @@ function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {
   };
 }
 
-import { exportLines } from './arena/export-lines.js';
-import { leakWords } from './arena/leak.js';
+/** Every request has exactly one answerer: engine.io's dispatcher, which wraps the app's listener. */
+function assertOneRequestListener(server: HttpServer): void {
+  const count = server.listenerCount('request');
+  if (count !== 1) throw new Error(`HTTP server has ${count} request listeners; requests would be answered twice`);
+}
+
 function notFound(res: ServerResponse): void {
   json(res, 404, { error: { code: 'not_found', message: 'not found' } });
 }
