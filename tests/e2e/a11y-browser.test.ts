@@ -1,0 +1,127 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, type AxeFinding } from '../helpers/axe.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { startArenaProcess, type ArenaProcess } from '../helpers/process.js';
+
+/** Every page and state is audited at each of these: desktop and phone, light and dark. */
+const LOOKS = [
+  { name: 'desktop light', viewport: { width: 1440, height: 900 }, colorScheme: 'light' },
+  { name: 'desktop dark', viewport: { width: 1440, height: 900 }, colorScheme: 'dark' },
+  { name: 'phone light', viewport: { width: 390, height: 844 }, colorScheme: 'light' },
+  { name: 'phone dark', viewport: { width: 390, height: 844 }, colorScheme: 'dark' },
+] as const;
+
+const SETTLED = '[data-status=done], [data-status=stopped], [data-status=error]';
+
+describe('accessibility of every page and state (axe-core)', () => {
+  let arena: ArenaProcess;
+  let simUrl: string;
+  let browser: Browser;
+  let page: Page;
+  const audited: string[] = [];
+  const failures: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    arena = await startArenaProcess();
+    simUrl = String(arena.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('DEMO MODE'))!.url);
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: LOOKS[0].viewport })).newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await arena?.stop();
+  });
+
+  /** The same DOM, audited in each look without reloading it (the state stays as it is). */
+  async function audit(state: string): Promise<void> {
+    for (const look of LOOKS) {
+      await page.setViewportSize(look.viewport);
+      await page.emulateMedia({ colorScheme: look.colorScheme, reducedMotion: 'reduce' });
+      const violations: AxeFinding[] = await axeViolations(page);
+      audited.push(`${state} · ${look.name}`);
+      // No page may scroll sideways: wide content scrolls inside its own region.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) failures.push(`${state} · ${look.name}: the page scrolls sideways by ${overflow} px`);
+      for (const v of violations) failures.push(`${state} · ${look.name}: [${v.impact}] ${v.id}: ${v.help}\n    ${v.targets.join('\n    ')}`);
+    }
+    await page.setViewportSize(LOOKS[0].viewport);
+  }
+
+  async function simFault(fault: object): Promise<void> {
+    const res = await fetch(`${simUrl}/_sim/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault }) });
+    expect(res.status).toBe(200);
+  }
+
+  async function send(prompt: string): Promise<void> {
+    await page.getByTestId('prompt').fill(prompt);
+    await page.getByTestId('send').click();
+  }
+
+  async function bothSettled(): Promise<void> {
+    for (const side of ['left', 'right']) await page.locator(`[data-testid="status-${side}"]:is(${SETTLED})`).waitFor({ state: 'attached', timeout: 20_000 });
+  }
+
+  it('finds no violation of any impact on the duel, tournament, watch, leaderboard, status and error pages', async () => {
+    await page.goto(arena.url);
+    await page.locator('[data-ready=true]').waitFor();
+    await audit('duel empty');
+
+    // Slowed down so the answers are still streaming while it is audited four times.
+    await simFault({ kind: 'slow', factor: 20 });
+    await send('How do rainbows form?');
+    await page.locator('[data-testid="status-left"][data-status=streaming]').waitFor({ timeout: 20_000 });
+    await audit('duel streaming');
+    await simFault({ kind: 'none' });
+    await page.getByTestId('stop').click();
+    await bothSettled();
+    await page.getByTestId('new-round').click();
+
+    await send('Compare arrays and linked lists in a table.');
+    await bothSettled();
+    await audit('duel finished');
+    const shareUrl = await page.getByTestId('share-link').getAttribute('href');
+    await page.getByTestId('vote-left').click();
+    await page.getByTestId('reveal-left').waitFor();
+    await audit('duel revealed');
+
+    await page.getByTestId('new-round').click();
+    await page.getByTestId('mode-tournament').click();
+    await send('Name a prime number.');
+    for (;;) {
+      await bothSettled();
+      await page.getByTestId('vote-left').click();
+      await page.getByTestId('reveal-left').waitFor();
+      if (await page.getByTestId('tournament-ranking').isVisible()) break;
+      await page.getByTestId('next').click();
+      await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
+    }
+    await audit('tournament finished');
+
+    await page.goto(shareUrl!);
+    await page.getByTestId('spectator-badge').waitFor();
+    await audit('watch');
+
+    await page.goto(new URL('/watch/no-such-battle?t=wrong', arena.url).href);
+    await page.getByTestId('watch-error').waitFor();
+    await audit('watch, invalid link');
+
+    await page.goto(new URL('/leaderboard', arena.url).href);
+    await page.getByTestId('leaderboard-table').waitFor();
+    await audit('leaderboard');
+
+    await page.goto(new URL('/status', arena.url).href);
+    await page.locator('[data-ready=true]').waitFor();
+    await audit('status');
+
+    await page.goto(new URL('/no-such-page', arena.url).href);
+    await page.locator('h1').waitFor();
+    await audit('404');
+
+    expect(audited).toHaveLength(10 * LOOKS.length);
+    expect(failures.join('\n')).toBe('');
+    expect(pageErrors).toEqual([]);
+  });
+});
