@@ -40,7 +40,7 @@ describe('the duel in Chromium', () => {
       }, 10);
     });
     await page.getByTestId('prompt').fill('How do rainbows form?');
-    await page.getByTestId('send').click();
+    await page.keyboard.press('Enter');
     expect(await page.getByTestId('vote-left').isDisabled()).toBe(true);
     await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, {
       timeout: 20_000,
@@ -53,23 +53,45 @@ describe('the duel in Chromium', () => {
     }
   });
 
-  it('votes with the keyboard once both finish, then reveals names and timings', async () => {
-    await page.keyboard.press('Escape'); // leave the prompt box so 1–4 vote
+  it('votes by keyboard alone from the prompt box, then moves on with Enter', async () => {
+    // Focus is still in the (now empty) prompt box where Enter sent the prompt: 1–4 vote from there.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('prompt');
+    expect(await page.getByTestId('vote-keys').innerText()).toMatch(/1.*4/);
+    expect(await page.getByTestId('announcer').innerText()).toContain('Both ready — vote 1 to 4');
     await page.keyboard.press('1');
     await page.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('prompt').inputValue()).toBe('');
     const reveal = (await page.getByTestId('reveal-left').innerText()) + (await page.getByTestId('reveal-right').innerText());
     expect(reveal).toMatch(/llama3\.1|qwen3|mistral|gemma2|phi3/);
     expect(reveal).toMatch(/tok\/s|tokens\/s/i);
+    // The reveal is read out, and the keyboard focus waits on Next.
+    expect(await page.getByTestId('announcer').innerText()).toMatch(/^A was .+, B was .+$/);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('next');
   });
 
-  it('"Next >" runs the same prompt on a new blind pair', async () => {
+  it('Enter on Next runs the same prompt on a new blind pair, and focus returns to the prompt box', async () => {
     const before = await page.getByTestId('reveal-left').innerText();
-    await page.getByTestId('next').click();
+    await page.keyboard.press('Enter');
     await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
     await page.waitForFunction(() => (document.querySelector('[data-testid="answer-left"]')?.textContent ?? '').trim().length > 0);
     expect(await page.locator('body').innerText()).toContain('How do rainbows form?');
     expect(before.length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('prompt');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('a digit typed into a prompt that is not empty is text, not a vote; N moves on after a vote', async () => {
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, { timeout: 20_000 });
+    await page.getByTestId('prompt').focus();
+    await page.keyboard.type('Top 3');
+    expect(await page.getByTestId('prompt').inputValue()).toBe('Top 3');
+    expect(await page.getByTestId('reveal-left').count()).toBe(0);
+    await page.getByTestId('prompt').fill('');
+    await page.keyboard.press('3');
+    await page.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('n');
+    await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('prompt').inputValue()).toBe('');
   });
 
   it('runs the whole duel under a strict Content-Security-Policy without one violation', async () => {
