@@ -94,6 +94,51 @@ describe('the duel in Chromium', () => {
     expect(await page.getByTestId('prompt').inputValue()).toBe('');
   });
 
+  it('renders a table, highlighted code with a language chip and Copy, and KaTeX maths, loaded on demand', async () => {
+    const answer = [
+      'Compare them:',
+      '',
+      '| Structure | Lookup | Insert at front |',
+      '| --- | --- | --- |',
+      '| Array | O(1) | O(n) |',
+      '| Linked list | O(n) | O(1) |',
+      '',
+      '```python',
+      'def fib(n):',
+      '    return n if n < 2 else fib(n - 1) + fib(n - 2)  # a deliberately long line that has to scroll sideways in a narrow column',
+      '```',
+      '',
+      'The ratio tends to $\\varphi = \\frac{1 + \\sqrt{5}}{2}$.',
+    ].join('\n');
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    await page.getByTestId('new-round').click();
+    await page.getByTestId('prompt').fill(`[[echo:${Buffer.from(answer).toString('base64')}]]`);
+    await page.keyboard.press('Enter');
+    const left = page.getByTestId('answer-left');
+    await left.locator('.katex math').waitFor({ state: 'attached', timeout: 20_000 });
+    await left.locator('.hljs-keyword').first().waitFor({ state: 'attached' });
+    // The table scrolls inside a focusable region; its cells keep whole words.
+    const region = left.locator('.table-scroll');
+    expect(await region.getAttribute('tabindex')).toBe('0');
+    expect(await region.getAttribute('role')).toBe('region');
+    expect(await left.locator('td', { hasText: 'Lookup' }).count() + (await left.locator('th', { hasText: 'Lookup' }).count())).toBe(1);
+    const lookupHeight = await left.locator('th', { hasText: 'Lookup' }).evaluate((th) => th.getBoundingClientRect().height);
+    const rowHeight = await left.locator('th', { hasText: 'Structure' }).evaluate((th) => th.getBoundingClientRect().height);
+    expect(lookupHeight).toBe(rowHeight);
+    // Code: language chip, Copy button, keyboard-reachable scroll.
+    expect(await left.locator('.code-lang').innerText()).toBe('python');
+    expect(await left.locator('.code-block pre').getAttribute('tabindex')).toBe('0');
+    expect(await left.locator('.hljs-keyword').first().innerText()).toBe('def');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await left.locator('.code-copy').click();
+    expect(await left.locator('.code-copy').innerText()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('def fib(n):');
+    // The renderers came as separate chunks, after the page; KaTeX's fonts from this origin.
+    expect(requested.some((path) => /\.woff2$/.test(path))).toBe(true);
+    expect(requested.every((path) => !path.startsWith('http'))).toBe(true);
+  });
+
   it('runs the whole duel under a strict Content-Security-Policy without one violation', async () => {
     const res = await fetch(arena.url);
     const csp = res.headers.get('content-security-policy') ?? '';
