@@ -79,7 +79,12 @@ describe('accessibility of every page and state (axe-core)', () => {
     await bothSettled();
     await page.getByTestId('new-round').click();
 
-    await send('Compare arrays and linked lists in a table.');
+    // Rendered markdown of every kind (table, highlighted code, maths) is part of what is audited.
+    const answer = '| Structure | Lookup |\n| --- | --- |\n| Array | O(1) |\n\n```js\nconst x = [1, 2]; // note\n```\n\nThe ratio is $\\frac{1 + \\sqrt{5}}{2}$.';
+    await page.getByTestId('route-arena').click(); // a duel, whatever the router makes of base64
+    await send(`[[echo:${Buffer.from(answer).toString('base64')}]]`);
+    await page.locator('[data-testid="answer-left"] .katex').waitFor({ state: 'attached', timeout: 20_000 });
+    await page.locator('[data-testid="answer-left"] .hljs-keyword').first().waitFor({ state: 'attached' });
     await bothSettled();
     await audit('duel finished');
     const shareUrl = await page.getByTestId('share-link').getAttribute('href');
@@ -88,6 +93,7 @@ describe('accessibility of every page and state (axe-core)', () => {
     await audit('duel revealed');
 
     await page.getByTestId('new-round').click();
+    await page.getByTestId('route-auto').click();
     await page.getByTestId('mode-tournament').click();
     await send('Name a prime number.');
     for (;;) {

@@ -121,7 +121,7 @@ describe('the duel in Chromium', () => {
     // The table scrolls inside a focusable region; its cells keep whole words.
     const region = left.locator('.table-scroll');
     expect(await region.getAttribute('tabindex')).toBe('0');
-    expect(await region.getAttribute('role')).toBe('region');
+    expect(await region.getAttribute('role')).toBe('group');
     expect(await left.locator('td', { hasText: 'Lookup' }).count() + (await left.locator('th', { hasText: 'Lookup' }).count())).toBe(1);
     const lookupHeight = await left.locator('th', { hasText: 'Lookup' }).evaluate((th) => th.getBoundingClientRect().height);
     const rowHeight = await left.locator('th', { hasText: 'Structure' }).evaluate((th) => th.getBoundingClientRect().height);

@@ -171,8 +171,9 @@ export function renderMarkdown(text: string): string {
 }
 
 /**
- * Wraps sanitized HTML's tables and code blocks: each scrolls inside a focusable region (so the
- * keyboard reaches what is off to the side, and no cell breaks mid-word); code blocks get a
+ * Wraps sanitized HTML's tables and code blocks: each scrolls inside a focusable element (so the
+ * keyboard reaches what is off to the side, and no cell breaks mid-word; a table's is a named group,
+ * not a region landmark, which two answers side by side would repeat); code blocks get a
  * language chip and a Copy button (handled by the Markdown component).
  */
 export function frame(html: string): string {
@@ -182,7 +183,7 @@ export function frame(html: string): string {
   for (const table of template.content.querySelectorAll('table')) {
     const region = wrap(table, 'table-scroll');
     region.tabIndex = 0;
-    region.setAttribute('role', 'region');
+    region.setAttribute('role', 'group');
     region.setAttribute('aria-label', 'Table');
   }
   for (const pre of template.content.querySelectorAll('pre')) {
