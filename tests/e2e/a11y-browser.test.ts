@@ -105,6 +105,17 @@ describe('accessibility of every page and state (axe-core)', () => {
       await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
     }
     await audit('tournament finished');
+    // Results by outcome, never a list of win counts that seems to contradict its own order.
+    const outcomes = await page.getByTestId('tournament-outcome').allInnerTexts();
+    expect(outcomes).toHaveLength(5);
+    expect(outcomes[0]).toMatch(/^Champion · knocked out /);
+    expect(outcomes[1]).toMatch(/^Lost the final to /);
+    expect(outcomes.slice(2).every((text) => /^Out in round [123], to /.test(text))).toBe(true);
+    expect(await page.getByTestId('to-leaderboard').getAttribute('href')).toBe('/leaderboard');
+    await page.getByTestId('tournament-again').click();
+    await page.getByTestId('tournament-ranking').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('tournament-progress').innerText()).toMatch(/Round 1 of 4/);
+    expect(await page.locator('[data-testid="column-left"] .prompt').innerText()).toBe('Name a prime number.');
 
     await page.goto(shareUrl!);
     await page.getByTestId('spectator-badge').waitFor();
@@ -129,5 +140,5 @@ describe('accessibility of every page and state (axe-core)', () => {
     expect(audited).toHaveLength(10 * LOOKS.length);
     expect(failures.join('\n')).toBe('');
     expect(pageErrors).toEqual([]);
-  });
+  }, 120_000); // about 35 s on an idle 2-core machine; the margin is for a busy one
 });

@@ -93,7 +93,16 @@ export interface TournamentView {
   rounds: number;
   done: boolean;
   /** Final ranking, only when done (names are all revealed by then). */
-  ranking?: { model: string; label: string; wins: number }[];
+  ranking?: {
+    model: string;
+    label: string;
+    wins: number;
+    /** The round it went out in, and to whom (absent for the champion). */
+    outRound?: number;
+    lostTo?: string;
+    /** The models it knocked out, in round order. */
+    beat?: string[];
+  }[];
 }
 
 export interface BattleView {
