@@ -50,6 +50,13 @@ describe('accessibility of every page and state (axe-core)', () => {
     await page.setViewportSize(LOOKS[0].viewport);
   }
 
+  /** Demo models answer on this server: every page must say so. */
+  const demoBadges: string[] = [];
+  async function expectDemoBadge(state: string): Promise<void> {
+    await page.getByTestId('demo-badge').waitFor({ timeout: 10_000 });
+    demoBadges.push(state);
+  }
+
   async function simFault(fault: object): Promise<void> {
     const res = await fetch(`${simUrl}/_sim/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault }) });
     expect(res.status).toBe(200);
@@ -67,6 +74,7 @@ describe('accessibility of every page and state (axe-core)', () => {
   it('finds no violation of any impact on the duel, tournament, watch, leaderboard, status and error pages', async () => {
     await page.goto(arena.url);
     await page.locator('[data-ready=true]').waitFor();
+    await expectDemoBadge('duel');
     await audit('duel empty');
 
     // Slowed down so the answers are still streaming while it is audited four times.
@@ -119,25 +127,32 @@ describe('accessibility of every page and state (axe-core)', () => {
 
     await page.goto(shareUrl!);
     await page.getByTestId('spectator-badge').waitFor();
+    await expectDemoBadge('watch');
     await audit('watch');
 
     await page.goto(new URL('/watch/no-such-battle?t=wrong', arena.url).href);
     await page.getByTestId('watch-error').waitFor();
+    await expectDemoBadge('watch, invalid link');
     await audit('watch, invalid link');
 
     await page.goto(new URL('/leaderboard', arena.url).href);
     await page.getByTestId('leaderboard-table').waitFor();
+    await expectDemoBadge('leaderboard');
     await audit('leaderboard');
 
     await page.goto(new URL('/status', arena.url).href);
     await page.locator('[data-ready=true]').waitFor();
+    await expectDemoBadge('status');
     await audit('status');
 
     await page.goto(new URL('/no-such-page', arena.url).href);
     await page.locator('h1').waitFor();
+    await expectDemoBadge('404');
     await audit('404');
 
     expect(audited).toHaveLength(10 * LOOKS.length);
+    expect(demoBadges).toHaveLength(6);
+    expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('404');
     expect(failures.join('\n')).toBe('');
     expect(pageErrors).toEqual([]);
   }, 120_000); // about 35 s on an idle 2-core machine; the margin is for a busy one
