@@ -107,12 +107,15 @@ function code(rng: Rng, _topic: string, words: string[], prompt: string): string
   ];
 }
 
-function math(rng: Rng): string[] {
-  const [formula, note] = rng.pick([
+function math(rng: Rng, prompt: string): string[] {
+  const formulas = [
     ['\\sum_{i=1}^{n} i = \\frac{n(n+1)}{2}', 'The sum grows roughly like $n^2/2$.'],
     ['a^2 + b^2 = c^2', 'It holds for every right triangle with hypotenuse $c$.'],
     ['\\int_0^1 x^2 \\, dx = \\frac{1}{3}', 'That is the area under $x^2$ between 0 and 1.'],
-  ] as const);
+  ] as const;
+  // The prompt's own subject first (a sum, a triangle, an area), else any of them.
+  const cue = [/\bsum\b|series|1 to n/i, /triangle|pythag/i, /integral|area/i].findIndex((re) => re.test(prompt));
+  const [formula, note] = cue >= 0 ? formulas[cue]! : rng.pick(formulas);
   return [rng.pick(['The standard result is:', 'Here is the formula:']), `$$\n${formula}\n$$`, note];
 }
 
@@ -124,7 +127,7 @@ export function composeAnswer(rng: Rng, prompt: string, budget: number): string 
   const blocks =
     shape === 'code' ? code(rng, topic, words, prompt)
     : shape === 'compare' ? compare(rng, topic, words, prompt)
-    : shape === 'math' ? math(rng)
+    : shape === 'math' ? math(rng, prompt)
     : shape === 'steps' ? steps(rng, topic, words)
     : overview(rng, topic, words);
   let text = '';
