@@ -40,6 +40,8 @@ export interface ArenaLimits {
   maxPromptChars: number;
   maxTurns: number;
   maxTokens: number;
+  /** Terms shown before a visitor's first prompt; empty or absent = none. */
+  dataNotice?: string;
 }
 
 /** Chooses the next pair among available models (strategy lives in server/rating/pairing). */
@@ -125,6 +127,7 @@ export class BattleService {
       tools: this.deps.tools?.status() ?? { enabled: false, reason: 'The tools path is not configured.' },
       availableModels: models.length,
       tournamentModels: models.length,
+      ...(this.deps.limits.dataNotice ? { dataNotice: this.deps.limits.dataNotice } : {}),
     };
   }
 

@@ -92,6 +92,11 @@ export const ConfigSchema = z
         maxTokens: z.number().int().positive().default(1_024),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
+        /** Shown to each visitor before their first prompt, since prompts are stored and exportable; '' = off. */
+        dataNotice: z
+          .string()
+          .max(2_000)
+          .default('Prompts and answers are stored and may be published to rank and improve models. Do not enter personal or confidential information.'),
       })
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */

@@ -75,6 +75,8 @@ describe('accessibility of every page and state (axe-core)', () => {
     await page.goto(arena.url);
     await page.locator('[data-ready=true]').waitFor();
     await expectDemoBadge('duel');
+    // A first visit: the data notice is part of what is audited, and goes once a prompt is sent.
+    expect(await page.getByTestId('data-notice').innerText()).toMatch(/stored/);
     await audit('duel empty');
 
     // Slowed down so the answers are still streaming while it is audited four times.
@@ -82,6 +84,7 @@ describe('accessibility of every page and state (axe-core)', () => {
     await send('How do rainbows form?');
     await page.locator('[data-testid="status-left"][data-status=streaming]').waitFor({ timeout: 20_000 });
     await audit('duel streaming');
+    expect(await page.getByTestId('data-notice').count()).toBe(0);
     await simFault({ kind: 'none' });
     await page.getByTestId('stop').click();
     await bothSettled();

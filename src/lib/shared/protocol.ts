@@ -153,6 +153,8 @@ export interface ArenaInfo {
   /** How many arena models are available right now (no names: that would hint identities). */
   availableModels: number;
   tournamentModels: number;
+  /** The operator's data notice, shown before a visitor's first prompt (absent when switched off). */
+  dataNotice?: string;
 }
 
 // ---------------------------------------------------------------- client → server payloads
