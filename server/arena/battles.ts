@@ -4,6 +4,7 @@ import type {
   Ack,
   AckResults,
   ArenaInfo,
+  BattleSummary,
   BattleView,
   ParsedPayload,
   RouteInfo,
@@ -22,6 +23,7 @@ import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import { ArenaFailure, fail } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
+import { battleSummary, HISTORY_LENGTH } from './history.js';
 import { LeakDetector } from './leak.js';
 import { SideRun } from './side-run.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
@@ -139,6 +141,18 @@ export class BattleService {
     if (!record || record.record.sessionHash !== caller.sessionHash) return { info: this.info() };
     caller.join(record.record.id);
     return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
+  }
+
+  async sessionHistory(caller: Caller): Promise<AckResults['session:history']> {
+    const session = await this.session(caller.sessionHash);
+    const battles: BattleSummary[] = [];
+    for (const id of [...(session.history ?? [])].reverse()) {
+      const current = await this.currentRecord(id);
+      if (current && current.record.sessionHash === caller.sessionHash) {
+        battles.push(battleSummary(current.record, (m) => this.deps.models.describe(m).label));
+      }
+    }
+    return { battles };
   }
 
   async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>): Promise<AckResults['battle:resume']> {
@@ -360,6 +374,7 @@ export class BattleService {
     await this.deps.cluster.acquire(record.id);
     const live = this.track(record);
     session.currentBattleId = record.id;
+    session.history = [...(session.history ?? []), record.id].slice(-HISTORY_LENGTH);
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
     if (mode !== 'tools') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);

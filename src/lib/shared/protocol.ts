@@ -157,6 +157,19 @@ export interface ArenaInfo {
   dataNotice?: string;
 }
 
+/** One of the session's past battles. Names only once voted on (or on the named tools path). */
+export interface BattleSummary {
+  id: string;
+  createdAt: number;
+  mode: BattleMode;
+  /** The first prompt. */
+  prompt: string;
+  vote?: VoteChoice;
+  names?: Partial<Record<Side, string>>;
+  /** The watch link: reopens the battle (with its reveal) and can be shared. */
+  sharePath: string;
+}
+
 // ---------------------------------------------------------------- client → server payloads
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not an id');
@@ -165,6 +178,7 @@ const side = z.enum(['left', 'right']);
 
 export const ClientSchemas = {
   'session:state': z.object({}).strict(),
+  'session:history': z.object({}).strict(),
   'battle:start': z
     .object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena'), route: z.enum(['auto', 'arena', 'tools']).default('auto') })
     .strict(),
@@ -187,6 +201,8 @@ export type ParsedPayload<E extends ClientEventName> = z.output<(typeof ClientSc
 /** What each client event's ack carries on success. */
 export interface AckResults {
   'session:state': { info: ArenaInfo; battle?: BattleView };
+  /** The session's own battles, newest first ("My battles"). */
+  'session:history': { battles: BattleSummary[] };
   'battle:start': { battle: BattleView };
   'battle:send': object;
   'battle:stop': object;
