@@ -1,6 +1,6 @@
 /**
  * Renders every page and state of the UI into docs/screenshots/ (PNG): the duel empty, streaming,
- * finished and revealed, a finished tournament, a spectator's view, the leaderboard, /status, the
+ * finished and revealed, a finished tournament, My battles, a spectator's view, the leaderboard, /status, the
  * 404 page and an invalid watch link; desktop (1440×900) and phone (390×844), light, plus dark for
  * the duel. Runs the built server in demo mode with a fresh data directory.
  *
@@ -87,6 +87,10 @@ async function main(): Promise<void> {
       await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
     }
     await shoot('tournament-finished');
+
+    await page.goto(new URL('/battles', url).href);
+    await page.locator('[data-ready=true]').waitFor();
+    await shoot('my-battles');
 
     await page.goto(shareUrl!);
     await page.getByTestId('spectator-badge').waitFor();

@@ -128,6 +128,15 @@ describe('accessibility of every page and state (axe-core)', () => {
     expect(await page.getByTestId('tournament-progress').innerText()).toMatch(/Round 1 of 4/);
     expect(await page.locator('[data-testid="column-left"] .prompt').innerText()).toBe('Name a prime number.');
 
+    // My battles: every battle of this session, the voted ones with their names.
+    await page.goto(new URL('/battles', arena.url).href);
+    await page.locator('[data-ready=true]').waitFor();
+    await expectDemoBadge('my battles');
+    const items = await page.getByTestId('battle-outcome').allInnerTexts();
+    expect(items.length).toBeGreaterThanOrEqual(7);
+    expect(items.some((text) => /^You said A was better · A was .+, B was .+$/.test(text))).toBe(true);
+    await audit('my battles');
+
     await page.goto(shareUrl!);
     await page.getByTestId('spectator-badge').waitFor();
     await expectDemoBadge('watch');
@@ -153,8 +162,8 @@ describe('accessibility of every page and state (axe-core)', () => {
     await expectDemoBadge('404');
     await audit('404');
 
-    expect(audited).toHaveLength(10 * LOOKS.length);
-    expect(demoBadges).toHaveLength(6);
+    expect(audited).toHaveLength(11 * LOOKS.length);
+    expect(demoBadges).toHaveLength(7);
     expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('404');
     expect(failures.join('\n')).toBe('');
     expect(pageErrors).toEqual([]);
