@@ -143,6 +143,11 @@ export class BattleService {
     return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
   }
 
+  /** The available arena models by name, for the named side-by-side mode (never for blind duels). */
+  modelList(): AckResults['models:list'] {
+    return { models: this.deps.models.available().map((id) => ({ id, label: this.deps.models.describe(id).label })) };
+  }
+
   async sessionHistory(caller: Caller): Promise<AckResults['session:history']> {
     const session = await this.session(caller.sessionHash);
     const battles: BattleSummary[] = [];
@@ -196,6 +201,7 @@ export class BattleService {
       return { battle: await this.open(caller, session, { pair, mode: 'tournament', groupId: session.tournament.id, prompt: payload.prompt }) };
     }
     session.tournament = undefined;
+    if (payload.models) return { battle: await this.openNamed(caller, session, payload.models, payload.prompt) };
     const { prompt, route } = await this.route(payload.prompt, payload.route);
     if (route?.route === 'tools' && !route.toolsUnavailable) {
       const model = this.deps.tools!.status().model!;
@@ -225,6 +231,7 @@ export class BattleService {
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
     if (!prompt) fail('conflict', 'This battle has no prompt to run again.');
+    if (previous.mode === 'named') fail('conflict', 'A side-by-side comparison has no next pair: pick two models again.');
     if (previous.mode === 'tools') fail('conflict', 'Answers on the tools path have no next pair: ask in the arena for a duel.');
     const session = await this.session(caller.sessionHash);
     const models = this.availableModels();
@@ -280,6 +287,7 @@ export class BattleService {
     return this.asOwner(caller, 'vote', p, async (live) => {
       const { record } = live;
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
+      if (record.mode === 'named') fail('conflict', 'A side-by-side comparison by name is not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
       const at = Date.now();
@@ -356,7 +364,7 @@ export class BattleService {
     const { pair, mode, prompt, groupId, route } = opts;
     if (!pair) fail('unavailable', 'No pair of models is available right now.');
     // Blind duels randomise sides; the tools path has one named model, always on the left.
-    const [left, right] = mode === 'tools' || Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
+    const [left, right] = mode === 'tools' || mode === 'named' || Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
     const record: BattleRecord = {
       id: newId(),
       sessionHash: caller.sessionHash,
@@ -376,12 +384,21 @@ export class BattleService {
     session.currentBattleId = record.id;
     session.history = [...(session.history ?? []), record.id].slice(-HISTORY_LENGTH);
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
-    if (mode !== 'tools') this.markSeen(session, prompt, pair!);
+    if (mode !== 'tools' && mode !== 'named') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
     caller.join(record.id);
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
+  }
+
+  /** Two models chosen by name, side by side in the order given: not blind, so never rated. */
+  private openNamed(caller: Caller, session: SessionRecord, models: [string, string], prompt: string): Promise<BattleView> {
+    const available = this.deps.models.available();
+    const missing = models.find((m) => !available.includes(m));
+    if (missing) fail('unavailable', `The model "${missing}" is not available right now.`);
+    if (models[0] === models[1]) fail('bad_request', 'Pick two different models.');
+    return this.open(caller, session, { pair: models, mode: 'named', prompt });
   }
 
   private beginTurn(live: LiveBattle, prompt: string, turn = live.record.turns.length): void {

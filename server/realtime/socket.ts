@@ -108,6 +108,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
       await s.join(leaderboardRoom(p.excludeTies));
       return { board: await deps.leaderboard(p.excludeTies) };
     },
+    'models:list': async () => deps.battles.modelList(),
     'status:subscribe': async (s) => {
       await s.join(STATUS_ROOM);
       return { status: deps.status() };

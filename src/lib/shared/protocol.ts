@@ -12,7 +12,7 @@ export type Side = 'left' | 'right';
 export const SIDES: readonly Side[] = ['left', 'right'];
 export type VoteChoice = 'left' | 'right' | 'tie' | 'bothbad';
 export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
-export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
+export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools' | 'named';
 /** The user's routing toggle: let the router decide, or force a duel / the tool-calling model. */
 export type RouteMode = 'auto' | 'arena' | 'tools';
 
@@ -121,6 +121,8 @@ export interface BattleView {
   route?: RouteInfo;
   /** Tools path only (not blind, never rated): the model answering, shown from the start. */
   toolModel?: string;
+  /** Side by side by name (not blind, never rated): the two models, shown from the start. */
+  named?: Record<Side, string>;
 }
 
 // ---------------------------------------------------------------- ordered battle events
@@ -180,7 +182,13 @@ export const ClientSchemas = {
   'session:state': z.object({}).strict(),
   'session:history': z.object({}).strict(),
   'battle:start': z
-    .object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena'), route: z.enum(['auto', 'arena', 'tools']).default('auto') })
+    .object({
+      prompt,
+      mode: z.enum(['arena', 'tournament']).default('arena'),
+      route: z.enum(['auto', 'arena', 'tools']).default('auto'),
+      /** Two models by id: a named side-by-side comparison instead of a blind duel (not rated). */
+      models: z.tuple([z.string().min(1).max(200), z.string().min(1).max(200)]).optional(),
+    })
     .strict(),
   'battle:send': z.object({ battleId: id, prompt }).strict(),
   'battle:stop': z.object({ battleId: id, side: side.optional() }).strict(),
@@ -190,6 +198,7 @@ export const ClientSchemas = {
   'battle:resume': z.object({ battleId: id, afterSeq: z.number().int().min(0) }).strict(),
   'leaderboard:subscribe': z.object({ excludeTies: z.boolean().default(false) }).strict(),
   'status:subscribe': z.object({}).strict(),
+  'models:list': z.object({}).strict(),
   'watch:join': z.object({ battleId: id, token: id }).strict(),
   'watch:vote': z.object({ battleId: id, token: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
 } as const;
@@ -213,6 +222,8 @@ export interface AckResults {
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
   'status:subscribe': { status: StatusSnapshot };
+  /** The available arena models by name, for the named side-by-side mode. */
+  'models:list': { models: { id: string; label: string }[] };
   /** A spectator's read-only view; live events follow in `battle:events`. */
   'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
   'watch:vote': { crowd: CrowdTally };
