@@ -6,13 +6,13 @@ export const HISTORY_LENGTH = 50;
 
 /**
  * One line of "My battles". A blind battle's names appear only once it is voted on, exactly as
- * the reveal does; the tools path names its one model from the start.
+ * the reveal does; the tools path and the named mode name their models from the start.
  */
 export function battleSummary(record: BattleRecord, label: (model: string) => string): BattleSummary {
   const names =
     record.mode === 'tools'
       ? { left: label(record.models.left) }
-      : record.vote
+      : record.vote || record.mode === 'named'
         ? { left: label(record.models.left), right: label(record.models.right) }
         : undefined;
   return {

@@ -128,6 +128,22 @@ describe('accessibility of every page and state (axe-core)', () => {
     expect(await page.getByTestId('tournament-progress').innerText()).toMatch(/Round 1 of 4/);
     expect(await page.locator('[data-testid="column-left"] .prompt').innerText()).toBe('Name a prime number.');
 
+    // Side by side by name: two models picked, named from the start, no vote.
+    await page.getByTestId('new-round').click();
+    await page.getByTestId('mode-named').click();
+    await page.locator('[data-testid="pick-left"] option:not([disabled])').first().waitFor({ state: 'attached' });
+    const options = await page.locator('[data-testid="pick-left"] option:not([disabled])').allTextContents();
+    expect(options).toHaveLength(5);
+    await page.getByTestId('pick-left').selectOption({ label: options[0]! });
+    await page.getByTestId('pick-right').selectOption({ label: options[1]! });
+    await send('Compare tea vs coffee');
+    await bothSettled();
+    expect(await page.getByTestId('named-left').innerText()).toBe(options[0]);
+    expect(await page.getByTestId('named-right').innerText()).toBe(options[1]);
+    expect(await page.getByTestId('named-not-rated').isVisible()).toBe(true);
+    expect(await page.getByTestId('vote-left').count()).toBe(0);
+    await audit('named side by side');
+
     // My battles: every battle of this session, the voted ones with their names.
     await page.goto(new URL('/battles', arena.url).href);
     await page.locator('[data-ready=true]').waitFor();
@@ -135,6 +151,7 @@ describe('accessibility of every page and state (axe-core)', () => {
     const items = await page.getByTestId('battle-outcome').allInnerTexts();
     expect(items.length).toBeGreaterThanOrEqual(7);
     expect(items.some((text) => /^You said A was better · A was .+, B was .+$/.test(text))).toBe(true);
+    expect(items[0]).toBe(`Side by side · ${options[0]} vs ${options[1]} · not rated`);
     await audit('my battles');
 
     await page.goto(shareUrl!);
@@ -162,7 +179,7 @@ describe('accessibility of every page and state (axe-core)', () => {
     await expectDemoBadge('404');
     await audit('404');
 
-    expect(audited).toHaveLength(11 * LOOKS.length);
+    expect(audited).toHaveLength(12 * LOOKS.length);
     expect(demoBadges).toHaveLength(7);
     expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('404');
     expect(failures.join('\n')).toBe('');

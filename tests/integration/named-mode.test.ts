@@ -32,6 +32,9 @@ describe('named side-by-side mode (not blind, never rated)', () => {
     const exported = await (await fetch(new URL('/api/export/battles.jsonl', arena.url))).text();
     expect(exported).not.toContain(battle.id);
     expect(await arena.arena.store.listVotes()).toEqual([]);
+    // My battles names them from the start too.
+    const { battles } = await ok(client, 'session:history', {});
+    expect(battles[0]).toMatchObject({ id: battle.id, mode: 'named', names: { left: a, right: b } });
   });
 
   it('refuses an unavailable model and the same model twice, with clear errors', async () => {

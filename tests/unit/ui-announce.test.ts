@@ -52,4 +52,13 @@ describe('the live region’s announcements', () => {
     const done = apply(started, { t: 'end', side: 'left', turn: 0, status: 'done' });
     expect(announcements(started, done, true)).toEqual(['qwen3:4b finished']);
   });
+
+  it('names both models of a named comparison, and offers no vote there', () => {
+    const named: BattleView = { ...empty, mode: 'named', named: { left: 'qwen3:4b', right: 'phi3:mini' } };
+    const started = apply(named, { t: 'turn', turn: 0, prompt: 'hi' });
+    const leftDone = apply(started, { t: 'end', side: 'left', turn: 0, status: 'done' });
+    const bothDone = apply(leftDone, { t: 'end', side: 'right', turn: 0, status: 'done' });
+    expect(announcements(started, leftDone, true)).toEqual(['qwen3:4b finished']);
+    expect(announcements(leftDone, bothDone, true)).toEqual(['phi3:mini finished']);
+  });
 });

@@ -10,7 +10,8 @@ export const SIDE_NAMES: Record<Side, string> = { left: 'Model A', right: 'Model
 const ENDED: Partial<Record<AnswerStatus, string>> = { done: 'finished', stopped: 'stopped', error: 'failed' };
 
 function sideName(view: BattleView, side: Side): string {
-  return view.mode === 'tools' ? (view.toolModel ?? 'The tool-calling model') : SIDE_NAMES[side];
+  if (view.mode === 'tools') return view.toolModel ?? 'The tool-calling model';
+  return view.named?.[side] ?? SIDE_NAMES[side];
 }
 
 function allSettled(view: BattleView | undefined): boolean {
@@ -39,7 +40,7 @@ export function announcements(before: BattleView | undefined, after: BattleView 
       if (previous && ENDED[status] && was !== status) messages.push(`${sideName(after, side)} ${ENDED[status]}`);
     }
   }
-  const readyNow = allSettled(after) && !after.vote && after.mode !== 'tools';
+  const readyNow = allSettled(after) && !after.vote && after.mode !== 'tools' && after.mode !== 'named';
   const readyBefore = sameBattle && !newTurn && allSettled(before) && !before?.vote;
   if (readyNow && !readyBefore && messages.length > 0) messages.push(voting ? 'Both ready — vote 1 to 4' : 'Both answers are finished');
   if (after.reveal && after.vote && !(sameBattle && before?.reveal)) {
