@@ -1,6 +1,6 @@
 /**
  * Renders every page and state of the UI into docs/screenshots/ (PNG): the duel empty, streaming,
- * finished and revealed, a finished tournament, My battles, a spectator's view, the leaderboard, /status, the
+ * finished and revealed, a finished tournament, a named side-by-side comparison, My battles, a spectator's view, the leaderboard, /status, the
  * 404 page and an invalid watch link; desktop (1440×900) and phone (390×844), light, plus dark for
  * the duel. Runs the built server in demo mode with a fresh data directory.
  *
@@ -87,6 +87,16 @@ async function main(): Promise<void> {
       await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
     }
     await shoot('tournament-finished');
+
+    await page.getByTestId('new-round').click();
+    await page.getByTestId('mode-named').click();
+    await page.locator('[data-testid="pick-left"] option:not([disabled])').first().waitFor({ state: 'attached' });
+    const names = await page.locator('[data-testid="pick-left"] option:not([disabled])').allTextContents();
+    await page.getByTestId('pick-left').selectOption({ label: names[0]! });
+    await page.getByTestId('pick-right').selectOption({ label: names[3]! });
+    await send(page, 'Write a typescript function to dedupe a list');
+    await settled();
+    await shoot('named-side-by-side');
 
     await page.goto(new URL('/battles', url).href);
     await page.locator('[data-ready=true]').waitFor();
