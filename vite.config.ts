@@ -22,4 +22,8 @@ function arenaDev(): Plugin {
 
 export default defineConfig({
   plugins: [sveltekit(), arenaDev()],
+  build: {
+    // Fonts stay files: the CSP allows fonts from this origin only, never data: URIs (KaTeX's small ones would be inlined).
+    assetsInlineLimit: (file) => (/\.(woff2?|ttf|otf)$/.test(file) ? false : undefined),
+  },
 });

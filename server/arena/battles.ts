@@ -4,6 +4,7 @@ import type {
   Ack,
   AckResults,
   ArenaInfo,
+  BattleSummary,
   BattleView,
   ParsedPayload,
   RouteInfo,
@@ -29,6 +30,7 @@ import { claimsIdentity } from './leak.js';
 import { SideRun, USER_STOP, type RunHost } from './side-run.js';
 import { ThinkingIndicator } from './thinking.js';
 import { MatchedPacer } from './pacer.js';
+import { battleSummary, HISTORY_LENGTH } from './history.js';
 import { applyEvent, buildReveal, isEnded, isSettled, sidesOf, toView } from './record.js';
 import { newTournament, nextRound, recordRound, tournamentView } from './tournament.js';
 import { runInBackground } from '../background.js';
@@ -48,6 +50,8 @@ export interface ArenaLimits {
   maxTokens: number;
   /** `matched`: both sides' text at the slower side's pace (pacer.ts). */
   pacing?: 'off' | 'matched';
+  /** Terms shown before a visitor's first prompt; empty or absent = none. */
+  dataNotice?: string;
 }
 
 /** Chooses the next pair among available models (strategy lives in server/rating/pairing). */
@@ -145,6 +149,7 @@ export class BattleService {
       availableModels: models.length,
       tournamentModels: models.length,
       publicExport: this.deps.publicExport ?? false,
+      ...(this.deps.limits.dataNotice ? { dataNotice: this.deps.limits.dataNotice } : {}),
     };
   }
 
@@ -156,6 +161,23 @@ export class BattleService {
     if (!record || record.record.sessionHash !== caller.sessionHash) return { info: this.info() };
     caller.join(record.record.id);
     return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
+  }
+
+  /** The available arena models by name, for the named side-by-side mode (never for blind duels). */
+  modelList(): AckResults['models:list'] {
+    return { models: this.deps.models.available().map((id) => ({ id, label: this.deps.models.describe(id).label })) };
+  }
+
+  async sessionHistory(caller: Caller): Promise<AckResults['session:history']> {
+    const session = await this.session(caller.sessionHash);
+    const battles: BattleSummary[] = [];
+    for (const id of [...(session.history ?? [])].reverse()) {
+      const current = await this.currentRecord(id);
+      if (current && current.record.sessionHash === caller.sessionHash) {
+        battles.push(battleSummary(current.record, (m) => this.deps.models.describe(m).label));
+      }
+    }
+    return { battles };
   }
 
   async resume(caller: Caller, { battleId, afterSeq }: ParsedPayload<'battle:resume'>): Promise<AckResults['battle:resume']> {
@@ -201,6 +223,7 @@ export class BattleService {
       return { battle: await this.open(caller, session, { pair, mode: 'tournament', groupId: session.tournament.id, prompt: payload.prompt }) };
     }
     session.tournament = undefined;
+    if (payload.models) return { battle: await this.openNamed(caller, session, payload.models, payload.prompt) };
     const { prompt, route } = await this.route(payload.prompt, payload.route);
     if (route?.route === 'tools' && !route.toolsUnavailable) {
       const model = this.deps.tools!.status().model!;
@@ -232,6 +255,7 @@ export class BattleService {
     this.checkOwner(caller, previous);
     const prompt = previous.turns[0]?.prompt;
     if (!prompt) fail('conflict', 'This battle has no prompt to run again.');
+    if (previous.mode === 'named') fail('conflict', 'A side-by-side comparison has no next pair: pick two models again.');
     if (previous.mode === 'tools') fail('conflict', 'Answers on the tools path have no next pair: ask in the arena for a duel.');
     const session = await this.session(caller.sessionHash);
     const models = this.availableModels();
@@ -287,6 +311,7 @@ export class BattleService {
     return this.asOwner(caller, 'vote', p, async (live) => {
       const { record } = live;
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
+      if (record.mode === 'named') fail('conflict', 'A side-by-side comparison by name is not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
       if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
       if (!choiceAllowed(p.choice, failedSides(record.turns))) fail('answer_failed', FAILED_ANSWER_VOTE);
@@ -365,7 +390,7 @@ export class BattleService {
     const { pair, mode, prompt, groupId, route } = opts;
     if (!pair) fail('unavailable', 'No pair of models is available right now.');
     // Blind duels randomise sides; the tools path has one named model, always on the left.
-    const [left, right] = mode === 'tools' || Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
+    const [left, right] = mode === 'tools' || mode === 'named' || Math.random() < 0.5 ? pair! : [pair![1], pair![0]];
     const record: BattleRecord = {
       id: newId(),
       sessionHash: caller.sessionHash,
@@ -384,13 +409,23 @@ export class BattleService {
     await this.deps.cluster.acquire(record.id);
     const live = this.track(record);
     session.currentBattleId = record.id;
+    session.history = [...(session.history ?? []), record.id].slice(-HISTORY_LENGTH);
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
-    if (mode !== 'tools') this.markSeen(session, prompt, pair!);
+    if (mode !== 'tools' && mode !== 'named') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
     caller.join(record.id);
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
+  }
+
+  /** Two models chosen by name, side by side in the order given: not blind, so never rated. */
+  private openNamed(caller: Caller, session: SessionRecord, models: [string, string], prompt: string): Promise<BattleView> {
+    const available = this.deps.models.available();
+    const missing = models.find((m) => !available.includes(m));
+    if (missing) fail('unavailable', `The model "${missing}" is not available right now.`);
+    if (models[0] === models[1]) fail('bad_request', 'Pick two different models.');
+    return this.open(caller, session, { pair: models, mode: 'named', prompt });
   }
 
   private beginTurn(live: LiveBattle, prompt: string, turn = live.record.turns.length): void {

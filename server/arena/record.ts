@@ -76,6 +76,7 @@ export function toView(record: BattleRecord, seq: number, reveal: Reveal | undef
     seq,
     ...(record.route ? { route: record.route } : {}),
     ...(record.mode === 'tools' ? { toolModel: record.models.left } : {}),
+    ...(record.mode === 'named' ? { named: { ...record.models } } : {}),
     ...(record.vote && reveal ? { vote: record.vote.choice, reveal } : {}),
     ...(owner ? { sharePath: `/watch/${record.id}?t=${record.watchToken}` } : {}),
   };

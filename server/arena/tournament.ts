@@ -30,6 +30,31 @@ export function ranking(t: TournamentState): { model: string; wins: number }[] {
   return [t.champion, ...[...t.eliminated].reverse()].map((model) => ({ model, wins: t.wins[model] ?? 0 }));
 }
 
+/** How each model's tournament went: the round it went out in and to whom, and whom it knocked out. */
+export interface Outcome {
+  outRound?: number;
+  lostTo?: string;
+  beat: string[];
+}
+
+/**
+ * Replays the rounds: `wins` keeps the entry order (first champion, then the challengers as they
+ * came), and round k knocked out eliminated[k-1]; whoever else was in that round went on.
+ */
+export function outcomes(t: TournamentState): Map<string, Outcome> {
+  const order = Object.keys(t.wins);
+  const result = new Map(order.map((model) => [model, { beat: [] } as Outcome]));
+  let incumbent = order[0]!;
+  t.eliminated.forEach((loser, index) => {
+    const challenger = order[index + 1]!;
+    const winner = loser === incumbent ? challenger : incumbent;
+    Object.assign(result.get(loser)!, { outRound: index + 1, lostTo: winner });
+    result.get(winner)!.beat.push(loser);
+    incumbent = winner;
+  });
+  return result;
+}
+
 export function tournamentView(t: TournamentState, label: (id: string) => string): TournamentView {
   const rounds = Object.keys(t.wins).length - 1;
   return {
@@ -37,6 +62,19 @@ export function tournamentView(t: TournamentState, label: (id: string) => string
     round: t.battleIds.length,
     rounds,
     done: t.done,
-    ...(t.done ? { ranking: ranking(t).map((r) => ({ ...r, label: label(r.model) })) } : {}),
+    ...(t.done ? { ranking: rankingWithOutcomes(t, label) } : {}),
   };
+}
+
+function rankingWithOutcomes(t: TournamentState, label: (id: string) => string): NonNullable<TournamentView['ranking']> {
+  const outcome = outcomes(t);
+  return ranking(t).map((r) => {
+    const { outRound, lostTo, beat } = outcome.get(r.model)!;
+    return {
+      ...r,
+      label: label(r.model),
+      ...(outRound !== undefined ? { outRound, lostTo: label(lostTo!) } : {}),
+      beat: beat.map(label),
+    };
+  });
 }

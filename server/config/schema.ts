@@ -137,6 +137,11 @@ export const ConfigSchema = z
             flagAlpha: z.number().positive().max(0.05).default(1e-4),
           })
           .prefault({}),
+        /** Shown to each visitor before their first prompt, since prompts are stored and exportable; '' = off. */
+        dataNotice: z
+          .string()
+          .max(2_000)
+          .default('Prompts and answers are stored and may be published to rank and improve models. Do not enter personal or confidential information.'),
       })
       .prefault({}),
     /** The tools path: questions that need computation, dates or conversions. */

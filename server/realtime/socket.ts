@@ -99,6 +99,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
 
   const handlers: { [E in ClientEventName]: Handler<E> } = {
     'session:state': (s) => deps.battles.state(caller(s)),
+    'session:history': (s) => deps.battles.sessionHistory(caller(s)),
     'battle:start': (s, p) => deps.battles.start(caller(s), p),
     'battle:send': (s, p) => deps.battles.send(caller(s), p),
     'battle:stop': (s, p) => deps.battles.stop(caller(s), p),
@@ -113,6 +114,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
       await s.join(room);
       return { board: await deps.leaderboard(p.excludeTies, p.category) };
     },
+    'models:list': async () => deps.battles.modelList(),
     'status:subscribe': async (s) => {
       await s.join(STATUS_ROOM);
       return { status: deps.status() };

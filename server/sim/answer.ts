@@ -8,6 +8,7 @@ import {
 import { DEMO_MODELS, hasCapability, identityOf, resolveModel, type SimModel } from './models.js';
 import { composeProse, composeReasoning, composeSentence, tokenize } from './prose.js';
 import { createRng, hashString } from './random.js';
+import { composeAnswer } from './shapes.js';
 import { planToolCalls, type SimToolCall } from './tools.js';
 import type { SimModelSpec } from './types.js';
 
@@ -48,7 +49,8 @@ function seedOf(model: SimModel, messages: readonly SimMessage[], salt: string):
 
 function proseAnswer(model: SimModel, messages: readonly SimMessage[]): string {
   const rng = createRng(seedOf(model, messages, 'answer'));
-  if (!IDENTITY_QUESTION.test(lastUserText(messages))) return composeProse(rng, model.maxTokens);
+  const prompt = lastUserText(messages);
+  if (!IDENTITY_QUESTION.test(prompt)) return composeAnswer(rng, prompt, model.maxTokens);
   const intro = `I am ${identityOf(model)}, a language model.`;
   const text = `${intro} ${composeProse(rng, Math.max(1, model.maxTokens - tokenize(intro).length))}`;
   return tokenize(text).slice(0, model.maxTokens).join('').trimEnd();

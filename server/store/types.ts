@@ -91,6 +91,8 @@ export interface SessionRecord {
   /** Per-prompt sets of pairs already seen, for "Next >" cycling. */
   seenPairs: Record<string, string[]>;
   tournament?: TournamentState;
+  /** The session's battles, oldest first, the last 50 ("My battles"). */
+  history?: string[];
 }
 
 export interface TournamentState {

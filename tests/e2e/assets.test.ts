@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArenaProcess, type ArenaProcess } from '../helpers/process.js';
 
@@ -55,4 +56,45 @@ describe('asset integrity of the built app', () => {
       }
     });
   }
+
+  /** The budget for the duel page's first JavaScript; highlighting, maths and markdown load later. */
+  const INITIAL_JS_BUDGET_GZIP = 60 * 1024;
+
+  it('the duel page loads at most 60 KB of JavaScript (gzip) before anything on demand', async () => {
+    const scripts = await initialScripts(arena.url);
+    expect(scripts.size, [...scripts.keys()].join(', ')).toBeGreaterThanOrEqual(4);
+    let total = 0;
+    for (const body of scripts.values()) total += gzipSync(body, { level: 9 }).byteLength;
+    console.log(`duel page initial JS: ${scripts.size} files, ${(total / 1024).toFixed(1)} KB gzip`);
+    expect(total).toBeLessThanOrEqual(INITIAL_JS_BUDGET_GZIP);
+  });
 });
+
+/**
+ * The JavaScript a page runs before anything on demand: the two entry modules its start-up script
+ * imports, the route nodes it names (node_ids), and every module those import statically.
+ * Dynamic `import()`s inside them (markdown, highlighting, maths) are not followed.
+ */
+async function initialScripts(pageUrl: string): Promise<Map<string, string>> {
+  const html = await (await fetch(pageUrl)).text();
+  const queue = [...html.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => new URL(m[1], pageUrl).href);
+  const nodeIds = JSON.parse(html.match(/node_ids:\s*(\[[\d,\s]*\])/)![1]) as number[];
+  const bodies = new Map<string, string>();
+  while (queue.length > 0) {
+    const url = queue.shift()!;
+    if (bodies.has(url)) continue;
+    const res = await fetch(url);
+    expect(res.status, url).toBe(200);
+    const code = await res.text();
+    bodies.set(url, code);
+    for (const m of code.matchAll(/\b(?:import|export)\s*(?:[^"'();]*?\bfrom\s*)?["']((?:\.{1,2}\/)[^"']+\.js)["']/g)) queue.push(new URL(m[1], url).href);
+    if (/\/entry\/app\.[\w-]+\.js$/.test(url)) {
+      for (const id of nodeIds) {
+        const node = code.match(new RegExp(`["']((?:\\.{1,2}\\/)+nodes\\/${id}\\.[\\w-]+\\.js)["']`));
+        expect(node, `route node ${id} in ${url}`).not.toBeNull();
+        queue.push(new URL(node![1], url).href);
+      }
+    }
+  }
+  return bodies;
+}

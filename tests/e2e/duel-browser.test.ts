@@ -40,7 +40,7 @@ describe('the duel in Chromium', () => {
       }, 10);
     });
     await page.getByTestId('prompt').fill('How do rainbows form?');
-    await page.getByTestId('send').click();
+    await page.keyboard.press('Enter');
     expect(await page.getByTestId('vote-left').isDisabled()).toBe(true);
     await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, {
       timeout: 20_000,
@@ -53,23 +53,90 @@ describe('the duel in Chromium', () => {
     }
   });
 
-  it('votes with the keyboard once both finish, then reveals names and timings', async () => {
-    await page.keyboard.press('Escape'); // leave the prompt box so 1–4 vote
+  it('votes by keyboard alone from the prompt box, then moves on with Enter', async () => {
+    // Focus is still in the (now empty) prompt box where Enter sent the prompt: 1–4 vote from there.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('prompt');
+    expect(await page.getByTestId('vote-keys').innerText()).toMatch(/1.*4/);
+    expect(await page.getByTestId('announcer').innerText()).toContain('Both ready — vote 1 to 4');
     await page.keyboard.press('1');
     await page.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('prompt').inputValue()).toBe('');
     const reveal = (await page.getByTestId('reveal-left').innerText()) + (await page.getByTestId('reveal-right').innerText());
     expect(reveal).toMatch(/llama3\.1|qwen3|mistral|gemma2|phi3/);
     expect(reveal).toMatch(/tok\/s|tokens\/s/i);
+    // The reveal is read out, and the keyboard focus waits on Next.
+    expect(await page.getByTestId('announcer').innerText()).toMatch(/^A was .+, B was .+$/);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('next');
   });
 
-  it('"Next >" runs the same prompt on a new blind pair', async () => {
+  it('Enter on Next runs the same prompt on a new blind pair, and focus returns to the prompt box', async () => {
     const before = await page.getByTestId('reveal-left').innerText();
-    await page.getByTestId('next').click();
+    await page.keyboard.press('Enter');
     await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
     await page.waitForFunction(() => (document.querySelector('[data-testid="answer-left"]')?.textContent ?? '').trim().length > 0);
     expect(await page.locator('body').innerText()).toContain('How do rainbows form?');
     expect(before.length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('prompt');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('a digit typed into a prompt that is not empty is text, not a vote; N moves on after a vote', async () => {
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, { timeout: 20_000 });
+    await page.getByTestId('prompt').focus();
+    await page.keyboard.type('Top 3');
+    expect(await page.getByTestId('prompt').inputValue()).toBe('Top 3');
+    expect(await page.getByTestId('reveal-left').count()).toBe(0);
+    await page.getByTestId('prompt').fill('');
+    await page.keyboard.press('3');
+    await page.getByTestId('reveal-left').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('n');
+    await page.getByTestId('reveal-left').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('prompt').inputValue()).toBe('');
+  });
+
+  it('renders a table, highlighted code with a language chip and Copy, and KaTeX maths, loaded on demand', async () => {
+    const answer = [
+      'Compare them:',
+      '',
+      '| Structure | Lookup | Insert at front |',
+      '| --- | --- | --- |',
+      '| Array | O(1) | O(n) |',
+      '| Linked list | O(n) | O(1) |',
+      '',
+      '```python',
+      'def fib(n):',
+      '    return n if n < 2 else fib(n - 1) + fib(n - 2)  # a deliberately long line that has to scroll sideways in a narrow column',
+      '```',
+      '',
+      'The ratio tends to $\\varphi = \\frac{1 + \\sqrt{5}}{2}$.',
+    ].join('\n');
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    await page.getByTestId('new-round').click();
+    await page.getByTestId('prompt').fill(`[[echo:${Buffer.from(answer).toString('base64')}]]`);
+    await page.keyboard.press('Enter');
+    const left = page.getByTestId('answer-left');
+    await left.locator('.katex math').waitFor({ state: 'attached', timeout: 20_000 });
+    await left.locator('.hljs-keyword').first().waitFor({ state: 'attached' });
+    // The table scrolls inside a focusable region; its cells keep whole words.
+    const region = left.locator('.table-scroll');
+    expect(await region.getAttribute('tabindex')).toBe('0');
+    expect(await region.getAttribute('role')).toBe('group');
+    expect(await left.locator('td', { hasText: 'Lookup' }).count() + (await left.locator('th', { hasText: 'Lookup' }).count())).toBe(1);
+    const lookupHeight = await left.locator('th', { hasText: 'Lookup' }).evaluate((th) => th.getBoundingClientRect().height);
+    const rowHeight = await left.locator('th', { hasText: 'Structure' }).evaluate((th) => th.getBoundingClientRect().height);
+    expect(lookupHeight).toBe(rowHeight);
+    // Code: language chip, Copy button, keyboard-reachable scroll.
+    expect(await left.locator('.code-lang').innerText()).toBe('python');
+    expect(await left.locator('.code-block pre').getAttribute('tabindex')).toBe('0');
+    expect(await left.locator('.hljs-keyword').first().innerText()).toBe('def');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await left.locator('.code-copy').click();
+    expect(await left.locator('.code-copy').innerText()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('def fib(n):');
+    // The renderers came as separate chunks, after the page; KaTeX's fonts from this origin.
+    expect(requested.some((path) => /\.woff2$/.test(path))).toBe(true);
+    expect(requested.every((path) => !path.startsWith('http'))).toBe(true);
   });
 
   it('after failed answers only "Both are bad" stays open, Regenerate is the main action, and nobody is "Winner"', async () => {

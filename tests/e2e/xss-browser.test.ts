@@ -54,6 +54,14 @@ const PAYLOADS = {
     '```x" onmouseover="window.__pwned=\'lang\'\ncode <script>window.__pwned=\'code\'</script>\n```',
     `A normal [https link](https://example.com/docs) and <mailto:someone@example.com>.`,
   ],
+  // TeX goes to KaTeX (trust off): commands that make links, styles, images or raw HTML stay inert.
+  tex: [
+    `$\\href{javascript:window.__pwned='tex-href'}{click}$`,
+    `$\\url{javascript:window.__pwned='tex-url'}$`,
+    `$$\\htmlStyle{background:url({T}/tex-style)}{x}$$`,
+    `$\\htmlData{onload=window.__pwned}{x} + \\includegraphics{{T}/tex-img.png}$`,
+    `$\\text{<img src=x onerror=window.__pwned='tex-text'>}$ and \\(\\mathrm{<script>window.__pwned='tex-script'</script>}\\)`,
+  ],
   svg: [
     `<svg onload="window.__pwned='svg-onload'"></svg>`,
     `<svg><script>window.__pwned='svg-script'</script></svg>`,
@@ -78,10 +86,18 @@ function tripwires() {
   });
   const DANGER = new Set(['SCRIPT', 'IFRAME', 'FRAME', 'OBJECT', 'EMBED', 'SVG', 'MATH', 'IMG', 'STYLE', 'LINK', 'META', 'BASE', 'FORM', 'INPUT', 'BUTTON', 'TEXTAREA', 'SELECT', 'DETAILS', 'VIDEO', 'AUDIO', 'SOURCE', 'TEMPLATE', 'NOSCRIPT', 'BODY', 'ANIMATE']);
   const watched = (node: Node | null) => node instanceof Element && !!node.closest('.markdown, .prompt');
+  // The one element the app itself adds inside answers, after sanitizing: a code block's Copy button.
+  const appOwned = (el: Element) =>
+    el.matches('.code-block > .code-head > button.code-copy[type=button]') && el.attributes.length === 3 && el.children.length === 0;
+  // KaTeX's own output (it escapes TeX and runs with trust off) lays maths out with MathML, SVG and
+  // inline sizes; anything that fetches (url(), @import) is still a violation there.
+  const katex = (el: Element) => !!el.closest('.katex, .katex-error');
   const check = (el: Element) => {
-    if (DANGER.has(el.tagName.toUpperCase())) w.__violations.push(`<${el.tagName.toLowerCase()}>`);
+    if (DANGER.has(el.tagName.toUpperCase()) && !appOwned(el) && !(katex(el) && ['MATH', 'SVG'].includes(el.tagName.toUpperCase())))
+      w.__violations.push(`<${el.tagName.toLowerCase()}>`);
     for (const attr of Array.from(el.attributes)) {
       const name = attr.name.toLowerCase();
+      if (name === 'style' && katex(el) && !/url\(|@import|expression/i.test(attr.value)) continue;
       if (name.startsWith('on') || ['srcdoc', 'style', 'src', 'formaction', 'action', 'xlink:href', 'data'].includes(name))
         w.__violations.push(`${el.tagName.toLowerCase()}[${name}=${attr.value.slice(0, 60)}]`);
       if (name === 'href' && !/^(?:https?:|mailto:)/i.test(attr.value.trim())) w.__violations.push(`${el.tagName.toLowerCase()}[href=${attr.value.slice(0, 60)}]`);
@@ -166,11 +182,12 @@ describe('hostile model output in Chromium', () => {
       const inAnswers = Array.from(document.querySelectorAll('.markdown *'));
       const dangerous = Array.from(
         document.querySelectorAll(
-          '.markdown :is(script, iframe, frame, object, embed, svg, math, img, style, link, meta, base, form, input, button, textarea, select, details, video, audio, template, noscript), .prompt *',
+          '.markdown :is(script, iframe, frame, object, embed, svg, math, img, style, link, meta, base, form, input, button, textarea, select, details, video, audio, template, noscript):not(.code-head > button.code-copy, .katex math, .katex svg), .prompt *',
         ),
       ).map((e) => e.outerHTML.slice(0, 100));
       const badAttrs = inAnswers.flatMap((e) =>
         Array.from(e.attributes)
+          .filter((a) => !(a.name === 'style' && e.closest('.katex, .katex-error') && !/url\(|@import|expression/i.test(a.value)))
           .filter((a) => /^on/i.test(a.name) || ['style', 'src', 'srcdoc', 'action', 'formaction'].includes(a.name) || (a.name === 'href' && !new RegExp(safe, 'i').test(a.value.trim())))
           .map((a) => `${e.tagName.toLowerCase()}[${a.name}=${a.value.slice(0, 60)}]`),
       );

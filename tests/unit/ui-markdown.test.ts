@@ -66,6 +66,19 @@ const SAMPLE = [
   'The end.',
 ].join('\n\n');
 
+describe('maths before KaTeX has loaded', () => {
+  it('shows TeX as its source, inline and displayed, and escapes it', () => {
+    expect(markdownToHtml('Euler: $e^{i\\pi} + 1 = 0$ holds.')).toBe('<p>Euler: <code class="math-source">$e^{i\\pi} + 1 = 0$</code> holds.</p>\n');
+    expect(markdownToHtml('$$\n\\frac{a}{b} < c\n$$')).toBe('<p><code class="math-source">$$\\frac{a}{b} &lt; c$$</code></p>');
+    expect(markdownToHtml('So \\(x^2\\) grows.')).toContain('<code class="math-source">$x^2$</code>');
+  });
+
+  it('leaves prices and lone dollars alone', () => {
+    expect(markdownToHtml('It costs $5 and $10 today.')).toBe('<p>It costs $5 and $10 today.</p>\n');
+    expect(markdownToHtml('A $ sign, and $ x $ spaced.')).not.toContain('math-source');
+  });
+});
+
 describe('splitBlocks', () => {
   it('splits at top-level blocks and joins back into the source', () => {
     const blocks = splitBlocks(SAMPLE);

@@ -7,7 +7,8 @@ import { failedSides } from '$shared/vote-rules';
 import { answeringSides, applyEvents, canVote, isRunning } from './battle-state';
 import { call, follow, NO_SESSION_MESSAGE } from './socket';
 
-export type StartMode = 'arena' | 'tournament';
+/** `named`: two models picked by name, side by side, not rated. */
+export type StartMode = 'arena' | 'tournament' | 'named';
 
 export interface Toast {
   id: number;
@@ -21,6 +22,8 @@ export class ArenaClient {
   /** Replaced, never mutated (see applyEvents), so it needs no deep reactivity. */
   battle = $state.raw<BattleView>();
   mode = $state<StartMode>('arena');
+  /** The two model ids of the named side-by-side mode, left then right ('' = not picked yet). */
+  named = $state<[string, string]>(['', '']);
   /** Where new arena prompts go: the router decides, or the user forces a duel or the tools path. */
   route = $state<RouteMode>('auto');
   /** A start/send/vote/next request is waiting for its ack. */
@@ -66,7 +69,8 @@ export class ArenaClient {
     if (this.battle && !this.battle.vote) {
       return this.#act(() => call('battle:send', { battleId: this.battle!.id, prompt }));
     }
-    return this.#replaceBattle(() => call('battle:start', { prompt, mode: this.mode, route: this.route }));
+    if (this.mode === 'named') return this.#replaceBattle(() => call('battle:start', { prompt, models: [...this.named] }));
+    return this.#replaceBattle(() => call('battle:start', { prompt, mode: this.mode as 'arena' | 'tournament', route: this.route }));
   }
 
   /** Overrides the router: the battle's first prompt again, as a new battle on the given path. */

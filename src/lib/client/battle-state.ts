@@ -175,7 +175,7 @@ export function isRunning(view: BattleView | undefined): boolean {
   return !!view && !!turn && answeringSides(view).some((side) => !isSettled(turn.answers[side].status));
 }
 
-/** Voting opens once both answers of the latest turn have settled, and only once. Tool answers are never rated. */
+/** Voting opens once both answers of the latest turn have settled, and only once. Tool answers and named comparisons are never rated. */
 export function canVote(view: BattleView | undefined): boolean {
-  return !!view && view.mode !== 'tools' && !view.vote && view.turns.length > 0 && !isRunning(view);
+  return !!view && view.mode !== 'tools' && view.mode !== 'named' && !view.vote && view.turns.length > 0 && !isRunning(view);
 }

@@ -18,7 +18,7 @@ export type AnswerStatus = 'pending' | 'loading' | 'streaming' | 'done' | 'stopp
 export type EndStatus = 'done' | 'stopped' | 'interrupted' | 'error';
 /** Why a stored vote is kept out of the ratings. */
 export type UncountedReason = 'identity_leak' | 'answer_failed';
-export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools';
+export type BattleMode = 'arena' | 'cycle' | 'tournament' | 'tools' | 'named';
 /** The user's routing toggle: let the router decide, or force a duel / the tool-calling model. */
 export type RouteMode = 'auto' | 'arena' | 'tools';
 
@@ -104,7 +104,16 @@ export interface TournamentView {
   rounds: number;
   done: boolean;
   /** Final ranking, only when done (names are all revealed by then). */
-  ranking?: { model: string; label: string; wins: number }[];
+  ranking?: {
+    model: string;
+    label: string;
+    wins: number;
+    /** The round it went out in, and to whom (absent for the champion). */
+    outRound?: number;
+    lostTo?: string;
+    /** The models it knocked out, in round order. */
+    beat?: string[];
+  }[];
 }
 
 export interface BattleView {
@@ -123,6 +132,8 @@ export interface BattleView {
   route?: RouteInfo;
   /** Tools path only (not blind, never rated): the model answering, shown from the start. */
   toolModel?: string;
+  /** Side by side by name (not blind, never rated): the two models, shown from the start. */
+  named?: Record<Side, string>;
 }
 
 // ---------------------------------------------------------------- ordered battle events
@@ -159,6 +170,21 @@ export interface ArenaInfo {
   tournamentModels: number;
   /** exportAccess is `public`: anyone can download every stored conversation (the page says so). */
   publicExport: boolean;
+  /** The operator's data notice, shown before a visitor's first prompt (absent when switched off). */
+  dataNotice?: string;
+}
+
+/** One of the session's past battles. Names only once voted on (or on the named tools path). */
+export interface BattleSummary {
+  id: string;
+  createdAt: number;
+  mode: BattleMode;
+  /** The first prompt. */
+  prompt: string;
+  vote?: VoteChoice;
+  names?: Partial<Record<Side, string>>;
+  /** The watch link: reopens the battle (with its reveal) and can be shared. */
+  sharePath: string;
 }
 
 // ---------------------------------------------------------------- client → server payloads
@@ -169,8 +195,15 @@ const side = z.enum(['left', 'right']);
 
 export const ClientSchemas = {
   'session:state': z.object({}).strict(),
+  'session:history': z.object({}).strict(),
   'battle:start': z
-    .object({ prompt, mode: z.enum(['arena', 'tournament']).default('arena'), route: z.enum(['auto', 'arena', 'tools']).default('auto') })
+    .object({
+      prompt,
+      mode: z.enum(['arena', 'tournament']).default('arena'),
+      route: z.enum(['auto', 'arena', 'tools']).default('auto'),
+      /** Two models by id: a named side-by-side comparison instead of a blind duel (not rated). */
+      models: z.tuple([z.string().min(1).max(200), z.string().min(1).max(200)]).optional(),
+    })
     .strict(),
   'battle:send': z.object({ battleId: id, prompt }).strict(),
   'battle:stop': z.object({ battleId: id, side: side.optional() }).strict(),
@@ -186,6 +219,7 @@ export const ClientSchemas = {
     })
     .strict(),
   'status:subscribe': z.object({}).strict(),
+  'models:list': z.object({}).strict(),
   'watch:join': z.object({ battleId: id, token: id }).strict(),
   'watch:vote': z.object({ battleId: id, token: id, choice: z.enum(['left', 'right', 'tie', 'bothbad']) }).strict(),
 } as const;
@@ -197,6 +231,8 @@ export type ParsedPayload<E extends ClientEventName> = z.output<(typeof ClientSc
 /** What each client event's ack carries on success. */
 export interface AckResults {
   'session:state': { info: ArenaInfo; battle?: BattleView };
+  /** The session's own battles, newest first ("My battles"). */
+  'session:history': { battles: BattleSummary[] };
   'battle:start': { battle: BattleView };
   'battle:send': object;
   'battle:stop': object;
@@ -208,6 +244,8 @@ export interface AckResults {
   'battle:resume': { events: SeqEvent[]; battle?: BattleView };
   'leaderboard:subscribe': { board: Leaderboard };
   'status:subscribe': { status: PublicStatus };
+  /** The available arena models by name, for the named side-by-side mode. */
+  'models:list': { models: { id: string; label: string }[] };
   /** A spectator's read-only view; live events follow in `battle:events`. */
   'watch:join': { battle: BattleView; viewers: number; crowd: CrowdTally };
   'watch:vote': { crowd: CrowdTally };
