@@ -132,7 +132,8 @@ describe('the duel in Chromium', () => {
     expect(await left.locator('.hljs-keyword').first().innerText()).toBe('def');
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await left.locator('.code-copy').click();
-    expect(await left.locator('.code-copy').innerText()).toBe('Copied');
+    // The clipboard write is asynchronous: the label changes once it has gone through.
+    await left.locator('.code-copy', { hasText: 'Copied' }).waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('def fib(n):');
     // The renderers came as separate chunks, after the page; KaTeX's fonts from this origin.
     expect(requested.some((path) => /\.woff2$/.test(path))).toBe(true);

@@ -62,7 +62,15 @@ describe('blind reasoning in Chromium', () => {
     });
     await page.getByTestId('prompt').fill(PROMPT);
     await page.getByTestId('send').click();
-    await page.waitForFunction(() => !(document.querySelector('[data-testid="vote-left"]') as HTMLButtonElement)?.disabled, null, { timeout: 20_000 });
+    // The vote bar appears with the battle's view: wait for it to exist and open, not merely for no closed one.
+    await page.waitForFunction(
+      () => {
+        const button = document.querySelector<HTMLButtonElement>('[data-testid="vote-left"]');
+        return !!button && !button.disabled;
+      },
+      null,
+      { timeout: 20_000 },
+    );
     const samples = (await page.evaluate(() => (window as unknown as { __samples: string[] }).__samples)).map(
       (s) => JSON.parse(s) as [boolean, boolean, string, string],
     );
