@@ -12,7 +12,7 @@ const LOOKS = [
   { name: 'phone dark', viewport: { width: 390, height: 844 }, colorScheme: 'dark' },
 ] as const;
 
-const SETTLED = '[data-status=done], [data-status=stopped], [data-status=error]';
+const SETTLED = '[data-status=done], [data-status=stopped], [data-status=interrupted], [data-status=error]';
 
 describe('accessibility of every page and state (axe-core)', () => {
   let arena: ArenaProcess;
@@ -103,6 +103,15 @@ describe('accessibility of every page and state (axe-core)', () => {
     await page.getByTestId('reveal-left').waitFor();
     await audit('duel revealed');
 
+    // Failed answers: only "Both are bad" stays open, Regenerate becomes the main action, a banner says why.
+    await page.getByTestId('new-round').click();
+    await simFault({ kind: 'error_after', tokens: 2 });
+    await send('Why is the sky blue?');
+    for (const side of ['left', 'right']) await page.locator(`[data-testid="status-${side}"][data-status=error]`).waitFor({ timeout: 20_000 });
+    await page.getByTestId('failed-banner').waitFor();
+    await audit('duel failed answers');
+    await simFault({ kind: 'none' });
+
     await page.getByTestId('new-round').click();
     await page.getByTestId('route-auto').click();
     await page.getByTestId('mode-tournament').click();
@@ -179,7 +188,7 @@ describe('accessibility of every page and state (axe-core)', () => {
     await expectDemoBadge('404');
     await audit('404');
 
-    expect(audited).toHaveLength(12 * LOOKS.length);
+    expect(audited).toHaveLength(13 * LOOKS.length);
     expect(demoBadges).toHaveLength(7);
     expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('404');
     expect(failures.join('\n')).toBe('');
