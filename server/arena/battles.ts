@@ -467,8 +467,13 @@ export class BattleService {
             run.push({ t: 'status', side, turn, status: 'loading' });
             break;
           case 'reasoning':
-            // Blind: kept on the record for the reveal; clients only learn that some side reasons.
             if (run.stale) break;
+            // Named side by side is not blind: its reasoning streams like the text.
+            if (record.mode === 'named') {
+              run.text('reasoning', part.text);
+              break;
+            }
+            // Blind: kept on the record for the reveal; clients only learn that some side reasons.
             answer().reasoning += part.text;
             thinking.started(side, run);
             break;

@@ -61,8 +61,8 @@ export function applyEvent(record: BattleRecord, event: BattleEvent): void {
 
 /** What a client may see. Before the vote: text and statuses only, no model, backend or timing. */
 export function toView(record: BattleRecord, seq: number, reveal: Reveal | undefined, owner: boolean): BattleView {
-  // A blind battle's reasoning is part of the reveal; the tools path names its model anyway.
-  const showReasoning = Boolean(reveal) || record.mode === 'tools';
+  // A blind battle's reasoning is part of the reveal; the tools path and named mode name their models anyway.
+  const showReasoning = Boolean(reveal) || record.mode === 'tools' || record.mode === 'named';
   const turns: TurnView[] = record.turns.map((turn) => ({
     prompt: turn.prompt,
     answers: { left: answerView(turn.answers.left, showReasoning), right: answerView(turn.answers.right, showReasoning) },
