@@ -206,6 +206,7 @@ export class BattleService {
     if (!isSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
     // After the owner's vote the names are public: a crowd vote then would not be blind.
     if (record.vote) fail('conflict', 'Crowd voting closed when the names were revealed.');
+    if (record.mode === 'named') fail('conflict', 'A side-by-side comparison by name is not blind: it takes no crowd vote.');
     if ((await this.deps.store.recordCrowdVote(battleId, caller.sessionHash, choice)) === 'already_voted')
       fail('conflict', 'You already cast a crowd vote on this battle.');
     return { crowd: await this.deps.store.crowdTally(battleId) };

@@ -32,6 +32,10 @@ describe('named side-by-side mode (not blind, never rated)', () => {
     expect(!vote.ok && vote.error.code).toBe('conflict');
     const next = await call(client, 'battle:next', { battleId: battle.id });
     expect(!next.ok && next.error.code).toBe('conflict');
+    // Nor does the crowd vote on it: the names are public from the start.
+    const token = new URL(battle.sharePath!, arena.url).searchParams.get('t')!;
+    const crowd = await call(await arena.client(), 'watch:vote', { battleId: battle.id, token, choice: 'left' });
+    expect(!crowd.ok && crowd.error.code).toBe('conflict');
     // Nothing of it reaches the ratings' data or the exports.
     const exportResponse = await fetch(new URL('/api/export/battles.jsonl', arena.url));
     expect(exportResponse.status).toBe(200);
