@@ -7,7 +7,7 @@ import { BattleService, type ArenaModels, type RemoteAction } from './arena/batt
 import { newId } from './arena/ids.js';
 import { RedisCluster } from './cluster/redis-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, connectSubscriber } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
 import { defaultLeakWords } from './arena/leak.js';
@@ -24,6 +24,7 @@ import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
 import type { RoomRelay } from './realtime/relay.js';
+import { askOtherInstances } from './realtime/ask-instances.js';
 import { createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -189,7 +190,7 @@ function connectShared(url: string, prefix: string, logger: Logger) {
   // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
   // once (the adapter awaits the publish before delivering locally), not after retries.
   const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
-  const sub = connectRedis(url, logger, 'adapter-sub');
+  const sub = connectSubscriber(url, logger, 'adapter-sub');
   return {
     redis,
     cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
@@ -203,10 +204,8 @@ function connectShared(url: string, prefix: string, logger: Logger) {
 /** Asks every other instance to run an owner action; the one holding the battle answers. */
 async function forwardToOwner(io: ArenaIo, action: RemoteAction): Promise<Ack | null> {
   // The adapter's request timeout bounds the wait; a late or dead instance just leaves no answer.
-  return new Promise((resolve) => {
-    const collect = (_err: Error | null, responses: (Ack | null)[]) => resolve(responses?.find((r) => r) ?? null);
-    (io.serverSideEmit as (ev: string, ...args: unknown[]) => void)('arena:forward', action, collect);
-  });
+  const responses = await askOtherInstances<Ack | null>(io, 'arena:forward', action);
+  return responses.find((r) => r) ?? null;
 }
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {

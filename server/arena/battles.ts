@@ -19,7 +19,8 @@ import type { ChatMessage, ChatRequest } from '../providers/types.js';
 import type { ToolPath } from '../router/tool-path.js';
 import type { BattleRecord, SessionRecord, Store } from '../store/types.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
-import { ArenaFailure, fail } from './errors.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
+import { ArenaFailure, fail, sharedStateUnavailable } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { LeakDetector } from './leak.js';
@@ -293,6 +294,7 @@ export class BattleService {
       return { ok: true, ...(await this[msg.action](caller, payload)) };
     } catch (err) {
       if (err instanceof ArenaFailure) return { ok: false, error: err.toJSON() };
+      if (isRedisUnavailable(err)) return { ok: false, error: sharedStateUnavailable(REDIS_RETRY_AFTER_SECONDS).toJSON() };
       this.deps.logger.error({ err, action: msg.action }, 'forwarded action failed');
       return { ok: false, error: { code: 'internal', message: 'Something went wrong on the server.' } };
     }
@@ -521,7 +523,7 @@ export class BattleService {
       const { battleId, ...rest } = payload;
       const ack = await this.deps.forward({ action, battleId, sessionHash: caller.sessionHash, payload: rest });
       if (!ack) fail('unavailable', 'The server running this battle did not answer. Try again in a moment.');
-      if (!ack!.ok) throw new ArenaFailure(ack!.error.code, ack!.error.message);
+      if (!ack!.ok) throw new ArenaFailure(ack!.error.code, ack!.error.message, ack!.error.retryAfterSeconds);
       const { ok: _ok, ...result } = ack as { ok: true } & T;
       return result as unknown as T;
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
+import { askOtherInstances } from './ask-instances.js';
 import type { ArenaIo } from './socket.js';
 
 export const battleRoom = (battleId: string) => `battle:${battleId}`;
@@ -23,13 +24,10 @@ export function createRoomRelay(io: ArenaIo, shared: boolean) {
     return count;
   }
 
-  function remoteViewers(battleId: string): Promise<number> {
+  async function remoteViewers(battleId: string): Promise<number> {
     // The adapter's request timeout bounds the wait; an instance that does not answer counts 0.
-    return new Promise((resolve) => {
-      io.serverSideEmit('arena:viewers', battleId, (_err: Error | null, counts: number[]) =>
-        resolve((counts ?? []).reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0)),
-      );
-    });
+    const counts = await askOtherInstances<number>(io, 'arena:viewers', battleId);
+    return counts.reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0);
   }
 
   return {

@@ -12,7 +12,8 @@ import {
   type ServerToClientEvents,
 } from '../../src/lib/shared/protocol.js';
 import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
-import { ArenaFailure } from '../arena/errors.js';
+import { ArenaFailure, sharedStateUnavailable } from '../arena/errors.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
 import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
@@ -184,6 +185,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
       reply({ ok: true, ...result });
     } catch (err) {
       if (err instanceof ArenaFailure) return reply({ ok: false, error: err.toJSON() });
+      if (isRedisUnavailable(err)) {
+        deps.metrics.errors.inc({ type: 'unavailable' });
+        deps.logger.warn({ err: (err as Error).message, event }, 'refused: redis unreachable');
+        return reply({ ok: false, error: sharedStateUnavailable(REDIS_RETRY_AFTER_SECONDS).toJSON() });
+      }
       if (err instanceof RateLimited) {
         deps.metrics.errors.inc({ type: 'rate_limited' });
         return reply({ ok: false, error: { code: 'rate_limited', message: err.message } });

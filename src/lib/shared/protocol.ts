@@ -52,6 +52,8 @@ export type ErrorCode =
 export interface ArenaError {
   code: ErrorCode;
   message: string;
+  /** With `unavailable` (a dependency such as Redis is down) or `rate_limited`: when a retry may succeed. */
+  retryAfterSeconds?: number;
 }
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ArenaError };
