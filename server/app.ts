@@ -111,6 +111,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,
+    roomReady: shared?.roomReady,
   }));
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
@@ -184,6 +185,9 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   };
 }
 
+/** Longest a join waits for its room's Redis subscription (Redis down: it proceeds, frames resume by seq). */
+const ROOM_SUBSCRIBE_WAIT_MS = 2_000;
+
 /** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
 function connectShared(url: string, prefix: string, logger: Logger) {
   const redis = connectRedis(url, logger, 'cluster');
@@ -195,6 +199,8 @@ function connectShared(url: string, prefix: string, logger: Logger) {
     redis,
     cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
     adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
+    // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
+    roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
     close: async () => {
       for (const client of [redis, pub, sub]) client.disconnect();
     },

@@ -75,7 +75,8 @@ export interface BattleServiceDeps {
 /** Who is asking: the session's hash, and how to subscribe the asking socket to a battle. */
 export interface Caller {
   sessionHash: string;
-  join(battleId: string): void;
+  /** Resolves once the socket gets the battle's frames from every instance: read the battle only after. */
+  join(battleId: string): Promise<void>;
 }
 
 interface LiveBattle {
@@ -133,9 +134,10 @@ export class BattleService {
 
   async state(caller: Caller): Promise<AckResults['session:state']> {
     const session = await this.session(caller.sessionHash);
+    // The session's own battle: subscribe first, so nothing published after the read is missed.
+    if (session.currentBattleId) await caller.join(session.currentBattleId);
     const record = session.currentBattleId ? await this.currentRecord(session.currentBattleId) : null;
     if (!record || record.record.sessionHash !== caller.sessionHash) return { info: this.info() };
-    caller.join(record.record.id);
     return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
   }
 
@@ -143,18 +145,22 @@ export class BattleService {
     const current = await this.currentRecord(battleId);
     if (!current) fail('not_found', 'No such battle.');
     this.checkOwner(caller, current!.record);
-    caller.join(battleId);
+    await caller.join(battleId);
     const events = await this.eventsAfter(battleId, afterSeq);
     if (events) return { events };
-    return { events: [], battle: this.view(current!.record, current!.seq, true, await this.session(caller.sessionHash)) };
+    const now = (await this.currentRecord(battleId)) ?? current!;
+    return { events: [], battle: this.view(now.record, now.seq, true, await this.session(caller.sessionHash)) };
   }
 
   /** A spectator with the share link's capability: a read-only view, then live events. */
   async watch(caller: Caller, { battleId, token }: ParsedPayload<'watch:join'>) {
-    const current = await this.currentRecord(battleId);
-    if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
-    caller.join(battleId);
-    return { battle: this.view(current!.record, current!.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
+    const checked = await this.currentRecord(battleId);
+    if (!checked || !sameSecret(checked.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
+    // Subscribed first, read second: every event is either in the view or arrives as a frame
+    // (a frame goes out only after its log entry is stored). The client drops duplicates by seq.
+    await caller.join(battleId);
+    const current = (await this.currentRecord(battleId)) ?? checked!;
+    return { battle: this.view(current.record, current.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
   }
 
   async crowdVote(caller: Caller, { battleId, token, choice }: ParsedPayload<'watch:vote'>) {
@@ -288,7 +294,7 @@ export class BattleService {
   /** Runs an owner action forwarded by another instance, if this instance owns the battle. */
   async handleRemote(msg: RemoteAction): Promise<Ack | null> {
     if (!this.live.has(msg.battleId)) return null;
-    const caller: Caller = { sessionHash: msg.sessionHash, join: () => undefined };
+    const caller: Caller = { sessionHash: msg.sessionHash, join: async () => undefined };
     const payload = { ...msg.payload, battleId: msg.battleId } as never;
     try {
       return { ok: true, ...(await this[msg.action](caller, payload)) };
@@ -362,7 +368,8 @@ export class BattleService {
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
     if (mode !== 'tools') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
-    caller.join(record.id);
+    // Frames of a battle this instance runs reach its own sockets directly: no need to wait for Redis.
+    void caller.join(record.id);
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
@@ -529,7 +536,7 @@ export class BattleService {
     }
     if (!live) fail('not_found', 'No such battle.');
     this.checkOwner(caller, live!.record);
-    caller.join(live!.record.id);
+    void caller.join(live!.record.id);
     return run(live!);
   }
 

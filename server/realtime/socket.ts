@@ -56,6 +56,8 @@ export interface RealtimeDeps {
   status(): AckResults['status:subscribe']['status'];
   /** The Redis adapter when several instances share the arena. */
   adapter?: ServerOptions['adapter'];
+  /** With the Redis adapter: resolves once this instance receives the room's frames from the others. */
+  roomReady?(room: string): Promise<unknown>;
 }
 
 type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
@@ -201,7 +203,14 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
   }
 
   function caller(socket: ArenaSocket): Caller {
-    return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId)) };
+    return {
+      sessionHash: socket.data.sessionHash,
+      join: async (battleId) => {
+        const room = battleRoom(battleId);
+        await joinBounded(socket, room);
+        await deps.roomReady?.(room);
+      },
+    };
   }
 
   return { io, relay };
@@ -210,10 +219,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
 /** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */
 const MAX_BATTLE_ROOMS = 16;
 
-function joinBounded(socket: ArenaSocket, room: string): void {
-  void socket.join(room);
+async function joinBounded(socket: ArenaSocket, room: string): Promise<void> {
+  await socket.join(room);
   const battleRooms = [...socket.rooms].filter((r) => r.startsWith('battle:'));
-  if (battleRooms.length > MAX_BATTLE_ROOMS) void socket.leave(battleRooms[0]);
+  if (battleRooms.length > MAX_BATTLE_ROOMS) await socket.leave(battleRooms[0]);
 }
 
 /** Bytes a client may have waiting in this process (beyond what the kernel holds) before it is dropped. */
