@@ -91,6 +91,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
+    resync: (battleId, views) => relay.resetLocal(battleId, views),
     forward: (action) => forwardToOwner(io, action),
     onVote: () => {
       leaderboard.invalidate();

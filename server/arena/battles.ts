@@ -64,6 +64,11 @@ export interface BattleServiceDeps {
   pickPair: PairPicker;
   /** Broadcast a frame to everyone in the battle's room, on every instance. */
   broadcast(battleId: string, events: SeqEvent[]): void;
+  /**
+   * This instance lost a battle to another (fenced): its own sockets may hold events that were never
+   * stored, so they get the stored view (the owner's and a spectator's) to replace theirs.
+   */
+  resync?(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void;
   /** Ask the other instances to run an owner action; the owner's ack, or null when none owns it. */
   forward(action: RemoteAction): Promise<Ack | null>;
   /** Called after each stored vote (ratings recompute). */
@@ -146,7 +151,8 @@ export class BattleService {
     if (!current) fail('not_found', 'No such battle.');
     this.checkOwner(caller, current!.record);
     await caller.join(battleId);
-    const events = await this.eventsAfter(battleId, afterSeq);
+    // A client ahead of the log saw events a dead holder never stored: it needs the stored view.
+    const events = afterSeq <= current!.seq ? await this.eventsAfter(battleId, afterSeq) : null;
     if (events) return { events };
     const now = (await this.currentRecord(battleId)) ?? current!;
     return { events: [], battle: this.view(now.record, now.seq, true, await this.session(caller.sessionHash)) };
@@ -604,6 +610,19 @@ export class BattleService {
     live.log.dispose();
     this.live.delete(battleId);
     this.deps.logger.warn({ battleId }, 'lost the lease of a battle; another instance runs it now');
+    void this.resyncClients(battleId);
+  }
+
+  private async resyncClients(battleId: string): Promise<void> {
+    try {
+      const current = await this.currentRecord(battleId);
+      if (!current || !this.deps.resync) return;
+      const { record, seq } = current;
+      const owner = this.view(record, seq, true, await this.session(record.sessionHash));
+      this.deps.resync(battleId, { sessionHash: record.sessionHash, owner, spectator: this.view(record, seq, false) });
+    } catch (err) {
+      this.deps.logger.warn({ battleId, err: (err as Error).message }, 'could not resync clients of a lost battle');
+    }
   }
 
   // ------------------------------------------------------------------ records, views, sessions

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { BattleView, SeqEvent } from '../../src/lib/shared/protocol.js';
 import { askOtherInstances } from './ask-instances.js';
 import type { ArenaIo } from './socket.js';
 
@@ -42,6 +42,16 @@ export function createRoomRelay(io: ArenaIo, shared: boolean) {
       if (!shared) return void io.to(room).emit('battle:events', frame);
       io.local.to(room).emit('battle:events', frame);
       io.to(room).except(instanceRoom).emit('battle:events', frame);
+    },
+
+    /** Replaces the view of this instance's sockets in the battle's room (see BattleServiceDeps.resync). */
+    resetLocal(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void {
+      const nsp = io.of('/');
+      for (const id of nsp.adapter.rooms.get(battleRoom(battleId)) ?? []) {
+        const socket = nsp.sockets.get(id);
+        const battle = socket?.data.sessionHash === views.sessionHash ? views.owner : views.spectator;
+        socket?.emit('battle:reset', { battleId, battle });
+      }
     },
 
     /**

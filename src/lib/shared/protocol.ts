@@ -204,6 +204,11 @@ export interface ServerToClientEvents {
   /** Spectators watching a battle now (all instances). */
   'battle:viewers': (update: { battleId: string; count: number }) => void;
   'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
+  /**
+   * Replace your view of this battle: another instance took it over and some events you got from
+   * the previous one were never stored. Later frames continue from `battle.seq`.
+   */
+  'battle:reset': (update: { battleId: string; battle: BattleView }) => void;
   /** Backend and deployment health, pushed on every state change to `status:subscribe`rs. */
   'status:update': (status: StatusSnapshot) => void;
 }
