@@ -3,20 +3,24 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createArena, type UiHandler } from './app.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './log.js';
+import { installProcessGuard } from './process-guard.js';
 
 /** The production entry: SvelteKit's built handler and Socket.IO on one HTTP server. */
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  let stop: (reason: string, exitCode?: number) => void = (_reason, exitCode = 0) => process.exit(exitCode);
+  // Installed first: a fault while starting is logged too. Before the arena exists, exit at once.
+  installProcessGuard({ logger, onFatal: () => stop('uncaughtException', 1) });
   const ui = await loadUiHandler();
   if (!ui) logger.warn('no UI build found (run `npm run build`): serving the API and Socket.IO only');
   const arena = await createArena(config, { logger, ui });
   await arena.listen();
 
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new connections, streams stopped and saved');
+    logger.info({ reason }, 'shutting down: no new connections, streams stopped and saved');
     const force = setTimeout(() => {
       logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown took too long: exiting');
       process.exit(1);
@@ -25,7 +29,7 @@ export async function serve(config: Config): Promise<void> {
     arena.close().then(
       () => {
         logger.info('bye');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (err) => {
         logger.error({ err }, 'shutdown failed');

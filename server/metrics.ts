@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FAULT_KINDS, processFaultCounts } from './process-guard.js';
 
 /** One registry per Arena instance (tests run several in one process). */
 export function createMetrics() {
@@ -44,6 +45,18 @@ export function createMetrics() {
     }),
     votes: new Counter({ name: 'arena_votes_total', help: 'Votes stored', labelNames: ['choice', 'excluded'], registers }),
     errors: new Counter({ name: 'arena_errors_total', help: 'Errors by type', labelNames: ['type'], registers }),
+    processFaults: new Counter({
+      name: 'arena_process_faults_total',
+      help: 'Unhandled promise rejections and uncaught exceptions caught by the process guard',
+      labelNames: ['kind'],
+      registers,
+      // The guard counts per process; every kind is reported, zeros included, so a scrape can assert 0.
+      collect() {
+        this.reset();
+        const counts = processFaultCounts();
+        for (const kind of FAULT_KINDS) this.inc({ kind }, counts[kind]);
+      },
+    }),
   };
 }
 

@@ -22,6 +22,8 @@ describe('the production server process', () => {
     const metrics = await (await fetch(`${arena.url}/metrics`)).text();
     for (const name of ['process_cpu_seconds_total', 'arena_connected_clients', 'arena_tokens_relayed_total', 'arena_votes_total'])
       expect(metrics).toContain(name);
+    expect(metrics).toContain('arena_process_faults_total{kind="unhandledRejection"} 0');
+    expect(metrics).toContain('arena_process_faults_total{kind="uncaughtException"} 0');
   });
 
   it('labels the demo models as demo in logs and in /api/models', async () => {
