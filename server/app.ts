@@ -7,6 +7,7 @@ import { BattleService, type ArenaModels, type RemoteAction } from './arena/batt
 import { newId } from './arena/ids.js';
 import { RedisCluster } from './cluster/redis-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
+import type { Redis } from 'ioredis';
 import { connectRedis, connectSubscriber } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
@@ -92,6 +93,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
     resync: (battleId, views) => relay.resetLocal(battleId, views),
+    // Stored after an outage: the publisher (no offline queue) may reconnect a moment later.
+    broadcastRemote: (battleId, events) => void shared?.publisherReady().then(() => relay.sendRemote(battleId, events)),
     forward: (action) => forwardToOwner(io, action),
     onVote: () => {
       leaderboard.invalidate();
@@ -200,12 +203,23 @@ function connectShared(url: string, prefix: string, logger: Logger) {
     redis,
     cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
     adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
+    publisherReady: () => whenReady(pub, ROOM_SUBSCRIBE_WAIT_MS),
     // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
     roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
     close: async () => {
       for (const client of [redis, pub, sub]) client.disconnect();
     },
   };
+}
+
+/** Resolves once the client is connected, or after `timeoutMs` (whatever happens to it then). */
+function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => (clearTimeout(timer), client.off('ready', done), resolve());
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
 }
 
 /** Asks every other instance to run an owner action; the one holding the battle answers. */

@@ -64,6 +64,8 @@ export interface BattleServiceDeps {
   pickPair: PairPicker;
   /** Broadcast a frame to everyone in the battle's room, on every instance. */
   broadcast(battleId: string, events: SeqEvent[]): void;
+  /** Send a frame to the battle's room on the other instances only (events stored after an outage). */
+  broadcastRemote?(battleId: string, events: SeqEvent[]): void;
   /**
    * This instance lost a battle to another (fenced): its own sockets may hold events that were never
    * stored, so they get the stored view (the owner's and a spectator's) to replace theirs.
@@ -122,6 +124,7 @@ export class BattleService {
         (id) => this.drop(id),
       );
       this.every(ORPHAN_SCAN_MS, () => this.adoptOrphans());
+      deps.cluster.onLateStore?.((battleId, events) => deps.broadcastRemote?.(battleId, events));
     }
   }
 

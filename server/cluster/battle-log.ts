@@ -31,6 +31,8 @@ export class RedisBattleLog {
     private readonly epochOf: (battleId: string) => number | undefined,
     private readonly onFenced: (battleId: string) => void,
     private readonly logger: Logger,
+    /** Events stored only after their frame went out (Redis was down then): other instances never got them. */
+    private readonly onStoredLate: (battleId: string, events: SeqEvent[]) => void = () => undefined,
   ) {
     redis.on('ready', () => this.retrySoon(0));
   }
@@ -77,7 +79,7 @@ export class RedisBattleLog {
     this.retryTimer = null;
   }
 
-  private async write(batch: Map<string, SeqEvent[]>): Promise<void> {
+  private async write(batch: Map<string, SeqEvent[]>, late = false): Promise<void> {
     const pipeline = this.redis.pipeline();
     const battles: string[] = [];
     for (const [battleId, events] of batch) {
@@ -102,6 +104,7 @@ export class RedisBattleLog {
       const [err, added] = results[i] ?? [new Error('no reply')];
       if (err) retry.set(battleId, batch.get(battleId)!);
       else if (added === -1) this.fenced(battleId);
+      else if (late) this.onStoredLate(battleId, batch.get(battleId)!);
     });
     if (retry.size > 0) {
       this.logger.warn({ battles: retry.size }, 'battle log write failed; will retry');
@@ -132,7 +135,7 @@ export class RedisBattleLog {
   private async flushBacklog(): Promise<void> {
     const batch = this.backlog;
     this.backlog = new Map();
-    await this.write(batch);
+    await this.write(batch, true);
   }
 
   private retrySoon(ms: number): void {

@@ -43,6 +43,7 @@ export class RedisCluster implements Cluster {
   private heartbeat: NodeJS.Timeout | null = null;
   private beatNow: (() => void) | null = null;
   private onLost: (battleId: string) => void = () => undefined;
+  private onStoredLate: (battleId: string, events: SeqEvent[]) => void = () => undefined;
   private readySince: number;
   private readonly logger: Logger;
 
@@ -64,6 +65,7 @@ export class RedisCluster implements Cluster {
       (id) => this.epochs.get(id),
       (id) => this.lost(id),
       opts.logger,
+      (id, events) => this.onStoredLate(id, events),
     );
     // A fresh connection counts from now (startup is no outage: nothing was orphaned by it).
     this.readySince = opts.redis.status === 'ready' ? Date.now() - this.adoptGraceMs : Date.now();
@@ -89,6 +91,10 @@ export class RedisCluster implements Cluster {
     await pipeline.exec();
     this.epochs.delete(battleId);
     this.log.discard(battleId);
+  }
+
+  onLateStore(listener: (battleId: string, events: SeqEvent[]) => void): void {
+    this.onStoredLate = listener;
   }
 
   appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void> {

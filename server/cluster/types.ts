@@ -19,6 +19,11 @@ export interface Cluster {
    * stored, or early when the log is unreachable; never rejects.
    */
   appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void>;
+  /**
+   * Hears of events stored only after their frame had gone out (the log was unreachable then, so
+   * other instances never got them): they are sent to the other instances again.
+   */
+  onLateStore?(listener: (battleId: string, events: SeqEvent[]) => void): void;
   /** Events after `afterSeq`, from the shared log. */
   readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]>;
   /** Battles with streams in flight whose owner stopped renewing its lease. */

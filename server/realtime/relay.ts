@@ -44,6 +44,11 @@ export function createRoomRelay(io: ArenaIo, shared: boolean) {
       io.to(room).except(instanceRoom).emit('battle:events', frame);
     },
 
+    /** A frame for the battle's room on the other instances only (local sockets already have it). */
+    sendRemote(battleId: string, events: SeqEvent[]): void {
+      if (shared) io.to(battleRoom(battleId)).except(instanceRoom).emit('battle:events', { battleId, events });
+    },
+
     /** Replaces the view of this instance's sockets in the battle's room (see BattleServiceDeps.resync). */
     resetLocal(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void {
       const nsp = io.of('/');

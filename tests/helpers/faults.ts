@@ -1,28 +1,41 @@
+import type { Arena } from '../../server/app.js';
+import { silentLogger } from '../../server/log.js';
+import { installProcessGuard, processFaultCounts } from '../../server/process-guard.js';
+
 /**
- * Records unhandled rejections and uncaught exceptions raised in this process (in-process arenas
- * run here), so a fault test can assert that none happened. Vitest would report them too, but
- * only after the test: this lets the test name the action that caused one.
+ * Installs Arena's process guard in this process (in-process arenas run here) and reads its
+ * counter from an arena's own metrics registry, as /metrics reports it. The guard's counts are
+ * process-wide and never reset, so a test compares against the count when it started.
+ * Uncaught exceptions are recorded instead of ending the test runner.
  */
 export interface FaultRecorder {
-  readonly faults: { kind: 'unhandledRejection' | 'uncaughtException'; message: string }[];
+  /** Unhandled rejections + uncaught exceptions counted since `recordProcessFaults()`, read through `arena`'s registry. */
+  count(arena: Arena): Promise<number>;
+  /** Messages of faults seen since the start (for a readable failure). */
+  readonly messages: string[];
   stop(): void;
 }
 
-export function recordProcessFaults(): FaultRecorder {
-  const faults: FaultRecorder['faults'] = [];
-  const onRejection = (reason: unknown) => faults.push({ kind: 'unhandledRejection', message: describe(reason) });
-  const onException = (err: unknown) => faults.push({ kind: 'uncaughtException', message: describe(err) });
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
-  return {
-    faults,
-    stop() {
-      process.off('unhandledRejection', onRejection);
-      process.off('uncaughtException', onException);
-    },
-  };
+export async function faultsTotal(arena: Arena): Promise<number> {
+  const metric = await arena.metrics.registry.getSingleMetric('arena_process_faults_total')!.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
 
-function describe(value: unknown): string {
-  return value instanceof Error ? `${value.name}: ${value.message}\n${value.stack ?? ''}` : String(value);
+export function recordProcessFaults(): FaultRecorder {
+  const messages: string[] = [];
+  const note = (reason: unknown) => messages.push(reason instanceof Error ? `${reason.name}: ${reason.message}\n${reason.stack ?? ''}` : String(reason));
+  const uninstall = installProcessGuard({ logger: silentLogger, onFatal: note });
+  process.on('unhandledRejection', note);
+  const counts = processFaultCounts();
+  const baseline = counts.unhandledRejection + counts.uncaughtException;
+  return {
+    messages,
+    async count(arena) {
+      return (await faultsTotal(arena)) - baseline;
+    },
+    stop() {
+      uninstall();
+      process.off('unhandledRejection', note);
+    },
+  };
 }

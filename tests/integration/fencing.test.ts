@@ -83,7 +83,8 @@ describe('fenced takeovers: one writer per battle', () => {
       expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
       for (const side of ['left', 'right'] as const)
         expect(log.filter((e) => e.t === 'delta' && e.side === side).map((e) => (e.t === 'delta' ? (e.text ?? '') : '')).join('')).toBe(ui.state.view.turns[0].answers[side].text);
-      expect(faults.faults).toEqual([]);
+      expect(faults.messages).toEqual([]);
+      expect(await faults.count(a.arena)).toBe(0);
     } finally {
       await a.close();
       await b.close();
@@ -128,7 +129,8 @@ describe('fenced takeovers: one writer per battle', () => {
       expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
       for (const side of ['left', 'right'] as const)
         expect(log.filter((e) => e.t === 'delta' && e.side === side).map((e) => (e.t === 'delta' ? (e.text ?? '') : '')).join('')).toBe(ui.state.view.turns[0].answers[side].text);
-      expect(faults.faults).toEqual([]);
+      expect(faults.messages).toEqual([]);
+      expect(await faults.count(a.arena)).toBe(0);
     } finally {
       await a.close();
       await b.close();
