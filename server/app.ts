@@ -118,6 +118,14 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     roomReady: shared?.roomReady,
   }));
 
+  // Frames published while this instance's subscriber was away never arrive: once every instance
+  // had time to reconnect and store its backlog, this instance's clients get their battles' logs
+  // again (they drop what they have by seq).
+  shared?.onSubscriberBack(() => {
+    const timer = setTimeout(() => void relay.catchUp((id) => battles.storedEventsForCatchUp(id)), CATCH_UP_AFTER_MS);
+    timer.unref();
+  });
+
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
   modelOps.on('change', (snapshot) => io.local.to(STATUS_ROOM).emit('status:update', publicStatus(snapshot)));
 
@@ -189,6 +197,9 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   };
 }
 
+/** After the subscriber is back: long enough for every instance to reconnect and store its backlog. */
+const CATCH_UP_AFTER_MS = 2_000;
+
 /** Longest a join waits for its room's Redis subscription (Redis down: it proceeds, frames resume by seq). */
 const ROOM_SUBSCRIBE_WAIT_MS = 2_000;
 
@@ -204,6 +215,15 @@ function connectShared(url: string, prefix: string, logger: Logger) {
     cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
     adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
     publisherReady: () => whenReady(pub, ROOM_SUBSCRIBE_WAIT_MS),
+    /** Calls `listener` each time the subscriber is back after losing Redis (frames may have been missed). */
+    onSubscriberBack: (listener: () => void) => {
+      let lost = false;
+      sub.on('reconnecting', () => (lost = true));
+      sub.on('ready', () => {
+        if (lost) listener();
+        lost = false;
+      });
+    },
     // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
     roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
     close: async () => {

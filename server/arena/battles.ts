@@ -340,6 +340,12 @@ export class BattleService {
     );
   }
 
+  /** A battle's stored events for clients that may have missed frames; null when this instance runs it (they did not). */
+  async storedEventsForCatchUp(battleId: string): Promise<SeqEvent[] | null> {
+    if (this.live.has(battleId) || !this.deps.cluster.shared) return null;
+    return this.deps.cluster.readLog(battleId, 0);
+  }
+
   streamingBattles(): number {
     let n = 0;
     for (const live of this.live.values()) if (isStreaming(live)) n++;

@@ -49,6 +49,19 @@ export function createRoomRelay(io: ArenaIo, shared: boolean) {
       if (shared) io.to(battleRoom(battleId)).except(instanceRoom).emit('battle:events', { battleId, events });
     },
 
+    /**
+     * Sends this instance's sockets in each battle room the battle's stored events (`read` gives
+     * null for battles this instance runs itself: its sockets got every frame directly).
+     */
+    async catchUp(read: (battleId: string) => Promise<SeqEvent[] | null>): Promise<void> {
+      const rooms = [...io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('battle:'));
+      for (const room of rooms) {
+        const battleId = room.slice('battle:'.length);
+        const events = await read(battleId).catch(() => null);
+        if (events?.length) io.local.to(room).emit('battle:events', { battleId, events });
+      }
+    },
+
     /** Replaces the view of this instance's sockets in the battle's room (see BattleServiceDeps.resync). */
     resetLocal(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void {
       const nsp = io.of('/');
