@@ -313,7 +313,7 @@ export async function runOutage(opts: {
       const issues = s.clients.flatMap((c, i) => {
         const who = i === 0 ? 'owner' : 'spectator';
         const found: string[] = [];
-        if (!c.settled()) found.push(`${who} not settled`);
+        if (!c.settled()) found.push(`${who} not settled (at seq ${c.state.view.seq} of ${s.clients[0].state.view.seq}, ${c.state.frames} frames, ${c.state.gaps} catch-ups)`);
         if (c.state.conflicts.length) found.push(`${who} saw two contents for seqs ${c.state.conflicts.slice(0, 5).join(',')}`);
         if (c.state.resets) found.push(`${who} was reset`);
         if (!expected) found.push('no vote after recovery');

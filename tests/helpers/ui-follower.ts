@@ -13,6 +13,8 @@ export function followLikeUi(client: ArenaClient, initial: BattleView, access: {
   const state = { view: initial, resets: 0, gaps: 0, conflicts: [] as number[], frames: 0 };
   let seen = new Map<number, string>();
   let catchingUp = false;
+  /** Spectator: frames that arrive while a join is pending, applied on top of its view (as the UI does). */
+  let held: SeqEvent[] | undefined;
   const note = (events: SeqEvent[]) => {
     for (const e of events) {
       const json = JSON.stringify(e);
@@ -32,13 +34,19 @@ export function followLikeUi(client: ArenaClient, initial: BattleView, access: {
         if (res.battle) state.view = res.battle;
         else apply(res.events);
       } else {
+        held = [];
         const res = await call(client, 'watch:join', { battleId, token: access.token });
+        const during = held;
+        held = undefined;
         if (res.ok) state.view = res.battle;
+        catchingUp = false;
+        apply(during);
       }
     } catch {
       // The connection closed meanwhile (the test is over): nothing to catch up.
     } finally {
       catchingUp = false;
+      held = undefined;
     }
   };
   const apply = (events: SeqEvent[]) => {
@@ -50,7 +58,8 @@ export function followLikeUi(client: ArenaClient, initial: BattleView, access: {
   client.on('battle:events', (frame) => {
     if (frame.battleId !== battleId) return;
     state.frames++;
-    apply(frame.events);
+    if (held) held.push(...frame.events);
+    else apply(frame.events);
   });
   client.on('battle:reset', ({ battleId: id, battle }) => {
     if (id !== battleId) return;
