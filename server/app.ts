@@ -94,7 +94,12 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
     resync: (battleId, views) => relay.resetLocal(battleId, views),
     // Stored after an outage: the publisher (no offline queue) may reconnect a moment later.
-    broadcastRemote: (battleId, events) => void shared?.publisherReady().then(() => relay.sendRemote(battleId, events)),
+    broadcastRemote: (battleId, events) => {
+      shared
+        ?.publisherReady()
+        .then(() => relay.sendRemote(battleId, events))
+        .catch((err: Error) => logger.warn({ battleId, err: err.message }, 'late frame not sent to other instances'));
+    },
     forward: (action) => forwardToOwner(io, action),
     onVote: () => {
       leaderboard.invalidate();
@@ -122,7 +127,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   // had time to reconnect and store its backlog, this instance's clients get their battles' logs
   // again (they drop what they have by seq).
   shared?.onSubscriberBack(() => {
-    const timer = setTimeout(() => void relay.catchUp((id) => battles.storedEventsForCatchUp(id)), CATCH_UP_AFTER_MS);
+    const catchUp = () => relay.catchUp((id) => battles.storedEventsForCatchUp(id)).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
+    const timer = setTimeout(catchUp, CATCH_UP_AFTER_MS);
     timer.unref();
   });
 

@@ -384,7 +384,7 @@ export class BattleService {
     if (mode !== 'tools') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
     // Frames of a battle this instance runs reach its own sockets directly: no need to wait for Redis.
-    void caller.join(record.id);
+    caller.join(record.id).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'room join failed'));
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
@@ -551,7 +551,7 @@ export class BattleService {
     }
     if (!live) fail('not_found', 'No such battle.');
     this.checkOwner(caller, live!.record);
-    void caller.join(live!.record.id);
+    caller.join(live!.record.id).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'room join failed'));
     return run(live!);
   }
 
@@ -619,7 +619,7 @@ export class BattleService {
     live.log.dispose();
     this.live.delete(battleId);
     this.deps.logger.warn({ battleId }, 'lost the lease of a battle; another instance runs it now');
-    void this.resyncClients(battleId);
+    this.resyncClients(battleId).catch(() => undefined); // logs its own failure
   }
 
   private async resyncClients(battleId: string): Promise<void> {

@@ -136,7 +136,9 @@ export class RedisCluster implements Cluster {
         if (!err && renewed === 0) this.lost(id);
       });
     };
-    const safeBeat = () => void beat().catch((err) => this.logger.warn({ err: (err as Error).message }, 'lease heartbeat failed'));
+    const safeBeat = () => {
+      beat().catch((err: Error) => this.logger.warn({ err: err.message }, 'lease heartbeat failed'));
+    };
     this.beatNow = safeBeat;
     this.heartbeat = setInterval(safeBeat, Math.floor(this.leaseMs / 3));
     this.heartbeat.unref();
