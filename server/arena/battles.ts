@@ -706,6 +706,10 @@ export class BattleService {
 
   private async persist(live: LiveBattle): Promise<void> {
     try {
+      // A holder that lost the battle (unknown to it yet: it was cut off) must not overwrite the
+      // new writer's record. The check goes through the cluster connection, which hears of a
+      // takeover before anything of ours is written after a reconnect.
+      if (!(await this.deps.cluster.holds(live.record.id))) return;
       await this.deps.store.putBattle(live.record);
     } catch (err) {
       this.deps.metrics.errors.inc({ type: 'store' });

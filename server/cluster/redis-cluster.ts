@@ -82,6 +82,13 @@ export class RedisCluster implements Cluster {
     return epoch > 0;
   }
 
+  async holds(battleId: string): Promise<boolean> {
+    const mine = this.epochs.get(battleId);
+    if (mine === undefined) return false;
+    const stored = Number((await this.redis.get(this.key.epoch(battleId))) ?? 0);
+    return stored === mine || stored === 0;
+  }
+
   async release(battleId: string, handoff: boolean): Promise<void> {
     await this.log.drain();
     const epoch = this.epochs.get(battleId) ?? -1;

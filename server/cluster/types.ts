@@ -12,6 +12,8 @@ export interface Cluster {
   readonly shared: boolean;
   /** Takes (or confirms) this instance's ownership of a battle. */
   acquire(battleId: string): Promise<boolean>;
+  /** Whether this instance still holds the battle at its epoch (no other instance took it over). */
+  holds(battleId: string): Promise<boolean>;
   /** Gives a battle up; with `handoff`, another instance takes over its unfinished streams at once. */
   release(battleId: string, handoff: boolean): Promise<void>;
   /**
@@ -42,6 +44,9 @@ export class LocalCluster implements Cluster {
   readonly shared = false;
   constructor(readonly instanceId: string) {}
   async acquire(): Promise<boolean> {
+    return true;
+  }
+  async holds(): Promise<boolean> {
     return true;
   }
   async release(): Promise<void> {}
