@@ -1,14 +1,11 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Ack } from '../src/lib/shared/protocol.js';
 import { BattleService, type ArenaModels, type RemoteAction } from './arena/battles.js';
 import { newId } from './arena/ids.js';
-import { RedisCluster } from './cluster/redis-cluster.js';
+import { CATCH_UP_AFTER_MS, connectShared } from './cluster/shared-redis.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
-import type { Redis } from 'ioredis';
-import { connectRedis, connectSubscriber } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
 import { toFastChatBattle, toPreferencePair } from './arena/export.js';
 import { defaultLeakWords } from './arena/leak.js';
@@ -201,51 +198,6 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         await demo?.close();
       })()),
   };
-}
-
-/** After the subscriber is back: long enough for every instance to reconnect and store its backlog. */
-const CATCH_UP_AFTER_MS = 2_000;
-
-/** Longest a join waits for its room's Redis subscription (Redis down: it proceeds, frames resume by seq). */
-const ROOM_SUBSCRIBE_WAIT_MS = 2_000;
-
-/** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
-function connectShared(url: string, prefix: string, logger: Logger) {
-  const redis = connectRedis(url, logger, 'cluster');
-  // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
-  // once (the adapter awaits the publish before delivering locally), not after retries.
-  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
-  const sub = connectSubscriber(url, logger, 'adapter-sub');
-  return {
-    redis,
-    cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
-    adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
-    publisherReady: () => whenReady(pub, ROOM_SUBSCRIBE_WAIT_MS),
-    /** Calls `listener` each time the subscriber is back after losing Redis (frames may have been missed). */
-    onSubscriberBack: (listener: () => void) => {
-      let lost = false;
-      sub.on('reconnecting', () => (lost = true));
-      sub.on('ready', () => {
-        if (lost) listener();
-        lost = false;
-      });
-    },
-    // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
-    roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
-    close: async () => {
-      for (const client of [redis, pub, sub]) client.disconnect();
-    },
-  };
-}
-
-/** Resolves once the client is connected, or after `timeoutMs` (whatever happens to it then). */
-function whenReady(client: Redis, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => (clearTimeout(timer), client.off('ready', done), resolve());
-    const timer = setTimeout(done, timeoutMs);
-    client.once('ready', done);
-  });
 }
 
 /** Asks every other instance to run an owner action; the one holding the battle answers. */
