@@ -52,7 +52,7 @@ export type ErrorCode =
 export interface ArenaError {
   code: ErrorCode;
   message: string;
-  /** With `unavailable` (a dependency such as Redis is down) or `rate_limited`: when a retry may succeed. */
+  /** With `unavailable` when the shared storage (Redis) is down: seconds until a retry may succeed. */
   retryAfterSeconds?: number;
 }
 
