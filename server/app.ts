@@ -1,13 +1,11 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Ack } from '../src/lib/shared/protocol.js';
 import { BattleService, type ArenaModels, type RemoteAction } from './arena/battles.js';
 import { newId } from './arena/ids.js';
-import { RedisCluster } from './cluster/redis-cluster.js';
+import { CATCH_UP_AFTER_MS, connectShared } from './cluster/shared-redis.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
-import { connectRedis } from './redis.js';
 import { createRateLimits } from './realtime/limits.js';
 import { exportLines } from './arena/export-lines.js';
 import { leakWords } from './arena/leak.js';
@@ -26,6 +24,7 @@ import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
 import type { RoomRelay } from './realtime/relay.js';
+import { askOtherInstances } from './realtime/ask-instances.js';
 import { createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -104,6 +103,14 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
     broadcast: (battleId, events) => relay.sendFrame(battleId, events),
+    resync: (battleId, views) => relay.resetLocal(battleId, views),
+    // Stored after an outage: the publisher (no offline queue) may reconnect a moment later.
+    broadcastRemote: (battleId, events) => {
+      shared
+        ?.publisherReady()
+        .then(() => relay.sendRemote(battleId, events))
+        .catch((err: Error) => logger.warn({ battleId, err: err.message }, 'late frame not sent to other instances'));
+    },
     forward: (action) => forwardToOwner(io, action),
     onVote: () => announceVotes(),
   });
@@ -126,7 +133,19 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
     adapter: shared?.adapter,
+    roomReady: shared?.roomReady,
   }));
+
+  // Frames published while this instance's subscriber was away never arrive: once every instance
+  // had time to reconnect and store its backlog, this instance's clients get their battles' logs
+  // again (they drop what they have by seq).
+  shared?.onSubscriberBack(() => {
+    const catchUp = () => {
+      relay.catchUp((id) => battles.storedEventsForCatchUp(id)).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
+    };
+    const timer = setTimeout(catchUp, CATCH_UP_AFTER_MS);
+    timer.unref();
+  });
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
   modelOps.on('change', publicChanges((status) => io.local.to(STATUS_ROOM).emit('status:update', status)));
@@ -220,30 +239,11 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   };
 }
 
-/** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
-function connectShared(url: string, prefix: string, logger: Logger) {
-  const redis = connectRedis(url, logger, 'cluster');
-  // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
-  // once (the adapter awaits the publish before delivering locally), not after retries.
-  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
-  const sub = connectRedis(url, logger, 'adapter-sub');
-  return {
-    redis,
-    cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
-    adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
-    close: async () => {
-      for (const client of [redis, pub, sub]) client.disconnect();
-    },
-  };
-}
-
 /** Asks every other instance to run an owner action; the one holding the battle answers. */
 async function forwardToOwner(io: ArenaIo, action: RemoteAction): Promise<Ack | null> {
   // The adapter's request timeout bounds the wait; a late or dead instance just leaves no answer.
-  return new Promise((resolve) => {
-    const collect = (_err: Error | null, responses: (Ack | null)[]) => resolve(responses?.find((r) => r) ?? null);
-    (io.serverSideEmit as (ev: string, ...args: unknown[]) => void)('arena:forward', action, collect);
-  });
+  const responses = await askOtherInstances<Ack | null>(io, 'arena:forward', action);
+  return responses.find((r) => r) ?? null;
 }
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {

@@ -23,7 +23,8 @@ import type { ToolPath } from '../router/tool-path.js';
 import { boundArguments } from '../tools/event-arguments.js';
 import type { BattleRecord, SessionRecord, Store } from '../store/types.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
-import { ArenaFailure, fail } from './errors.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
+import { ArenaFailure, fail, sharedStateUnavailable } from './errors.js';
 import { BattleEventLog } from './event-log.js';
 import { newId, promptKey } from './ids.js';
 import { claimsIdentity } from './leak.js';
@@ -75,6 +76,13 @@ export interface BattleServiceDeps {
   pickPair: PairPicker;
   /** Broadcast a frame to everyone in the battle's room, on every instance. */
   broadcast(battleId: string, events: SeqEvent[]): void;
+  /** Send a frame to the battle's room on the other instances only (events stored after an outage). */
+  broadcastRemote?(battleId: string, events: SeqEvent[]): void;
+  /**
+   * This instance lost a battle to another (fenced): its own sockets may hold events that were never
+   * stored, so they get the stored view (the owner's and a spectator's) to replace theirs.
+   */
+  resync?(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void;
   /** Ask the other instances to run an owner action; the owner's ack, or null when none owns it. */
   forward(action: RemoteAction): Promise<Ack | null>;
   /** Called after each stored vote (ratings recompute). */
@@ -88,7 +96,8 @@ export interface BattleServiceDeps {
 /** Who is asking: the session's hash, and how to subscribe the asking socket to a battle. */
 export interface Caller {
   sessionHash: string;
-  join(battleId: string): void;
+  /** Resolves once the socket gets the battle's frames from every instance: read the battle only after. */
+  join(battleId: string): Promise<void>;
 }
 
 interface LiveBattle {
@@ -138,6 +147,7 @@ export class BattleService {
         (id) => this.drop(id),
       );
       this.every(ORPHAN_SCAN_MS, () => this.adoptOrphans());
+      deps.cluster.onLateStore?.((battleId, events) => deps.broadcastRemote?.(battleId, events));
     }
   }
 
@@ -157,9 +167,10 @@ export class BattleService {
 
   async state(caller: Caller): Promise<AckResults['session:state']> {
     const session = await this.session(caller.sessionHash);
+    // The session's own battle: subscribe first, so nothing published after the read is missed.
+    if (session.currentBattleId) await caller.join(session.currentBattleId);
     const record = session.currentBattleId ? await this.currentRecord(session.currentBattleId) : null;
     if (!record || record.record.sessionHash !== caller.sessionHash) return { info: this.info() };
-    caller.join(record.record.id);
     return { info: this.info(), battle: this.view(record.record, record.seq, true, session) };
   }
 
@@ -184,18 +195,23 @@ export class BattleService {
     const current = await this.currentRecord(battleId);
     if (!current) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, current!.record);
-    caller.join(battleId);
-    const events = await this.eventsAfter(battleId, afterSeq);
+    await caller.join(battleId);
+    // A client ahead of the log saw events a dead holder never stored: it needs the stored view.
+    const events = afterSeq <= current!.seq ? await this.eventsAfter(battleId, afterSeq) : null;
     if (events) return { events };
-    return { events: [], battle: this.view(current!.record, current!.seq, true, await this.session(caller.sessionHash)) };
+    const now = (await this.currentRecord(battleId)) ?? current!;
+    return { events: [], battle: this.view(now.record, now.seq, true, await this.session(caller.sessionHash)) };
   }
 
   /** A spectator with the share link's capability: a read-only view, then live events. */
   async watch(caller: Caller, { battleId, token }: ParsedPayload<'watch:join'>) {
-    const current = await this.currentRecord(battleId);
-    if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
-    caller.join(battleId);
-    return { battle: this.view(current!.record, current!.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
+    const checked = await this.currentRecord(battleId);
+    if (!checked || !sameSecret(checked.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
+    // Subscribed first, read second: every event is either in the view or arrives as a frame
+    // (a frame goes out only after its log entry is stored). The client drops duplicates by seq.
+    await caller.join(battleId);
+    const current = (await this.currentRecord(battleId)) ?? checked!;
+    return { battle: this.view(current.record, current.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
   }
 
   async crowdVote(caller: Caller, { battleId, token, choice }: ParsedPayload<'watch:vote'>) {
@@ -339,12 +355,13 @@ export class BattleService {
   /** Runs an owner action forwarded by another instance, if this instance owns the battle. */
   async handleRemote(msg: RemoteAction): Promise<Ack | null> {
     if (!this.live.has(msg.battleId)) return null;
-    const caller: Caller = { sessionHash: msg.sessionHash, join: () => undefined };
+    const caller: Caller = { sessionHash: msg.sessionHash, join: async () => undefined };
     const payload = { ...msg.payload, battleId: msg.battleId } as never;
     try {
       return { ok: true, ...(await this[msg.action](caller, payload)) };
     } catch (err) {
       if (err instanceof ArenaFailure) return { ok: false, error: err.toJSON() };
+      if (isRedisUnavailable(err)) return { ok: false, error: sharedStateUnavailable(REDIS_RETRY_AFTER_SECONDS).toJSON() };
       this.deps.logger.error({ err, action: msg.action }, 'forwarded action failed');
       return { ok: false, error: { code: 'internal', message: 'Something went wrong on the server.' } };
     }
@@ -373,6 +390,12 @@ export class BattleService {
         await this.deps.cluster.release(live.record.id, handoff && streaming).catch(() => undefined);
       }),
     );
+  }
+
+  /** A battle's stored events for clients that may have missed frames; null when this instance runs it (they did not). */
+  async storedEventsForCatchUp(battleId: string): Promise<SeqEvent[] | null> {
+    if (this.live.has(battleId) || !this.deps.cluster.shared) return null;
+    return this.deps.cluster.readLog(battleId, 0);
   }
 
   streamingBattles(): number {
@@ -414,7 +437,8 @@ export class BattleService {
     if (mode === 'tournament') session.tournament?.battleIds.push(record.id);
     if (mode !== 'tools' && mode !== 'named') this.markSeen(session, prompt, pair!);
     await this.deps.store.putSession(session);
-    caller.join(record.id);
+    // Frames of a battle this instance runs reach its own sockets directly: no need to wait for Redis.
+    caller.join(record.id).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'room join failed'));
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
     this.beginTurn(live, prompt);
     return this.view(record, live.log.seq, true, session);
@@ -649,13 +673,13 @@ export class BattleService {
       const { battleId, ...rest } = payload;
       const ack = await this.deps.forward({ action, battleId, sessionHash: caller.sessionHash, payload: rest });
       if (!ack) fail('unavailable', 'The server running this battle did not answer. Try again in a moment.');
-      if (!ack!.ok) throw new ArenaFailure(ack!.error.code, ack!.error.message);
+      if (!ack!.ok) throw new ArenaFailure(ack!.error.code, ack!.error.message, ack!.error.retryAfterSeconds);
       const { ok: _ok, ...result } = ack as { ok: true } & T;
       return result as unknown as T;
     }
     if (!live) fail('not_found', NO_SUCH_BATTLE);
     this.checkOwner(caller, live!.record);
-    caller.join(live!.record.id);
+    caller.join(live!.record.id).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'room join failed'));
     return run(live!);
   }
 
@@ -723,6 +747,19 @@ export class BattleService {
     live.log.dispose();
     this.live.delete(battleId);
     this.deps.logger.warn({ battleId }, 'lost the lease of a battle; another instance runs it now');
+    this.resyncClients(battleId).catch(() => undefined); // logs its own failure
+  }
+
+  private async resyncClients(battleId: string): Promise<void> {
+    try {
+      const current = await this.currentRecord(battleId);
+      if (!current || !this.deps.resync) return;
+      const { record, seq } = current;
+      const owner = this.view(record, seq, true, await this.session(record.sessionHash));
+      this.deps.resync(battleId, { sessionHash: record.sessionHash, owner, spectator: this.view(record, seq, false) });
+    } catch (err) {
+      this.deps.logger.warn({ battleId, err: (err as Error).message }, 'could not resync clients of a lost battle');
+    }
   }
 
   // ------------------------------------------------------------------ records, views, sessions
@@ -797,6 +834,10 @@ export class BattleService {
 
   private async persist(live: LiveBattle): Promise<void> {
     try {
+      // A holder that lost the battle (unknown to it yet: it was cut off) must not overwrite the
+      // new writer's record. The check goes through the cluster connection, which hears of a
+      // takeover before anything of ours is written after a reconnect.
+      if (!(await this.deps.cluster.holds(live.record.id))) return;
       await this.deps.store.putBattle(live.record);
     } catch (err) {
       this.deps.metrics.errors.inc({ type: 'store' });

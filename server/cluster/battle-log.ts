@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { Logger } from '../log.js';
 import { runInBackground } from '../background.js';
+import { FENCED_APPEND } from './lease-scripts.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;
 const RETRY_MS = 500;
@@ -14,6 +15,9 @@ const WRITE_WAIT_MS = 250;
  * `append` resolves once the events are stored, or at once when Redis is unreachable: then they
  * wait in a backlog (in seq order per battle, ahead of anything newer) until Redis returns.
  * Appends made in the same tick (every battle flushed in one event-loop turn) share one pipeline.
+ * Every append carries this instance's epoch for the battle (its fencing token) and is refused
+ * atomically once another instance took the battle over: `onFenced` hears of it, and the refused
+ * events (and any backlog of that battle) are discarded, never written over the new writer's.
  */
 export class RedisBattleLog {
   private backlog = new Map<string, SeqEvent[]>();
@@ -24,7 +28,12 @@ export class RedisBattleLog {
   constructor(
     private readonly redis: Redis,
     private readonly key: (battleId: string) => string,
+    private readonly epochKey: (battleId: string) => string,
+    private readonly epochOf: (battleId: string) => number | undefined,
+    private readonly onFenced: (battleId: string) => void,
     private readonly logger: Logger,
+    /** Events stored only after their frame went out (Redis was down then): other instances never got them. */
+    private readonly onStoredLate: (battleId: string, events: SeqEvent[]) => void = () => undefined,
   ) {
     redis.on('ready', () => this.retrySoon(0));
   }
@@ -71,20 +80,49 @@ export class RedisBattleLog {
     this.retryTimer = null;
   }
 
-  private async write(batch: Map<string, SeqEvent[]>): Promise<void> {
+  private async write(batch: Map<string, SeqEvent[]>, late = false): Promise<void> {
     const pipeline = this.redis.pipeline();
+    const battles: string[] = [];
     for (const [battleId, events] of batch) {
-      for (const e of events) pipeline.xadd(this.key(battleId), `${e.seq}-1`, 'e', JSON.stringify(e));
+      const epoch = this.epochOf(battleId);
+      if (epoch === undefined) continue; // no longer ours: nothing of it may be written
+      battles.push(battleId);
       // Each turn renews the expiry: once per turn is enough, not once per frame.
-      if (events.some((e) => e.t === 'turn')) pipeline.expire(this.key(battleId), LOG_TTL_SECONDS);
+      const ttl = events.some((e) => e.t === 'turn') ? LOG_TTL_SECONDS : 0;
+      const entries = events.flatMap((e) => [String(e.seq), JSON.stringify(e)]);
+      pipeline.eval(FENCED_APPEND, 2, this.key(battleId), this.epochKey(battleId), epoch, ttl, ...entries);
     }
+    if (battles.length === 0) return;
+    let results: [Error | null, unknown][];
     try {
-      const failed = ((await pipeline.exec()) ?? []).find(([err]) => err && !isDuplicate(err));
-      if (failed) throw failed[0];
+      results = (await pipeline.exec()) ?? [];
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, battles: batch.size }, 'battle log write failed; will retry');
-      this.requeue(batch);
+      return this.requeue(batch);
     }
+    const retry = new Map<string, SeqEvent[]>();
+    battles.forEach((battleId, i) => {
+      const [err, added] = results[i] ?? [new Error('no reply')];
+      if (err) retry.set(battleId, batch.get(battleId)!);
+      else if (added === -1) this.fenced(battleId);
+      else if (late) this.onStoredLate(battleId, batch.get(battleId)!);
+    });
+    if (retry.size > 0) {
+      this.logger.warn({ battles: retry.size }, 'battle log write failed; will retry');
+      this.requeue(retry);
+    }
+  }
+
+  /** Another instance holds the battle now: drop what is waiting for it and say so. */
+  private fenced(battleId: string): void {
+    this.backlog.delete(battleId);
+    this.logger.warn({ battleId }, 'battle log append refused: another instance took this battle over');
+    this.onFenced(battleId);
+  }
+
+  /** Forgets whatever still waits for a battle this instance gave up. */
+  discard(battleId: string): void {
+    this.backlog.delete(battleId);
   }
 
   private requeue(batch: Map<string, SeqEvent[]>): void {
@@ -98,7 +136,7 @@ export class RedisBattleLog {
   private async flushBacklog(): Promise<void> {
     const batch = this.backlog;
     this.backlog = new Map();
-    await this.write(batch);
+    await this.write(batch, true);
   }
 
   private retrySoon(ms: number): void {
@@ -109,10 +147,6 @@ export class RedisBattleLog {
       else this.retrySoon(RETRY_MS);
     }, ms);
   }
-}
-
-function isDuplicate(err: Error): boolean {
-  return /equal or smaller than the target stream top item/.test(err.message);
 }
 
 function withDeadline(work: Promise<void>, ms: number): Promise<void> {

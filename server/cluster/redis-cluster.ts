@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { Logger } from '../log.js';
 import { RedisBattleLog } from './battle-log.js';
+import { ACQUIRE, RELEASE, RENEW } from './lease-scripts.js';
 import type { Cluster } from './types.js';
 
 export interface RedisClusterOptions {
@@ -11,52 +12,96 @@ export interface RedisClusterOptions {
   logger: Logger;
   /** A lease not renewed for this long is dead: its streaming battles are taken over. */
   leaseMs?: number;
+  /**
+   * How long this instance must have been connected to Redis before it adopts anything: after an
+   * outage every lease has expired, and each holder re-asserts its own within a second of
+   * reconnecting. Only a holder still silent after this long is dead. Default: `leaseMs`.
+   */
+  adoptGraceMs?: number;
 }
 
-// Renew a lease we hold, or re-claim one that vanished (Redis restarted without its data);
-// 0 means another instance took it over.
-const RENEW = `local v = redis.call('get', KEYS[1])
-if v == ARGV[1] or not v then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-// Release only a lease we still hold.
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** The epoch counter outlives the lease (a battle can be resumed days later): as long as its log. */
+const EPOCH_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
  * Leases (`lease:<battle>` = instance id, with a TTL renewed by a heartbeat) decide which
- * instance runs a battle's model streams; the sorted set `streaming` holds battles with streams
- * in flight scored by lease expiry, so a dead owner's battles are found with one range query.
+ * instance runs a battle's model streams; each acquisition bumps the battle's epoch, the fencing
+ * token every log append is checked against (lease-scripts.ts). The sorted set `streaming` holds
+ * battles with streams in flight scored by lease expiry, so a dead owner's battles are found with
+ * one range query.
  */
 export class RedisCluster implements Cluster {
   readonly shared = true;
   readonly instanceId: string;
   private readonly redis: Redis;
   private readonly leaseMs: number;
+  private readonly adoptGraceMs: number;
   private readonly log: RedisBattleLog;
-  private readonly key: { lease: (id: string) => string; streaming: string };
+  private readonly key: { lease: (id: string) => string; epoch: (id: string) => string; streaming: string };
+  /** My epoch of each battle whose lease I hold. */
+  private readonly epochs = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private beatNow: (() => void) | null = null;
+  private onLost: (battleId: string) => void = () => undefined;
+  private onStoredLate: (battleId: string, events: SeqEvent[]) => void = () => undefined;
+  private readySince: number;
   private readonly logger: Logger;
 
   constructor(opts: RedisClusterOptions) {
     this.redis = opts.redis;
     this.instanceId = opts.instanceId;
     this.leaseMs = opts.leaseMs ?? 3_000;
+    this.adoptGraceMs = opts.adoptGraceMs ?? this.leaseMs;
     this.logger = opts.logger;
-    this.key = { lease: (id) => `${opts.prefix}lease:${id}`, streaming: `${opts.prefix}streaming` };
-    this.log = new RedisBattleLog(opts.redis, (id) => `${opts.prefix}log:${id}`, opts.logger);
+    this.key = {
+      lease: (id) => `${opts.prefix}lease:${id}`,
+      epoch: (id) => `${opts.prefix}epoch:${id}`,
+      streaming: `${opts.prefix}streaming`,
+    };
+    this.log = new RedisBattleLog(
+      opts.redis,
+      (id) => `${opts.prefix}log:${id}`,
+      this.key.epoch,
+      (id) => this.epochs.get(id),
+      (id) => this.lost(id),
+      opts.logger,
+      (id, events) => this.onStoredLate(id, events),
+    );
+    // A fresh connection counts from now (startup is no outage: nothing was orphaned by it).
+    this.readySince = opts.redis.status === 'ready' ? Date.now() - this.adoptGraceMs : Date.now();
+    opts.redis.on('ready', () => {
+      this.readySince = Date.now();
+      // Back after an outage: re-assert our leases before anyone may think us dead.
+      this.beatNow?.();
+    });
   }
 
   async acquire(battleId: string): Promise<boolean> {
-    const key = this.key.lease(battleId);
-    if ((await this.redis.set(key, this.instanceId, 'PX', this.leaseMs, 'NX')) === 'OK') return true;
-    return (await this.redis.get(key)) === this.instanceId;
+    const epoch = Number(await this.redis.eval(ACQUIRE, 2, this.key.lease(battleId), this.key.epoch(battleId), this.instanceId, this.leaseMs, EPOCH_TTL_SECONDS));
+    if (epoch > 0) this.epochs.set(battleId, epoch);
+    return epoch > 0;
+  }
+
+  async holds(battleId: string): Promise<boolean> {
+    const mine = this.epochs.get(battleId);
+    if (mine === undefined) return false;
+    const stored = Number((await this.redis.get(this.key.epoch(battleId))) ?? 0);
+    return stored === mine || stored === 0;
   }
 
   async release(battleId: string, handoff: boolean): Promise<void> {
-    if (handoff) await this.log.drain();
-    const pipeline = this.redis.pipeline().eval(RELEASE, 1, this.key.lease(battleId), this.instanceId);
+    await this.log.drain();
+    const epoch = this.epochs.get(battleId) ?? -1;
+    const pipeline = this.redis.pipeline().eval(RELEASE, 2, this.key.lease(battleId), this.key.epoch(battleId), this.instanceId, epoch);
     if (handoff) pipeline.zadd(this.key.streaming, 0, battleId);
     else pipeline.zrem(this.key.streaming, battleId);
     await pipeline.exec();
+    this.epochs.delete(battleId);
+    this.log.discard(battleId);
+  }
+
+  onLateStore(listener: (battleId: string, events: SeqEvent[]) => void): void {
+    this.onStoredLate = listener;
   }
 
   appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void> {
@@ -68,6 +113,8 @@ export class RedisCluster implements Cluster {
   }
 
   async orphans(): Promise<string[]> {
+    // Right after an outage every lease looks dead: wait until their holders had time to speak.
+    if (this.redis.status !== 'ready' || Date.now() - this.readySince < this.adoptGraceMs) return [];
     return this.redis.zrangebyscore(this.key.streaming, '-inf', Date.now(), 'LIMIT', 0, 20);
   }
 
@@ -76,13 +123,16 @@ export class RedisCluster implements Cluster {
   }
 
   startHeartbeat(held: () => Iterable<{ id: string; streaming: boolean }>, onLost: (battleId: string) => void): void {
+    this.onLost = onLost;
     const beat = async () => {
       const pipeline = this.redis.pipeline();
       const expiry = Date.now() + this.leaseMs;
       const ids: string[] = [];
       for (const { id, streaming } of held()) {
+        const epoch = this.epochs.get(id);
+        if (epoch === undefined) continue;
         ids.push(id);
-        pipeline.eval(RENEW, 1, this.key.lease(id), this.instanceId, this.leaseMs);
+        pipeline.eval(RENEW, 2, this.key.lease(id), this.key.epoch(id), this.instanceId, this.leaseMs, epoch);
         if (streaming) pipeline.zadd(this.key.streaming, expiry, id);
         else pipeline.zrem(this.key.streaming, id);
       }
@@ -90,18 +140,28 @@ export class RedisCluster implements Cluster {
       const results = (await pipeline.exec()) ?? [];
       ids.forEach((id, i) => {
         const [err, renewed] = results[i * 2] ?? [];
-        if (!err && renewed === 0) onLost(id);
+        if (!err && renewed === 0) this.lost(id);
       });
     };
-    this.heartbeat = setInterval(() => {
-      beat().catch((err) => this.logger.warn({ err: (err as Error).message }, 'lease heartbeat failed'));
-    }, Math.floor(this.leaseMs / 3));
+    const safeBeat = () => {
+      beat().catch((err: Error) => this.logger.warn({ err: err.message }, 'lease heartbeat failed'));
+    };
+    this.beatNow = safeBeat;
+    this.heartbeat = setInterval(safeBeat, Math.floor(this.leaseMs / 3));
     this.heartbeat.unref();
+  }
+
+  /** Another instance holds the battle now (its epoch moved on): stop every write of ours. */
+  private lost(battleId: string): void {
+    if (!this.epochs.delete(battleId)) return;
+    this.log.discard(battleId);
+    this.onLost(battleId);
   }
 
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
+    this.beatNow = null;
     await this.log.drain();
     this.log.close();
   }

@@ -12,6 +12,8 @@ export interface Cluster {
   readonly shared: boolean;
   /** Takes (or confirms) this instance's ownership of a battle. */
   acquire(battleId: string): Promise<boolean>;
+  /** Whether this instance still holds the battle at its epoch (no other instance took it over). */
+  holds(battleId: string): Promise<boolean>;
   /** Gives a battle up; with `handoff`, another instance takes over its unfinished streams at once. */
   release(battleId: string, handoff: boolean): Promise<void>;
   /**
@@ -19,6 +21,11 @@ export interface Cluster {
    * stored, or early when the log is unreachable; never rejects.
    */
   appendLog(battleId: string, events: readonly SeqEvent[]): Promise<void>;
+  /**
+   * Hears of events stored only after their frame had gone out (the log was unreachable then, so
+   * other instances never got them): they are sent to the other instances again.
+   */
+  onLateStore?(listener: (battleId: string, events: SeqEvent[]) => void): void;
   /** Events after `afterSeq`, from the shared log. */
   readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]>;
   /** Battles with streams in flight whose owner stopped renewing its lease. */
@@ -37,6 +44,9 @@ export class LocalCluster implements Cluster {
   readonly shared = false;
   constructor(readonly instanceId: string) {}
   async acquire(): Promise<boolean> {
+    return true;
+  }
+  async holds(): Promise<boolean> {
     return true;
   }
   async release(): Promise<void> {}

@@ -39,7 +39,8 @@ export function createRateLimits(limits: Config['limits'], redis: Redis | null, 
   const make = (key: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix: key, points, duration });
     return redis
-      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${key}`, points, duration, insuranceLimiter: memory })
+      ? // While Redis is not connected the in-memory limiter answers at once instead of waiting for retries.
+        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${key}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
       : memory;
   };
   const battles = make('battles', limits.battlesPerMinute, 60);

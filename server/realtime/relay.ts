@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { BattleView, SeqEvent } from '../../src/lib/shared/protocol.js';
+import { askOtherInstances } from './ask-instances.js';
 import type { ArenaIo } from './socket.js';
 import { joinRoom } from './rooms.js';
 import type { Logger } from 'pino';
@@ -25,13 +26,10 @@ export function createRoomRelay(io: ArenaIo, shared: boolean, logger: Logger) {
     return count;
   }
 
-  function remoteViewers(battleId: string): Promise<number> {
+  async function remoteViewers(battleId: string): Promise<number> {
     // The adapter's request timeout bounds the wait; an instance that does not answer counts 0.
-    return new Promise((resolve) => {
-      io.serverSideEmit('arena:viewers', battleId, (_err: Error | null, counts: number[]) =>
-        resolve((counts ?? []).reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0)),
-      );
-    });
+    const counts = await askOtherInstances<number>(io, 'arena:viewers', battleId);
+    return counts.reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), 0);
   }
 
   return {
@@ -46,6 +44,34 @@ export function createRoomRelay(io: ArenaIo, shared: boolean, logger: Logger) {
       if (!shared) return void io.to(room).emit('battle:events', frame);
       io.local.to(room).emit('battle:events', frame);
       io.to(room).except(instanceRoom).emit('battle:events', frame);
+    },
+
+    /** A frame for the battle's room on the other instances only (local sockets already have it). */
+    sendRemote(battleId: string, events: SeqEvent[]): void {
+      if (shared) io.to(battleRoom(battleId)).except(instanceRoom).emit('battle:events', { battleId, events });
+    },
+
+    /**
+     * Sends this instance's sockets in each battle room the battle's stored events (`read` gives
+     * null for battles this instance runs itself: its sockets got every frame directly).
+     */
+    async catchUp(read: (battleId: string) => Promise<SeqEvent[] | null>): Promise<void> {
+      const rooms = [...io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('battle:'));
+      for (const room of rooms) {
+        const battleId = room.slice('battle:'.length);
+        const events = await read(battleId).catch(() => null);
+        if (events?.length) io.local.to(room).emit('battle:events', { battleId, events });
+      }
+    },
+
+    /** Replaces the view of this instance's sockets in the battle's room (see BattleServiceDeps.resync). */
+    resetLocal(battleId: string, views: { sessionHash: string; owner: BattleView; spectator: BattleView }): void {
+      const nsp = io.of('/');
+      for (const id of nsp.adapter.rooms.get(battleRoom(battleId)) ?? []) {
+        const socket = nsp.sockets.get(id);
+        const battle = socket?.data.sessionHash === views.sessionHash ? views.owner : views.spectator;
+        socket?.emit('battle:reset', { battleId, battle });
+      }
     },
 
     /**

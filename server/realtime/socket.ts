@@ -12,7 +12,8 @@ import {
   type ServerToClientEvents,
 } from '../../src/lib/shared/protocol.js';
 import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
-import { ArenaFailure } from '../arena/errors.js';
+import { ArenaFailure, sharedStateUnavailable } from '../arena/errors.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
 import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
@@ -58,6 +59,8 @@ export interface RealtimeDeps {
   status(): AckResults['status:subscribe']['status'];
   /** The Redis adapter when several instances share the arena. */
   adapter?: ServerOptions['adapter'];
+  /** With the Redis adapter: resolves once this instance receives the room's frames from the others. */
+  roomReady?(room: string): Promise<unknown>;
 }
 
 type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
@@ -192,6 +195,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
       reply({ ok: true, ...result });
     } catch (err) {
       if (err instanceof ArenaFailure) return reply({ ok: false, error: err.toJSON() });
+      if (isRedisUnavailable(err)) {
+        deps.metrics.errors.inc({ type: 'unavailable' });
+        deps.logger.warn({ err: (err as Error).message, event }, 'refused: redis unreachable');
+        return reply({ ok: false, error: sharedStateUnavailable(REDIS_RETRY_AFTER_SECONDS).toJSON() });
+      }
       if (err instanceof RateLimited) {
         deps.metrics.errors.inc({ type: 'rate_limited' });
         return reply({ ok: false, error: { code: 'rate_limited', message: err.message } });
@@ -203,7 +211,14 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
   }
 
   function caller(socket: ArenaSocket): Caller {
-    return { sessionHash: socket.data.sessionHash, join: (battleId) => joinBounded(socket, battleRoom(battleId), deps.logger) };
+    return {
+      sessionHash: socket.data.sessionHash,
+      join: async (battleId) => {
+        const room = battleRoom(battleId);
+        await joinBounded(socket, room, deps.logger);
+        await deps.roomReady?.(room);
+      },
+    };
   }
 
   return { io, relay };
@@ -212,8 +227,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
 /** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */
 const MAX_BATTLE_ROOMS = 16;
 
-function joinBounded(socket: ArenaSocket, room: string, logger: Logger): void {
-  joinRoom(socket, room, logger);
+async function joinBounded(socket: ArenaSocket, room: string, logger: Logger): Promise<void> {
+  await socket.join(room);
   const battleRooms = [...socket.rooms].filter((r) => r.startsWith('battle:'));
   if (battleRooms.length > MAX_BATTLE_ROOMS) leaveRoom(socket, battleRooms[0], logger);
 }

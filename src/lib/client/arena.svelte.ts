@@ -50,7 +50,13 @@ export class ArenaClient {
   /** Connects and restores the session's battle. Returns the cleanup for onMount. */
   connect(): () => void {
     return follow(
-      { 'battle:events': (frame) => this.#onFrame(frame), 'info:update': (info) => (this.info = info) },
+      {
+        'battle:events': (frame) => this.#onFrame(frame),
+        'battle:reset': ({ battleId, battle }) => {
+          if (battleId === this.battle?.id) this.battle = battle;
+        },
+        'info:update': (info) => (this.info = info),
+      },
       {
         // First connection: restore the session. Later ones: the server has a fresh socket, so catch
         // up on what streamed meanwhile (which also re-joins the battle's room).

@@ -53,6 +53,9 @@ export class WatchClient {
         'battle:events': (frame) => {
           if (frame.battleId === this.battleId) this.#receive(frame.events);
         },
+        'battle:reset': ({ battleId, battle }) => {
+          if (battleId === this.battleId && !this.#heldEvents) this.battle = battle;
+        },
         'battle:viewers': ({ battleId, count }) => {
           if (battleId === this.battleId) this.viewers = count;
         },

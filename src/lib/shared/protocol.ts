@@ -59,6 +59,8 @@ export type ErrorCode =
 export interface ArenaError {
   code: ErrorCode;
   message: string;
+  /** With `unavailable` when the shared storage (Redis) is down: seconds until a retry may succeed. */
+  retryAfterSeconds?: number;
 }
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ArenaError };
@@ -262,6 +264,11 @@ export interface ServerToClientEvents {
   /** Spectators watching a battle now (all instances). */
   'battle:viewers': (update: { battleId: string; count: number }) => void;
   'battle:crowd': (update: { battleId: string; crowd: CrowdTally }) => void;
+  /**
+   * Replace your view of this battle: another instance took it over and some events you got from
+   * the previous one were never stored. Later frames continue from `battle.seq`.
+   */
+  'battle:reset': (update: { battleId: string; battle: BattleView }) => void;
   /** Backend health (public view), pushed to `status:subscribe`rs whenever it changes. */
   'status:update': (status: PublicStatus) => void;
 }

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../server/sim/index.js';
+import { ACTIONS, runOutage, type OutageResult } from '../../scripts/lib/outage-matrix.js';
+import { TEST_MODELS } from '../helpers/arena.js';
+import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+// ~8 s per answer: the streaming battles outlast the outages below (the full matrix, with 30 s,
+// is `npm run outage`).
+const MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 20, maxTokens: 160 }));
+
+describe('Redis outage matrix (two instances): every client action in one combined outage of 1 s, then 5 s', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let faults: FaultRecorder;
+  beforeAll(async () => {
+    faults = recordProcessFaults();
+    redis = await startRedisServer();
+    sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await redis?.close();
+    faults?.stop();
+  });
+
+  for (const outageMs of [1_000, 5_000]) {
+    it(`${outageMs / 1000} s: typed answers, everything works after, no battle with two writers, no process fault`, async () => {
+      const result: OutageResult = await runOutage({ redis, sim, models: MODELS, outageMs, actions: ACTIONS });
+      expect(result.cells).toHaveLength(ACTIONS.length);
+      expect(result.cells.filter((c) => !c.typed || !c.recovered)).toEqual([]);
+      expect(result.streamingBattles).toBe(3);
+      expect(result.problems).toEqual([]);
+      expect(result.twoWriterBattles).toBe(0);
+      expect(result.faults).toEqual({ unhandledRejection: 0, uncaughtException: 0 });
+      expect(faults.messages).toEqual([]);
+    }, 90_000);
+  }
+});
