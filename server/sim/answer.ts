@@ -50,7 +50,7 @@ function seedOf(model: SimModel, messages: readonly SimMessage[], salt: string):
 function proseAnswer(model: SimModel, messages: readonly SimMessage[]): string {
   const rng = createRng(seedOf(model, messages, 'answer'));
   const prompt = lastUserText(messages);
-  if (!IDENTITY_QUESTION.test(prompt)) return composeAnswer(rng, prompt, model.maxTokens);
+  if (!IDENTITY_QUESTION.test(prompt)) return model.shapedAnswers ? composeAnswer(rng, prompt, model.maxTokens) : composeProse(rng, model.maxTokens);
   const intro = `I am ${identityOf(model)}, a language model.`;
   const text = `${intro} ${composeProse(rng, Math.max(1, model.maxTokens - tokenize(intro).length))}`;
   return tokenize(text).slice(0, model.maxTokens).join('').trimEnd();

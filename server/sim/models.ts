@@ -15,6 +15,7 @@ export function resolveModel(spec: SimModelSpec): SimModel {
     family: spec.family,
     thinkFormat: spec.thinkFormat ?? 'field',
     maxTokens: spec.maxTokens ?? 60,
+    shapedAnswers: spec.shapedAnswers ?? false,
   };
 }
 
@@ -38,6 +39,7 @@ export function findModel(models: ReadonlyMap<string, SimModel>, requested: stri
 /** Varied enough for a demo: different speeds and load times, one thinking model, tool callers. */
 export const DEMO_MODELS: SimModelSpec[] = [
   {
+    shapedAnswers: true,
     name: 'llama3.1:8b',
     family: 'llama',
     tokensPerSecond: 45,
@@ -49,6 +51,7 @@ export const DEMO_MODELS: SimModelSpec[] = [
     maxTokens: 90,
   },
   {
+    shapedAnswers: true,
     name: 'qwen3:4b',
     family: 'qwen',
     tokensPerSecond: 60,
@@ -61,6 +64,7 @@ export const DEMO_MODELS: SimModelSpec[] = [
     maxTokens: 80,
   },
   {
+    shapedAnswers: true,
     name: 'mistral:7b',
     family: 'mistral',
     tokensPerSecond: 35,
@@ -72,6 +76,7 @@ export const DEMO_MODELS: SimModelSpec[] = [
     maxTokens: 70,
   },
   {
+    shapedAnswers: true,
     name: 'gemma2:2b',
     family: 'gemma',
     tokensPerSecond: 90,
@@ -82,6 +87,7 @@ export const DEMO_MODELS: SimModelSpec[] = [
     maxTokens: 50,
   },
   {
+    shapedAnswers: true,
     name: 'phi3:mini',
     family: 'phi',
     tokensPerSecond: 22,

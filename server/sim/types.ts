@@ -4,6 +4,11 @@ import type { EventEmitter } from 'node:events';
 export interface SimModelSpec {
   /** The name the backend knows it by, e.g. 'llama3.1:8b' or 'meta-llama/Llama-3.1-8B-Instruct'. */
   name: string;
+  /**
+   * Prompt-shaped markdown answers cut at block boundaries (the demo models); default false: prose
+   * of exactly `maxTokens` tokens, which timing and failover tests rely on.
+   */
+  shapedAnswers?: boolean;
   /** Generation speed; default 40. */
   tokensPerSecond?: number;
   /** Time to first token once loaded; default 40. */

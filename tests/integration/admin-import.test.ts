@@ -117,7 +117,7 @@ describe('admin import over HTTP, two instances on Redis', () => {
     expect(again.body).toMatchObject({ imported: 0, alreadyPresent: file.good, badLines: file.bad });
 
     // The export (from the other instance) holds exactly what the board counts, and re-rates to it.
-    const exported = await (await fetch(`${b.url}/api/export/battles.jsonl`)).text();
+    const exported = await (await fetch(`${b.url}/api/export/battles.jsonl`, { headers: auth })).text();
     const { votes, errors } = parseBattleFile(exported);
     expect(errors).toEqual([]);
     expect(votes).toHaveLength(board.totalVotes);

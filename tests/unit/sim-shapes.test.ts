@@ -21,7 +21,7 @@ describe('demo answers shaped by the prompt', () => {
   });
 
   it('stays within the model’s token budget, cutting at whole blocks', () => {
-    const text = simulatedAnswer({ name: 'tiny', maxTokens: 12 }, [{ role: 'user', content: 'Compare arrays vs linked lists' }]).text;
+    const text = simulatedAnswer({ name: 'tiny', maxTokens: 12, shapedAnswers: true }, [{ role: 'user', content: 'Compare arrays vs linked lists' }]).text;
     expect(text.match(/\S+\s*/g)!.length).toBeLessThanOrEqual(12);
     expect(text).not.toContain('| --- |'); // the table does not fit, so it is left out rather than cut
   });
