@@ -203,7 +203,8 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
 export async function startBaseline(simUrl: string, models: string[]): Promise<Proc> {
   return spawnProc({
     name: 'baseline',
-    args: ['--import', 'tsx', join(ROOT, 'bench/baseline-server.ts'), '--sim', simUrl, '--models', models.join(',')],
+    // BENCH_BASELINE_NODE_ARGS: diagnostics only (bench/profile.ts sets --cpu-prof).
+    args: [...(process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', join(ROOT, 'bench/baseline-server.ts'), '--sim', simUrl, '--models', models.join(',')],
     url: (line) => /baseline listening on (http:\/\/\S+)/.exec(line)?.[1],
   });
 }

@@ -382,7 +382,7 @@ export class BattleService {
   private async runSide(live: LiveBattle, side: Side, turn: number, resume = false): Promise<void> {
     const { record } = live;
     const { metrics } = this.deps;
-    const run = new SideRun(live, side, turn, () => metrics.tokensRelayed.inc(), resume);
+    const run = new SideRun(live, side, turn, (n) => metrics.tokensRelayed.inc(n), resume);
     const answer = () => record.turns[turn].answers[side];
     const leak = new LeakDetector(this.deps.models.leakWords(record.models[side]));
     metrics.activeStreams.inc();
@@ -404,7 +404,7 @@ export class BattleService {
             break;
           case 'text':
           case 'reasoning':
-            run.text(part.type, part.text);
+            run.text(part.type, part.text, part.tokens);
             if (part.type === 'text' && !record.leak[side] && leak.feed(part.text)) run.push({ t: 'leak', side });
             break;
           case 'finish': {
@@ -437,7 +437,7 @@ export class BattleService {
   /** The tools path: one named model, tool calls and results streamed as they happen. */
   private async runTools(live: LiveBattle, turn: number): Promise<void> {
     const { record } = live;
-    const run = new SideRun(live, 'left', turn, () => this.deps.metrics.tokensRelayed.inc());
+    const run = new SideRun(live, 'left', turn, (n) => this.deps.metrics.tokensRelayed.inc(n));
     this.deps.metrics.activeStreams.inc();
     try {
       const result = await this.deps.tools!.run(this.history(record, 'left', turn, false), run.controller.signal, (e) => {

@@ -1,0 +1,120 @@
+/**
+ * Where the token path spends its CPU: runs one load against Arena (from source) or the baseline
+ * under V8's sampling profiler (`--cpu-prof`) and prints the functions with the most self time,
+ * plus the server's CPU microseconds per delivered token (process CPU time / tokens received by
+ * all clients). Per-token CPU barely depends on what else runs on the machine, so this is the
+ * figure to compare changes by on a busy box; latency figures are not.
+ *
+ *   npx tsx bench/profile.ts [--target arena|baseline] [--duels 50] [--spectators 250] [--seconds 10] [--top 30]
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './relay/load.js';
+import { readProc, startArena, startBaseline, startSim, stopAll } from './relay/procs.js';
+import { MODEL_NAMES, models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'arena' },
+    duels: { type: 'string', default: '50' },
+    spectators: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    tps: { type: 'string', default: '30' },
+    top: { type: 'string', default: '30' },
+  },
+});
+const duels = Number(values.duels);
+const spectators = Number(values.spectators ?? duels * 5);
+const target = values.target === 'baseline' ? 'baseline' : 'arena';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  startTime: number;
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+async function main(): Promise<void> {
+  const settings = { tokensPerSecond: Number(values.tps), ttftMs: 100 } as RelaySettings;
+  const { prompts } = pickPrompts(models(settings));
+  const sim = await startSim(models(settings));
+  const dir = mkdtempSync(join(tmpdir(), 'arena-prof-'));
+  process.env.BENCH_ARENA_NODE_ARGS = process.env.BENCH_BASELINE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${dir}`;
+  const server = target === 'arena' ? await startArena({ simUrl: sim.url, variant: 'source' }) : await startBaseline(sim.url, MODEL_NAMES);
+  let cpuStart = 0;
+  let cpuEnd = 0;
+  // V8's profile clock and hrtime are both the monotonic clock (µs): the window selects samples.
+  const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+  const window = { start: 0, end: 0 };
+  const result = await runLoad({
+    servers: [server.url],
+    duels,
+    spectators,
+    durationMs: Number(values.seconds) * 1000,
+    warmupMs: 2000,
+    turnsPerBattle: 1,
+    prompts,
+    onWindow: (phase) => {
+      const cpu = readProc(server.pid)!.cpu;
+      if (phase === 'start') [cpuStart, window.start] = [cpu, monoUs()];
+      else [cpuEnd, window.end] = [cpu, monoUs()];
+    },
+  });
+  await server.stop();
+  await sim.stop();
+  const delivered = result.tokensPerSec.total * result.windowS;
+  console.log(`${target}: ${duels} duels + ${spectators} spectators, ${result.windowS.toFixed(1)} s, ${delivered.toFixed(0)} tokens delivered`);
+  console.log(`server CPU ${((cpuEnd - cpuStart) / result.windowS * 100).toFixed(0)}% of a core; ${(((cpuEnd - cpuStart) * 1e6) / delivered).toFixed(2)} µs per delivered token`);
+  console.log(`delay p50 ${result.delay.all.p50.toFixed(2)} ms, p99 ${result.delay.all.p99.toFixed(2)} ms (meaningless on a busy machine)`);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no profile written in ${dir}`);
+  summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, Number(values.top), window);
+  console.log(`profile: ${join(dir, file)} (open in Chrome DevTools → Performance, or speedscope)`);
+}
+
+/** Self time per function (and per package), top N. */
+function summarize(profile: CpuProfile, top: number, window: { start: number; end: number }): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    if (t < window.start || t > window.end) return;
+    const name = byId.get(id)!.callFrame.functionName;
+    if (name === '(idle)') return;
+    self.set(id, (self.get(id) ?? 0) + delta);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const fns = new Map<string, number>();
+  const pkgs = new Map<string, number>();
+  for (const [id, us] of self) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(server|src|bench)\//, '$1/');
+    const key = `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`;
+    fns.set(key, (fns.get(key) ?? 0) + us);
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? 'node core' : url.includes('/server/') ? 'arena server/' : url ? 'other' : functionName);
+    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
+  }
+  const table = (m: Map<string, number>, n: number) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `| ${k} | ${((us / total) * 100).toFixed(1)}% |`).join('\n');
+  console.log(`\n| package | self time |\n|---|---:|\n${table(pkgs, 15)}`);
+  console.log(`\n| function | self time |\n|---|---:|\n${table(fns, top)}`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+    setTimeout(() => process.exit(), 500).unref();
+  });
