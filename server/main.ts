@@ -1,3 +1,4 @@
+import nodeCluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createArena, type UiHandler } from './app.js';
@@ -6,7 +7,8 @@ import { createLogger } from './log.js';
 
 /** The production entry: SvelteKit's built handler and Socket.IO on one HTTP server. */
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const base = createLogger(config.logLevel);
+  const logger = nodeCluster.isWorker ? base.child({ worker: nodeCluster.worker!.id }) : base;
   const ui = await loadUiHandler();
   if (!ui) logger.warn('no UI build found (run `npm run build`): serving the API and Socket.IO only');
   const arena = await createArena(config, { logger, ui });

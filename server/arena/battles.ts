@@ -154,6 +154,8 @@ export class BattleService {
     const current = await this.currentRecord(battleId);
     if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
     caller.join(battleId);
+    // Run elsewhere: frames sent between the read above and the join missed this socket, so read on from there.
+    if (!this.live.has(battleId)) await this.catchUp(current!);
     return { battle: this.view(current!.record, current!.seq, false), crowd: await this.deps.store.crowdTally(battleId) };
   }
 
@@ -556,6 +558,13 @@ export class BattleService {
     }
     record.lastSeq = seq;
     return { record, seq };
+  }
+
+  private async catchUp(current: { record: BattleRecord; seq: number }): Promise<void> {
+    for (const e of await this.deps.cluster.readLog(current.record.id, current.seq)) {
+      applyEvent(current.record, e);
+      current.seq = e.seq;
+    }
   }
 
   private async rehydrate(battleId: string): Promise<LiveBattle | null> {
