@@ -74,7 +74,7 @@ function rowRecord(row: Row): Record<Column, string> {
     'server CPU µs per delivered token': fmt(cpuUsPerToken(row), 1),
     'server RSS avg / max (MB)': rssCell(row),
     'server loop lag p99 (ms)': arena.length ? arena.map((m) => fmt(m.loopP99Ms, 1)).join(' + ') : '',
-    'frames per token': arena.length ? arena.map((m) => m.framesPerToken.toFixed(2)).join(' + ') : '1.00',
+    'frames per token': arena.length ? arena.map((m) => m.framesPerToken.toFixed(2)).join(' + ') : row.label === 'baseline' ? '1.00' : '',
     'idle conn (KiB each)': row.idleKbPerConn === undefined ? '' : row.idleKbPerConn.toFixed(1),
     'loadgen CPU / loop p99 (ms)': `${pct(l.loadgen.cpuPct)} / ${fmt(l.loadgen.eventLoopP99Ms, 1)}`,
     'sim CPU': pct(row.sim.cpuPct),
