@@ -79,9 +79,38 @@ async function main(): Promise<void> {
   console.log(`profile: ${join(dir, file)} (open in Chrome DevTools → Performance, or speedscope)`);
 }
 
+const AREAS: [RegExp, string][] = [
+  [/server\/store\/|better-sqlite3/, 'store (SQLite)'],
+  [/prom-client|server\/metrics/, 'metrics'],
+  [/pino|sonic-boom/, 'logging'],
+  [/socket\.io-parser/, 'socket.io-parser (encode/decode)'],
+  [/socket\.io-adapter|socket\.io\/dist|engine\.io|\/ws\//, 'socket.io / engine.io / ws'],
+  [/undici|webstreams/, 'fetch (model HTTP streams)'],
+  [/server\/providers\/|server\/models\//, 'providers + failover'],
+  [/server\/arena\//, 'arena (battles, event log)'],
+  [/server\/realtime\//, 'realtime handlers'],
+  [/zod/, 'zod validation'],
+  [/server\/rating\//, 'rating / leaderboard'],
+];
+
+/** The first frame from the leaf up that belongs to a known area; native leaves (writev, GC) by name. */
+function areaOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  const leaf = byId.get(id)!.callFrame.functionName;
+  if (leaf === '(garbage collector)') return 'GC';
+  if (leaf === 'writev' || leaf === 'writeUtf8String' || leaf === 'writeBuffer' || leaf === 'writeString') return 'socket writes (syscalls)';
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const url = byId.get(at)!.callFrame.url;
+    for (const [pattern, area] of AREAS) if (pattern.test(url)) return area;
+  }
+  return leaf === '(program)' ? '(program)' : 'other (microtasks, timers, node internals)';
+}
+
 /** Self time per function (and per package), top N. */
 function summarize(profile: CpuProfile, top: number, window: { start: number; end: number }): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const areas = new Map<string, number>();
   const self = new Map<number, number>();
   let t = profile.startTime;
   profile.samples.forEach((id, i) => {
@@ -91,6 +120,8 @@ function summarize(profile: CpuProfile, top: number, window: { start: number; en
     const name = byId.get(id)!.callFrame.functionName;
     if (name === '(idle)') return;
     self.set(id, (self.get(id) ?? 0) + delta);
+    const area = areaOf(id, byId, parent);
+    areas.set(area, (areas.get(area) ?? 0) + delta);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fns = new Map<string, number>();
@@ -105,6 +136,7 @@ function summarize(profile: CpuProfile, top: number, window: { start: number; en
   }
   const table = (m: Map<string, number>, n: number) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `| ${k} | ${((us / total) * 100).toFixed(1)}% |`).join('\n');
+  console.log(`\n| area (nearest frame on the stack that names one) | time |\n|---|---:|\n${table(areas, 20)}`);
   console.log(`\n| package | self time |\n|---|---:|\n${table(pkgs, 15)}`);
   console.log(`\n| function | self time |\n|---|---:|\n${table(fns, top)}`);
 }
