@@ -166,9 +166,11 @@ async function main(): Promise<void> {
     const results: CapacityResult[] = [await capacity(settings, prompts, 'arena')];
     if (!values['no-baseline-capacity']) results.push(await capacity(settings, prompts, 'baseline'));
     for (const n of workerCounts) results.push(await capacity(settings, prompts, 'arena', n));
+    const model = modelCheck(results[0]!, settings);
     const text = [
       `### (c) Capacity: duels stepped up (${settings.spectatorsPerDuel} spectators per duel, at most ${settings.maxSpectators.toLocaleString('en')}) until p99 > ${settings.p99LimitMs} ms; ${settings.capacityDurationS} s measured per step, fresh server per step`,
       ...results.map((r) => `#### ${r.target}\n\n${capacityTable(r)}`),
+      ...(model ? [model] : []),
     ].join('\n\n');
     sections.push(text);
     console.log(`\n${text}\n`);
@@ -301,6 +303,35 @@ main()
     // Client sockets and timers must not keep the process alive.
     setTimeout(() => process.exit(), 500).unref();
   });
+
+/**
+ * The capacity model's check (docs/benchmarks.md, #23): server CPU = token deliveries per second ×
+ * CPU µs per delivered token, calibrated on one step (the largest within the p99 limit) and
+ * predicted at the others, against what they measured.
+ */
+function modelCheck(arena: CapacityResult, s: typeof settings): string | undefined {
+  const rows = arena.rows.filter((r) => Number.isFinite(cpuUsPerToken(r)));
+  const passing = rows.filter((r) => r.load.delay.all.p99 < s.p99LimitMs);
+  const calibration = passing.at(-1) ?? rows[0];
+  if (!calibration || rows.length < 2) return undefined;
+  const us = cpuUsPerToken(calibration);
+  const perDuel = 2 * s.tokensPerSecond * (1 + s.spectatorsPerDuel);
+  const lines = rows.map((r) => {
+    const deliveries = r.load.tokensPerSec.total;
+    const predicted = (deliveries * us) / 1e4;
+    const measured = r.servers.reduce((n, u) => n + u.cpuPct, 0);
+    return `| ${r.duels} | ${Math.round(deliveries).toLocaleString('en')} | ${predicted.toFixed(0)}% | ${measured.toFixed(0)}% | ${(((predicted - measured) / measured) * 100).toFixed(0)}% | ${r === calibration ? 'calibration' : ''} |`;
+  });
+  return [
+    `#### Capacity model check: server CPU = deliveries/s × ${us.toFixed(1)} µs (measured at ${calibration.duels} duels)`,
+    '',
+    `A duel at ${s.tokensPerSecond} tokens/s per side with ${s.spectatorsPerDuel} spectators asks for ${perDuel} token deliveries a second; one event loop (100% of a core) then carries at most ${Math.floor(1e6 / us / perDuel)} duels.`,
+    '',
+    '| duels | deliveries/s (measured) | predicted server CPU | measured | error | |',
+    '|---:|---:|---:|---:|---:|---|',
+    ...lines,
+  ].join('\n');
+}
 
 /**
  * #23's comparisons at the largest step the baseline serves within the p99 limit: Arena's p50 and
