@@ -36,7 +36,8 @@ export async function serve(config: Config): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // A worker of `serve --workers N` leaves Ctrl-C to the primary, which stops every worker together.
+  process.on('SIGINT', () => (nodeCluster.isWorker ? undefined : stop('SIGINT')));
 }
 
 /** build/handler.js sits one level up from both server/ (tsx) and dist/ (bundle). */

@@ -2,7 +2,7 @@ import nodeCluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setupPrimary } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
-import { IPC_TAG, type IpcReply, type IpcRequest } from './cluster/machine-cluster.js';
+import { IPC_TAG, type IpcReply, type IpcRequest, type IpcStopAll } from './cluster/machine-cluster.js';
 import { MachineCoordinator } from './cluster/machine-coordinator.js';
 import { ConfigError } from './config/load.js';
 
@@ -74,7 +74,13 @@ export function runPrimary(count: number, opts: { logger: Logger; withRedis: boo
     logger.info({ reason }, 'stopping every worker');
     const workers = Object.values(nodeCluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
     if (workers.length === 0) process.exit(exitCode);
-    for (const w of workers) w.process.kill('SIGTERM');
+    // Workers stop on this message (they ignore SIGINT, so Ctrl-C on the terminal reaches only us).
+    const stopAll: IpcStopAll = { [IPC_TAG]: 0, stopAll: true };
+    // With Redis, SIGTERM: each worker hands its streaming battles off like any instance.
+    for (const w of workers) {
+      if (!opts.withRedis && w.isConnected()) w.send(stopAll);
+      else w.process.kill('SIGTERM');
+    }
     setTimeout(() => {
       logger.error({ graceMs: opts.graceMs }, 'workers took too long to stop: exiting');
       process.exit(1);

@@ -312,7 +312,7 @@ export class BattleService {
   async shutdown(): Promise<void> {
     this.closing = true;
     this.timers.forEach(clearInterval);
-    const handoff = this.deps.cluster.shared;
+    const handoff = this.deps.cluster.shared && this.deps.cluster.handOffOnShutdown?.() !== false;
     await Promise.allSettled(
       [...this.live.values()].map(async (live) => {
         const streaming = isStreaming(live);

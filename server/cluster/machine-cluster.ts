@@ -15,6 +15,11 @@ export interface IpcReply {
   [IPC_TAG]: number;
   result: unknown;
 }
+/** The primary stops every worker: each shuts down as a single server would (no hand-off). */
+export interface IpcStopAll {
+  [IPC_TAG]: 0;
+  stopAll: true;
+}
 
 /**
  * A worker of `arena serve --workers N` without Redis: the same contract as RedisCluster, the
@@ -28,8 +33,15 @@ export class MachineCluster implements Cluster {
   private outgoing: Map<string, SeqEvent[]> | null = null;
   private outgoingStored: Promise<void> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | null = null;
+  private stoppingTogether = false;
   private readonly onMessage = (msg: unknown) => {
     if (!msg || typeof msg !== 'object' || !(IPC_TAG in msg)) return;
+    if ('stopAll' in msg) {
+      this.stoppingTogether = true;
+      // The worker's own shutdown path (server/main.ts), now that it knows not to hand off.
+      process.emit('SIGTERM', 'SIGTERM');
+      return;
+    }
     const { [IPC_TAG]: id, result } = msg as IpcReply;
     const waiting = this.pending.get(id);
     if (!waiting) return;
@@ -83,6 +95,10 @@ export class MachineCluster implements Cluster {
       void this.call({ op: 'renew', instanceId: this.instanceId, leaseMs: this.leaseMs, held: list }, []).then((lost) => (lost as string[]).forEach(onLost));
     }, Math.floor(this.leaseMs / 3));
     this.heartbeat.unref();
+  }
+
+  handOffOnShutdown(): boolean {
+    return !this.stoppingTogether;
   }
 
   async close(): Promise<void> {

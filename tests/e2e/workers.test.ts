@@ -27,9 +27,11 @@ describe('arena serve --workers 2 (no Redis: shared through the primary process)
   const logs: LogEntry[] = [];
   const clients: ArenaClient[] = [];
 
+  const sessionOf = new Map<ArenaClient, string>();
   const client = async (session = newSessionToken()) => {
     const socket: ArenaClient = connect(arena.url, { transports: ['websocket'], auth: { session }, reconnection: false, forceNew: true });
     clients.push(socket);
+    sessionOf.set(socket, session);
     await new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)));
     return socket;
   };
@@ -153,4 +155,26 @@ describe('arena serve --workers 2 (no Redis: shared through the primary process)
     expect(stderr).toContain('--workers must be a whole number from 1 to 256, or auto');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('SIGTERM stops every worker cleanly; battles streaming at that moment are stored as stopped', async () => {
+    const owner = await client();
+    const frames = recordFrames(owner);
+    const { battle } = await ok(owner, 'battle:start', { prompt: 'Workers stop: write a long story about a lighthouse keeper.' });
+    await frames.until(() => frames.events(battle.id).some((e) => e.t === 'delta'));
+    const { code } = await stopProcess(arena.proc);
+    expect(code).toBe(0);
+    await waitFor(() => logs.filter((l) => l.msg === 'bye').length >= WORKERS, 5_000, 'every worker to say bye');
+    expect(logs.filter((l) => Number(l.level) >= 50 && l.msg !== 'worker exited: starting another')).toEqual([]);
+
+    // The same data directory, served again: the interrupted answers ended as stopped, not streaming forever.
+    logs.length = 0;
+    arena = await spawnArena({
+      env: { DATA_DIR: join(dir, 'data'), ARENA_CONFIG: join(dir, 'arena.yaml'), ARENA_DEMO: 'off', REDIS_URL: '' },
+      onLog: (entry) => logs.push(entry),
+    });
+    const back = await client(sessionOf.get(owner)!);
+    const state = await ok(back, 'session:state', {});
+    expect(state.battle?.id).toBe(battle.id);
+    for (const side of ['left', 'right'] as const) expect(state.battle!.turns[0]!.answers[side].status).toBe('stopped');
+  }, 60_000);
 });
