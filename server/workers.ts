@@ -2,6 +2,7 @@ import nodeCluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setupPrimary } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { IPC_TAG, type IpcReply, type IpcRequest, type IpcStopAll } from './cluster/machine-cluster.js';
 import { MachineCoordinator } from './cluster/machine-coordinator.js';
 import { ConfigError } from './config/load.js';
@@ -31,6 +32,8 @@ export function runPrimary(count: number, opts: { logger: Logger; withRedis: boo
   const { logger } = opts;
   if (!opts.withRedis) {
     setupPrimary();
+    // The workers' rate limits (server/realtime/limits.ts) count here, once for the machine.
+    new RateLimiterClusterMaster();
     const coordinator = new MachineCoordinator();
     setInterval(() => coordinator.sweep(), 60_000).unref();
     nodeCluster.on('message', (worker: Worker, msg: unknown) => {

@@ -9,9 +9,10 @@ import { spawnArena, stopProcess, type LogEntry, type SpawnedArena } from '../..
 import { applyEvents } from '../../src/lib/client/battle-state.js';
 import type { BattleView, Leaderboard } from '../../src/lib/shared/protocol.js';
 import { runCli } from '../helpers/process.js';
-import { ok, recordFrames, TEST_MODELS, waitFor, type ArenaClient } from '../helpers/arena.js';
+import { call, ok, recordFrames, TEST_MODELS, waitFor, type ArenaClient } from '../helpers/arena.js';
 
 const WORKERS = 2;
+const BATTLES_PER_MINUTE = 8;
 const DUELS = 6;
 // Slow enough that a spectator joins while the answers still stream.
 const SIM_MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 40, maxTokens: 120 }));
@@ -56,7 +57,7 @@ describe('arena serve --workers 2 (no Redis: shared through the primary process)
   beforeAll(async () => {
     sim = await startSimulator({ flavor: 'ollama', models: SIM_MODELS, preloaded: true });
     dir = mkdtempSync(join(tmpdir(), 'arena-workers-'));
-    writeFileSync(join(dir, 'arena.yaml'), `backends:\n  - { id: sim, kind: ollama, url: '${sim.url}' }\nlimits:\n  battlesPerMinute: 1000\n`);
+    writeFileSync(join(dir, 'arena.yaml'), `backends:\n  - { id: sim, kind: ollama, url: '${sim.url}' }\nlimits:\n  battlesPerMinute: ${BATTLES_PER_MINUTE}\n`);
     arena = await spawnArena({
       env: { DATA_DIR: join(dir, 'data'), ARENA_CONFIG: join(dir, 'arena.yaml'), ARENA_DEMO: 'off', REDIS_URL: '' },
       serveArgs: ['--workers', String(WORKERS)],
@@ -147,6 +148,20 @@ describe('arena serve --workers 2 (no Redis: shared through the primary process)
     }
     // The one error line is the primary reporting the dead worker; no worker logged an error.
     expect(logs.filter((l) => Number(l.level) >= 50).map((l) => l.msg)).toEqual(['worker exited: starting another']);
+  }, 60_000);
+
+  it('counts rate limits once for the machine, whichever worker a request lands on', async () => {
+    const session = newSessionToken();
+    const outcomes: string[] = [];
+    // Each attempt on a fresh connection: round-robin alternates workers.
+    for (let i = 0; i < BATTLES_PER_MINUTE * 2 + 2; i++) {
+      const socket = await client(session);
+      const res = await call(socket, 'battle:start', { prompt: `Limit ${i}: one line about tides.` });
+      outcomes.push(res.ok ? 'ok' : res.error.code);
+      socket.close();
+    }
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(BATTLES_PER_MINUTE);
+    expect(outcomes.slice(BATTLES_PER_MINUTE).every((o) => o === 'rate_limited')).toBe(true);
   }, 60_000);
 
   it('refuses a bad --workers value with a message, no stack trace', async () => {
