@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './relay/load.js';
-import { readProc, startArena, startBaseline, startSim, stopAll } from './relay/procs.js';
+import { readProcTree, startArena, startBaseline, startSim, stopAll } from './relay/procs.js';
 import { MODEL_NAMES, models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
 
 const { values } = parseArgs({
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     tps: { type: 'string', default: '30' },
     top: { type: 'string', default: '30' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const duels = Number(values.duels);
@@ -47,7 +48,14 @@ async function main(): Promise<void> {
   const sim = await startSim(models(settings));
   const dir = mkdtempSync(join(tmpdir(), 'arena-prof-'));
   process.env.BENCH_ARENA_NODE_ARGS = process.env.BENCH_BASELINE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${dir}`;
-  const server = target === 'arena' ? await startArena({ simUrl: sim.url, variant: 'source' }) : await startBaseline(sim.url, MODEL_NAMES);
+  const workers = Number(values.workers);
+  // Several workers: the built server (`serve --workers N`); every process writes its own profile.
+  const server =
+    target === 'baseline'
+      ? await startBaseline(sim.url, MODEL_NAMES)
+      : workers > 1
+        ? await startArena({ simUrl: sim.url, workers, name: `arena-workers-${workers}` })
+        : await startArena({ simUrl: sim.url, variant: 'source' });
   let cpuStart = 0;
   let cpuEnd = 0;
   // V8's profile clock and hrtime are both the monotonic clock (µs): the window selects samples.
@@ -62,7 +70,7 @@ async function main(): Promise<void> {
     turnsPerBattle: 1,
     prompts,
     onWindow: (phase) => {
-      const cpu = readProc(server.pid)!.cpu;
+      const cpu = readProcTree(server.pid)!.cpu;
       if (phase === 'start') [cpuStart, window.start] = [cpu, monoUs()];
       else [cpuEnd, window.end] = [cpu, monoUs()];
     },
@@ -73,9 +81,20 @@ async function main(): Promise<void> {
   console.log(`${target}: ${duels} duels + ${spectators} spectators, ${result.windowS.toFixed(1)} s, ${delivered.toFixed(0)} tokens delivered`);
   console.log(`server CPU ${((cpuEnd - cpuStart) / result.windowS * 100).toFixed(0)}% of a core; ${(((cpuEnd - cpuStart) * 1e6) / delivered).toFixed(2)} µs per delivered token`);
   console.log(`delay p50 ${result.delay.all.p50.toFixed(2)} ms, p99 ${result.delay.all.p99.toFixed(2)} ms (meaningless on a busy machine)`);
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`no profile written in ${dir}`);
-  summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, Number(values.top), window);
+  // One profile per process (and one per worker thread: tsx's loader; the larger file is the main thread's).
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (!files.length) throw new Error(`no profile written in ${dir}`);
+  const mains = new Map<string, string>();
+  for (const f of files) {
+    const pid = f.split('.')[3]!; // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile
+    const size = readFileSync(join(dir, f)).length;
+    if (!mains.has(pid) || readFileSync(join(dir, mains.get(pid)!)).length < size) mains.set(pid, f);
+  }
+  for (const [pid, file] of mains) {
+    if (mains.size > 1) console.log(`\n#### process ${pid}`);
+    summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, Number(values.top), window);
+  }
+  const file = [...mains.values()][0]!;
   console.log(`profile: ${join(dir, file)} (open in Chrome DevTools → Performance, or speedscope)`);
 }
 
