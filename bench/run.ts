@@ -32,6 +32,7 @@ import {
   type CapacityResult,
   type ClusterResult,
   type RelaySettings,
+  type Row,
   type SingleResult,
   measuredRows,
   quietWait,
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     const results: CapacityResult[] = [await capacity(settings, prompts, 'arena')];
     if (!values['no-baseline-capacity']) results.push(await capacity(settings, prompts, 'baseline'));
     for (const n of workerCounts) results.push(await capacity(settings, prompts, 'arena', n));
-    const model = modelCheck(results[0]!, settings);
+    const model = modelCheck([...results[0]!.rows, ...(single ? [single.arena] : [])], settings);
     const text = [
       `### (c) Capacity: duels stepped up (${settings.spectatorsPerDuel} spectators per duel, at most ${settings.maxSpectators.toLocaleString('en')}) until p99 > ${settings.p99LimitMs} ms; ${settings.capacityDurationS} s measured per step, fresh server per step`,
       ...results.map((r) => `#### ${r.target}\n\n${capacityTable(r)}`),
@@ -305,30 +306,35 @@ main()
   });
 
 /**
- * The capacity model's check (docs/benchmarks.md, #23): server CPU = token deliveries per second ×
- * CPU µs per delivered token, calibrated on one step (the largest within the p99 limit) and
- * predicted at the others, against what they measured.
+ * The capacity model's check (docs/benchmarks.md, #23). Server CPU per second =
+ *   frame writes/s × w  +  relayed tokens/s × t
+ * (w: one frame to one socket — encode share, engine.io, the write syscall; t: one token taken
+ * from a model stream — parse, providers, event log, record). Both are fitted on two measured
+ * rows (the first two) and the CPU of every other row is predicted, against what it measured.
  */
-function modelCheck(arena: CapacityResult, s: typeof settings): string | undefined {
-  const rows = arena.rows.filter((r) => Number.isFinite(cpuUsPerToken(r)));
-  const passing = rows.filter((r) => r.load.delay.all.p99 < s.p99LimitMs);
-  const calibration = passing.at(-1) ?? rows[0];
-  if (!calibration || rows.length < 2) return undefined;
-  const us = cpuUsPerToken(calibration);
-  const perDuel = 2 * s.tokensPerSecond * (1 + s.spectatorsPerDuel);
-  const lines = rows.map((r) => {
-    const deliveries = r.load.tokensPerSec.total;
-    const predicted = (deliveries * us) / 1e4;
-    const measured = r.servers.reduce((n, u) => n + u.cpuPct, 0);
-    return `| ${r.duels} | ${Math.round(deliveries).toLocaleString('en')} | ${predicted.toFixed(0)}% | ${measured.toFixed(0)}% | ${(((predicted - measured) / measured) * 100).toFixed(0)}% | ${r === calibration ? 'calibration' : ''} |`;
+function modelCheck(rows: Row[], s: typeof settings): string | undefined {
+  const usable = rows.filter((r) => r.arena?.length === 1 && Number.isFinite(r.arena[0]!.framesPerToken) && r.load.tokensPerSec.total > 0);
+  if (usable.length < 3) return undefined;
+  const recipients = 1 + s.spectatorsPerDuel;
+  const point = (r: Row) => {
+    const relayed = r.load.tokensPerSec.total / recipients;
+    return { r, writes: relayed * r.arena![0]!.framesPerToken * recipients, relayed, cpuUs: r.servers[0]!.cpuPct * 1e4 };
+  };
+  const [a, b] = [point(usable[0]!), point(usable[1]!)];
+  const det = a.writes * b.relayed - b.writes * a.relayed;
+  if (!det) return undefined;
+  const w = (a.cpuUs * b.relayed - b.cpuUs * a.relayed) / det;
+  const t = (a.writes * b.cpuUs - b.writes * a.cpuUs) / det;
+  const lines = usable.map(point).map((p, i) => {
+    const predicted = (p.writes * w + p.relayed * t) / 1e4;
+    const measured = p.cpuUs / 1e4;
+    return `| ${p.r.label} | ${p.r.duels} | ${Math.round(p.relayed).toLocaleString('en')} | ${p.r.arena![0]!.framesPerToken.toFixed(2)} | ${Math.round(p.writes).toLocaleString('en')} | ${predicted.toFixed(0)}% | ${measured.toFixed(0)}% | ${i < 2 ? 'fitted' : `${(((predicted - measured) / measured) * 100).toFixed(0)}%`} |`;
   });
   return [
-    `#### Capacity model check: server CPU = deliveries/s × ${us.toFixed(1)} µs (measured at ${calibration.duels} duels)`,
+    `#### Capacity model check: server CPU = frame writes/s × ${w.toFixed(1)} µs + relayed tokens/s × ${t.toFixed(1)} µs (fitted on the first two rows)`,
     '',
-    `A duel at ${s.tokensPerSecond} tokens/s per side with ${s.spectatorsPerDuel} spectators asks for ${perDuel} token deliveries a second; one event loop (100% of a core) then carries at most ${Math.floor(1e6 / us / perDuel)} duels.`,
-    '',
-    '| duels | deliveries/s (measured) | predicted server CPU | measured | error | |',
-    '|---:|---:|---:|---:|---:|---|',
+    '| run | duels | relayed tokens/s | frames per token | frame writes/s | predicted server CPU | measured | error |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...lines,
   ].join('\n');
 }
