@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './relay/load.js';
-import { readProcTree, startArena, startBaseline, startSim, stopAll } from './relay/procs.js';
+import { readProcTree, scrapeArena, startArena, type ArenaMetrics, startBaseline, startSim, stopAll } from './relay/procs.js';
 import { MODEL_NAMES, models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
 
 const { values } = parseArgs({
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   // V8's profile clock and hrtime are both the monotonic clock (µs): the window selects samples.
   const monoUs = () => Number(process.hrtime.bigint() / 1000n);
   const window = { start: 0, end: 0 };
+  const scraped: Promise<ArenaMetrics | null>[] = [];
   const result = await runLoad({
     servers: [server.url],
     duels,
@@ -73,13 +74,16 @@ async function main(): Promise<void> {
       const cpu = readProcTree(server.pid)!.cpu;
       if (phase === 'start') [cpuStart, window.start] = [cpu, monoUs()];
       else [cpuEnd, window.end] = [cpu, monoUs()];
+      if (target === 'arena' && workers === 1) scraped.push(scrapeArena(server.url));
     },
   });
+  const [m0, m1] = await Promise.all(scraped);
   await server.stop();
   await sim.stop();
   const delivered = result.tokensPerSec.total * result.windowS;
   console.log(`${target}: ${duels} duels + ${spectators} spectators, ${result.windowS.toFixed(1)} s, ${delivered.toFixed(0)} tokens delivered`);
   console.log(`server CPU ${((cpuEnd - cpuStart) / result.windowS * 100).toFixed(0)}% of a core; ${(((cpuEnd - cpuStart) * 1e6) / delivered).toFixed(2)} µs per delivered token`);
+  if (m0 && m1) console.log(`relayed ${m1.tokens - m0.tokens} tokens in ${m1.frames - m0.frames} frames: ${((m1.frames - m0.frames) / (m1.tokens - m0.tokens)).toFixed(2)} frames per token`);
   console.log(`delay p50 ${result.delay.all.p50.toFixed(2)} ms, p99 ${result.delay.all.p99.toFixed(2)} ms (meaningless on a busy machine)`);
   // One profile per process (and one per worker thread: tsx's loader; the larger file is the main thread's).
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
