@@ -306,35 +306,32 @@ main()
   });
 
 /**
- * The capacity model's check (docs/benchmarks.md, #23). Server CPU per second =
- *   frame writes/s × w  +  relayed tokens/s × t
- * (w: one frame to one socket — encode share, engine.io, the write syscall; t: one token taken
- * from a model stream — parse, providers, event log, record). Both are fitted on two measured
- * rows (the first two) and the CPU of every other row is predicted, against what it measured.
+ * The capacity model's check (docs/benchmarks.md, #23): server CPU = fixed + deliveries/s × marginal
+ * µs per delivered token, fitted on two rows within the p99 limit (the lightest and the heaviest),
+ * then predicted for every other row (a prediction past 100% says: saturated, p99 over the limit).
  */
 function modelCheck(rows: Row[], s: typeof settings): string | undefined {
-  const usable = rows.filter((r) => r.arena?.length === 1 && Number.isFinite(r.arena[0]!.framesPerToken) && r.load.tokensPerSec.total > 0);
-  if (usable.length < 3) return undefined;
-  const recipients = 1 + s.spectatorsPerDuel;
-  const point = (r: Row) => {
-    const relayed = r.load.tokensPerSec.total / recipients;
-    return { r, writes: relayed * r.arena![0]!.framesPerToken * recipients, relayed, cpuUs: r.servers[0]!.cpuPct * 1e4 };
-  };
-  const [a, b] = [point(usable[0]!), point(usable[1]!)];
-  const det = a.writes * b.relayed - b.writes * a.relayed;
-  if (!det) return undefined;
-  const w = (a.cpuUs * b.relayed - b.cpuUs * a.relayed) / det;
-  const t = (a.writes * b.cpuUs - b.writes * a.cpuUs) / det;
-  const lines = usable.map(point).map((p, i) => {
-    const predicted = (p.writes * w + p.relayed * t) / 1e4;
-    const measured = p.cpuUs / 1e4;
-    return `| ${p.r.label} | ${p.r.duels} | ${Math.round(p.relayed).toLocaleString('en')} | ${p.r.arena![0]!.framesPerToken.toFixed(2)} | ${Math.round(p.writes).toLocaleString('en')} | ${predicted.toFixed(0)}% | ${measured.toFixed(0)}% | ${i < 2 ? 'fitted' : `${(((predicted - measured) / measured) * 100).toFixed(0)}%`} |`;
+  const cpu = (r: Row) => r.servers.reduce((n, u) => n + u.cpuPct, 0);
+  const usable = rows.filter((r) => Number.isFinite(cpu(r)) && r.load.tokensPerSec.total > 0);
+  const within = usable.filter((r) => r.load.delay.all.p99 < s.p99LimitMs);
+  const [lo, hi] = [within[0], within.at(-1)];
+  if (!lo || !hi || lo === hi || usable.length < 3) return undefined;
+  const d = (r: Row) => r.load.tokensPerSec.total;
+  const marginal = ((cpu(hi) - cpu(lo)) / (d(hi) - d(lo))) * 1e4; // µs per delivered token
+  const fixed = cpu(lo) - (d(lo) * marginal) / 1e4;
+  const perDuel = 2 * s.tokensPerSecond * (1 + s.spectatorsPerDuel);
+  const lines = usable.map((r) => {
+    const predicted = fixed + (d(r) * marginal) / 1e4;
+    const fitted = r === lo || r === hi;
+    return `| ${r.label} | ${r.duels} | ${Math.round(d(r)).toLocaleString('en')} | ${predicted.toFixed(0)}%${predicted > 100 ? ' (saturated)' : ''} | ${cpu(r).toFixed(0)}% | ${fmt(r.load.delay.all.p99)} | ${fitted ? 'fitted' : `${(predicted - cpu(r)).toFixed(0)} points`} |`;
   });
   return [
-    `#### Capacity model check: server CPU = frame writes/s × ${w.toFixed(1)} µs + relayed tokens/s × ${t.toFixed(1)} µs (fitted on the first two rows)`,
+    `#### Capacity model check: server CPU = ${fixed.toFixed(0)}% + deliveries/s × ${marginal.toFixed(1)} µs (fitted on ${lo.duels} and ${hi.duels} duels)`,
     '',
-    '| run | duels | relayed tokens/s | frames per token | frame writes/s | predicted server CPU | measured | error |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `At ${s.tokensPerSecond} tokens/s per side and ${s.spectatorsPerDuel} spectators a duel asks for ${perDuel} deliveries a second, so one event loop reaches 90% of a core at ${Math.floor(((90 - fixed) * 1e4) / marginal / perDuel)} duels.`,
+    '',
+    '| run | duels | deliveries/s | predicted server CPU | measured | p99 (ms) | error |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...lines,
   ].join('\n');
 }
