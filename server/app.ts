@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import nodeCluster from 'node:cluster';
+import { createAdapter as createMachineAdapter } from '@socket.io/cluster-adapter';
 import type { Ack } from '../src/lib/shared/protocol.js';
 import { BattleService, type ArenaModels, type RemoteAction } from './arena/battles.js';
 import { newId } from './arena/ids.js';
 import { CATCH_UP_AFTER_MS, connectShared } from './cluster/shared-redis.js';
+import { MachineCluster } from './cluster/machine-cluster.js';
 import { LocalCluster, type Cluster } from './cluster/types.js';
 import { createRateLimits } from './realtime/limits.js';
 import { exportLines } from './arena/export-lines.js';
@@ -63,7 +66,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const logger = opts.logger ?? createLogger(declared.logLevel);
   const { config, demo } = await resolveBackends(declared, logger);
   const store = openStore(config, logger);
-  const shared = config.redisUrl ? connectShared(config.redisUrl, config.redisPrefix, logger) : null;
+  // Workers of `arena serve --workers N` without Redis share state through the primary process.
+  const shared = config.redisUrl ? connectShared(config.redisUrl, config.redisPrefix, logger) : nodeCluster.isWorker ? connectMachine(logger) : null;
   const cluster: Cluster = shared?.cluster ?? new LocalCluster(newId());
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();
@@ -161,7 +165,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         store: { ok: storeOk, detail: store.kind },
         models: { ok: available >= 2, detail: `${available} arena models available (need 2)` },
       };
-      if (shared) checks.redis = { ok: shared.redis.status === 'ready', detail: shared.redis.status };
+      if (shared?.redis) checks.redis = { ok: shared.redis.status === 'ready', detail: shared.redis.status };
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
     exportLines: (kind) => exportLines(store, kind, config.arena.hygiene),
@@ -236,6 +240,20 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         await shared?.close();
         await demo?.close();
       })()),
+  };
+}
+
+/** A worker of `arena serve --workers N` without Redis: leases and logs in the primary, rooms through the cluster adapter. */
+function connectMachine(logger: Logger) {
+  return {
+    redis: null,
+    cluster: new MachineCluster(newId(), logger),
+    adapter: createMachineAdapter(),
+    // The primary relays between workers over IPC: nothing to wait for, no outage to recover from.
+    publisherReady: async () => {},
+    onSubscriberBack: () => {},
+    roomReady: async () => {},
+    close: async () => {},
   };
 }
 

@@ -7,7 +7,9 @@ import { routedPromptRows } from './router/routed-export.js';
 import { openStore } from './store/index.js';
 
 const USAGE = `usage: arena <command>
-  serve                         run Arena (default)
+  serve [--workers N|auto]      run Arena (default); N worker processes on one port
+                                (auto = one per core; without Redis they share state
+                                through the primary process)
   sim [--flavor ollama|vllm] [--port N] [--models file.json] [--sleep-mode]
                                 run the model simulator
   config check                  validate the configuration and print it, secrets masked
@@ -20,8 +22,15 @@ async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   switch (command) {
     case 'serve': {
+      const { config } = loadConfig();
+      const flag = rest.indexOf('--workers');
+      const { parseWorkers, runPrimary } = await import('./workers.js');
+      const workers = parseWorkers(flag >= 0 ? rest[flag + 1] : undefined);
+      const { default: nodeCluster } = await import('node:cluster');
+      if (workers > 1 && nodeCluster.isPrimary)
+        return runPrimary(workers, { logger: createLogger(config.logLevel), withRedis: Boolean(config.redisUrl), graceMs: config.shutdownGraceMs });
       const { serve } = await import('./main.js');
-      return serve(loadConfig().config);
+      return serve(config);
     }
     case 'sim': {
       const { runSimulatorCli } = await import('./sim/cli.js');

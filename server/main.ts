@@ -1,3 +1,4 @@
+import nodeCluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createArena, type UiHandler } from './app.js';
@@ -7,7 +8,8 @@ import { installProcessGuard } from './process-guard.js';
 
 /** The production entry: SvelteKit's built handler and Socket.IO on one HTTP server. */
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const base = createLogger(config.logLevel);
+  const logger = nodeCluster.isWorker ? base.child({ worker: nodeCluster.worker!.id }) : base;
   let stop: (reason: string, exitCode?: number) => void = (_reason, exitCode = 0) => process.exit(exitCode);
   // Installed first: a fault while starting is logged too. Before the arena exists, exit at once.
   installProcessGuard({ logger, onFatal: () => stop('uncaughtException', 1) });
@@ -38,7 +40,8 @@ export async function serve(config: Config): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // A worker of `serve --workers N` leaves Ctrl-C to the primary, which stops every worker together.
+  process.on('SIGINT', () => (nodeCluster.isWorker ? undefined : stop('SIGINT')));
 }
 
 /** build/handler.js sits one level up from both server/ (tsx) and dist/ (bundle). */

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimModelSpec } from '../../server/sim/index.js';
@@ -46,6 +46,8 @@ interface SpawnOptions {
   problem?: (line: string) => boolean;
   cleanup?: () => void;
   timeoutMs?: number;
+  /** How many URL lines to wait for (one per worker). */
+  listeners?: number;
 }
 
 function spawnProc(opts: SpawnOptions): Promise<Proc> {
@@ -93,6 +95,7 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
     const onEarlyExit = (code: number | null) => fail(new Error(`${opts.name} exited with ${code}: ${stderr.slice(-2000)}`));
     child.once('exit', onEarlyExit);
     let buffer = '';
+    let heard = 0;
     // Always drained: a full stdout pipe would block the process being measured.
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk;
@@ -102,7 +105,7 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
         buffer = buffer.slice(nl + 1);
         if (!proc.url) {
           const url = opts.url(line);
-          if (url) {
+          if (url && ++heard >= (opts.listeners ?? 1)) {
             proc.url = url;
             clearTimeout(timer);
             child.off('exit', onEarlyExit);
@@ -146,6 +149,8 @@ export interface ArenaSpawn {
   redisPrefix?: string;
   maxTurns?: number;
   name?: string;
+  /** `serve --workers N` (N > 1: the primary forks N workers on one port). */
+  workers?: number;
   /** Diagnostics: run bench/relay/arena-variant.ts (Arena from source) with BENCH_VARIANT set. */
   variant?: string;
 }
@@ -177,7 +182,9 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
       ...(process.env.BENCH_ARENA_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ...GC_HOOK_NODE_ARGS,
       ...(opts.variant ? ['--import', 'tsx', join(ROOT, 'bench/relay/arena-variant.ts')] : [join(ROOT, 'dist/arena.mjs'), 'serve']),
+      ...(opts.workers && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
     ],
+    listeners: opts.workers ?? 1,
     env: {
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', // as `npm start` and the Docker image run it
       PORT: '0',
@@ -211,7 +218,8 @@ export async function startArena(opts: ArenaSpawn): Promise<Proc> {
 export async function startBaseline(simUrl: string, models: string[]): Promise<Proc> {
   return spawnProc({
     name: 'baseline',
-    args: ['--import', 'tsx', join(ROOT, 'bench/baseline-server.ts'), '--sim', simUrl, '--models', models.join(',')],
+    // BENCH_BASELINE_NODE_ARGS: diagnostics only (bench/profile.ts sets --cpu-prof).
+    args: [...(process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', join(ROOT, 'bench/baseline-server.ts'), '--sim', simUrl, '--models', models.join(',')],
     url: (line) => /baseline listening on (http:\/\/\S+)/.exec(line)?.[1],
   });
 }
@@ -257,7 +265,26 @@ export interface UsageSummary {
   samples: { t: number; cpuPct: number; rssMb: number }[];
 }
 
-/** Samples a process every `everyMs` until stopped. */
+/** The process and every descendant (`arena serve --workers N`: the primary and its workers), summed. */
+export function readProcTree(pid: number): ProcStat | null {
+  const own = readProc(pid);
+  if (!own) return null;
+  for (const child of childPids(pid)) {
+    const sub = readProcTree(child);
+    if (sub) (own.cpu += sub.cpu), (own.rssMb += sub.rssMb);
+  }
+  return own;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** Samples a process (and its children) every `everyMs` until stopped. */
 export class ProcSampler {
   private timer: NodeJS.Timeout | null = null;
   private first: { t: number; stat: ProcStat } | null = null;
@@ -271,7 +298,7 @@ export class ProcSampler {
 
   start(): this {
     const take = () => {
-      const stat = readProc(this.pid);
+      const stat = readProcTree(this.pid);
       if (!stat) return;
       const t = performance.now();
       const prev = this.last;
@@ -287,7 +314,7 @@ export class ProcSampler {
   stop(): UsageSummary {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const stat = readProc(this.pid);
+    const stat = readProcTree(this.pid);
     if (stat) this.last = { t: performance.now(), stat };
     const { first, last } = this;
     const rss = this.samples.map((s) => s.rssMb);

@@ -7,6 +7,8 @@ const pct = (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)}%` : '–');
 const mb = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
 const sumCpu = (row: Row) => row.servers.reduce((sum, u) => sum + u.cpuPct, 0);
+/** Server CPU time (every server process) per token any client received, in µs. */
+export const cpuUsPerToken = (row: Row) => (sumCpu(row) / 100) * 1e6 / row.load.tokensPerSec.total;
 const cpuCell = (row: Row) => (row.servers.length > 1 ? `${row.servers.map((u) => pct(u.cpuPct)).join(' + ')}` : pct(sumCpu(row)));
 const rssCell = (row: Row) => row.servers.map((u) => `${mb(u.rssAvgMb)} / ${mb(u.rssMaxMb)}`).join(' + ');
 const errorsCell = (row: Row) => {
@@ -41,6 +43,7 @@ const ROW_HEAD = [
   'tok/s to owners',
   'tok/s to spectators',
   'server CPU (1 core = 100%)',
+  'server CPU µs per delivered token',
   'server RSS avg / max (MB)',
   'server loop lag p99 (ms)',
   'frames per token',
@@ -68,9 +71,10 @@ function rowRecord(row: Row): Record<Column, string> {
     'tok/s to owners': int(l.tokensPerSec.owners),
     'tok/s to spectators': int(l.tokensPerSec.spectators),
     'server CPU (1 core = 100%)': cpuCell(row),
+    'server CPU µs per delivered token': fmt(cpuUsPerToken(row), 1),
     'server RSS avg / max (MB)': rssCell(row),
     'server loop lag p99 (ms)': arena.length ? arena.map((m) => fmt(m.loopP99Ms, 1)).join(' + ') : '',
-    'frames per token': arena.length ? arena.map((m) => m.framesPerToken.toFixed(2)).join(' + ') : '1.00',
+    'frames per token': arena.length ? arena.map((m) => m.framesPerToken.toFixed(2)).join(' + ') : row.label === 'baseline' ? '1.00' : '',
     'idle conn (KiB each)': row.idleKbPerConn === undefined ? '' : row.idleKbPerConn.toFixed(1),
     'loadgen CPU / loop p99 (ms)': `${pct(l.loadgen.cpuPct)} / ${fmt(l.loadgen.eventLoopP99Ms, 1)}`,
     'sim CPU': pct(row.sim.cpuPct),
@@ -108,6 +112,7 @@ export function singleTable(r: SingleResult): string {
       'tok/s to owners': ratio(A.tokensPerSec.owners, B.tokensPerSec.owners),
       'tok/s to spectators': ratio(A.tokensPerSec.spectators, B.tokensPerSec.spectators),
       'server CPU (1 core = 100%)': ratio(sumCpu(arena), sumCpu(baseline)),
+      'server CPU µs per delivered token': ratio(cpuUsPerToken(arena), cpuUsPerToken(baseline)),
       'server RSS avg / max (MB)': ratio(arena.servers[0]!.rssAvgMb, baseline.servers[0]!.rssAvgMb),
       'idle conn (KiB each)': ratio(arena.idleKbPerConn ?? NaN, baseline.idleKbPerConn ?? NaN),
     },

@@ -108,7 +108,8 @@ async function waitForQuiet(maxWaitS: number, thresholdPct = 20): Promise<void> 
 async function measure(label: string, servers: Proc[], sim: Proc, s: RelaySettings, load: Partial<LoadOptions> & { duels: number; spectators: number; prompts: string[] }): Promise<Row> {
   const samplers = servers.map((p) => new ProcSampler(p.pid));
   const simSampler = new ProcSampler(sim.pid);
-  const isArena = servers.map((p) => p.name.startsWith('arena'));
+  // A multi-worker server's /metrics answers from whichever worker takes the request: not comparable.
+  const isArena = servers.map((p) => p.name.startsWith('arena') && !p.name.includes('workers'));
   let sysStart = 0;
   let sysEnd = 0;
   let windowStart = 0;
@@ -299,7 +300,7 @@ export interface CapacityResult {
 }
 
 /** (c) Steps up the number of duels until p99 delay passes the limit. A fresh server per step. */
-export async function capacity(s: RelaySettings, prompts: string[], target: 'arena' | 'baseline'): Promise<CapacityResult> {
+export async function capacity(s: RelaySettings, prompts: string[], target: 'arena' | 'baseline', workers = 1): Promise<CapacityResult> {
   const rows: Row[] = [];
   let capacityDuels = 0;
   let stoppedBecause = `every step passed (max ${s.steps.at(-1)})`;
@@ -307,10 +308,9 @@ export async function capacity(s: RelaySettings, prompts: string[], target: 'are
   try {
     for (const duels of s.steps) {
       const spectators = Math.min(duels * s.spectatorsPerDuel, s.maxSpectators);
-      const start = target === 'arena' ? startArena({ simUrl: sim.url }) : startBaseline(sim.url, MODEL_NAMES);
-      const row = await withProc(start, (server) =>
-        measure(target === 'arena' ? 'Arena' : 'baseline', [server], sim, { ...s, durationS: s.capacityDurationS }, { duels, spectators, prompts }),
-      );
+      const label = target === 'baseline' ? 'baseline' : workers > 1 ? `Arena, ${workers} workers` : 'Arena';
+      const start = target === 'arena' ? startArena({ simUrl: sim.url, workers, ...(workers > 1 ? { name: `arena-workers-${workers}` } : {}) }) : startBaseline(sim.url, MODEL_NAMES);
+      const row = await withProc(start, (server) => measure(label, [server], sim, { ...s, durationS: s.capacityDurationS }, { duels, spectators, prompts }));
       rows.push(row);
       const { load } = row;
       const broken = load.errors.stuck + load.errors.requests + load.errors.connects;
@@ -327,7 +327,7 @@ export async function capacity(s: RelaySettings, prompts: string[], target: 'are
   } finally {
     await sim.stop();
   }
-  return { target, rows, capacity: capacityDuels, stoppedBecause };
+  return { target: target === 'arena' && workers > 1 ? `arena, ${workers} workers (--workers ${workers})` : target, rows, capacity: capacityDuels, stoppedBecause };
 }
 
 export interface SlowResult {

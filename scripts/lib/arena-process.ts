@@ -14,6 +14,8 @@ export interface SpawnArenaOptions {
   env: Record<string, string>;
   /** Node flags before the script (fuzz preloads its GC hook here). */
   nodeArgs?: string[];
+  /** Arguments after `serve` (e.g. `--workers 2`). */
+  serveArgs?: string[];
   /** Every JSON log line the process writes to stdout, from the first on. */
   onLog?: (entry: LogEntry) => void;
   /** Sees each stderr chunk first; returns the part of it `stderr()` keeps (default: all). */
@@ -33,7 +35,7 @@ export interface SpawnedArena {
 /** Starts the server and resolves once it logs 'arena listening' (rejects if it exits first, or after 30 s). */
 export async function spawnArena(opts: SpawnArenaOptions): Promise<SpawnedArena> {
   if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve'], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve', ...(opts.serveArgs ?? [])], {
     // MALLOC_ARENA_MAX as `npm start` and the Docker image set it, so memory is measured as deployed.
     env: { MALLOC_ARENA_MAX: '2', ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

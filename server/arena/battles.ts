@@ -376,7 +376,7 @@ export class BattleService {
   async shutdown(): Promise<void> {
     this.closing = true;
     this.timers.forEach(clearInterval);
-    const handoff = this.deps.cluster.shared;
+    const handoff = this.deps.cluster.shared && this.deps.cluster.handOffOnShutdown?.() !== false;
     await Promise.allSettled(
       [...this.live.values()].map(async (live) => {
         const streaming = isStreaming(live);
@@ -471,7 +471,7 @@ export class BattleService {
   private async runSide(live: LiveBattle, side: Side, turn: number, resume = false): Promise<void> {
     const { record } = live;
     const { metrics } = this.deps;
-    const run = new SideRun(this.pacedHost(live, turn), side, turn, () => metrics.tokensRelayed.inc(), resume);
+    const run = new SideRun(this.pacedHost(live, turn), side, turn, (n) => metrics.tokensRelayed.inc(n), resume);
     const answer = () => record.turns[turn].answers[side];
     const thinking = this.thinkingOf(live, turn);
     metrics.activeStreams.inc();
@@ -495,7 +495,7 @@ export class BattleService {
             if (run.stale) break;
             // Named side by side is not blind: its reasoning streams like the text.
             if (record.mode === 'named') {
-              run.text('reasoning', part.text);
+              run.text('reasoning', part.text, part.tokens);
               break;
             }
             // Blind: kept on the record for the reveal; clients only learn that some side reasons.
@@ -504,7 +504,7 @@ export class BattleService {
             break;
           case 'text':
             thinking.stopped(side, run);
-            run.text(part.type, part.text);
+            run.text(part.type, part.text, part.tokens);
             break;
           case 'finish': {
             const a = answer();
@@ -560,7 +560,7 @@ export class BattleService {
   /** The tools path: one named model, tool calls and results streamed as they happen. */
   private async runTools(live: LiveBattle, turn: number): Promise<void> {
     const { record } = live;
-    const run = new SideRun(live, 'left', turn, () => this.deps.metrics.tokensRelayed.inc());
+    const run = new SideRun(live, 'left', turn, (n) => this.deps.metrics.tokensRelayed.inc(n));
     this.deps.metrics.activeStreams.inc();
     try {
       const result = await this.deps.tools!.run(this.history(record, 'left', turn, false), run.controller.signal, (e) => {

@@ -24,7 +24,7 @@ export class SideRun {
     private readonly host: RunHost,
     readonly side: Side,
     readonly turn: number,
-    private readonly onToken: () => void,
+    private readonly onTokens: (count: number) => void,
     resumed = false,
   ) {
     this.run = host.runs[side];
@@ -46,12 +46,13 @@ export class SideRun {
     if (!this.stale) this.host.log.push(event);
   }
 
-  text(kind: 'text' | 'reasoning', value: string): void {
+  /** `tokens`: how many upstream chunks `value` holds (a provider merges those of one network read). */
+  text(kind: 'text' | 'reasoning', value: string, tokens = 1): void {
     if (!this.streaming) {
       this.streaming = true;
       this.push({ t: 'status', side: this.side, turn: this.turn, status: 'streaming' });
     }
-    this.onToken();
+    this.onTokens(tokens);
     this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value });
   }
 

@@ -37,6 +37,11 @@ export interface Cluster {
    * `onLost` hears of a battle another instance took over meanwhile.
    */
   startHeartbeat(held: () => Iterable<{ id: string; streaming: boolean }>, onLost: (battleId: string) => void): void;
+  /**
+   * False when every instance is stopping together (`arena serve --workers N` shut down as a
+   * whole): nobody would take streaming battles over, so they end as stopped instead.
+   */
+  handOffOnShutdown?(): boolean;
   close(): Promise<void>;
 }
 

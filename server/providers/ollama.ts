@@ -1,6 +1,6 @@
 import { httpError } from './classify.js';
 import { ProviderError } from './errors.js';
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 import { retryingStaleSockets } from './stale-socket.js';
 import { guardStream, type UpstreamContext, type UpstreamFinish, type UpstreamPart } from './stream-guard.js';
 import { ThinkTagSplitter } from './think.js';
@@ -54,22 +54,67 @@ async function* chat(
 
   const think = new ThinkTagSplitter();
   const tools = new ToolCallAccumulator();
+  const merged = new MergedContent(think);
   let calledTools = false;
-  for await (const line of readLines(res.body)) {
-    const chunk = parseLine(line, req.model);
-    if (chunk.error !== undefined) throw new ProviderError('server_error', `ollama ${req.model}: ${String(chunk.error)}`);
-    const message = chunk.message ?? {};
-    if (message.thinking) yield { type: 'reasoning', text: message.thinking };
-    if (message.content) yield* think.push(message.content);
-    for (const call of message.tool_calls ?? []) {
-      calledTools = true;
-      yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
+  for await (const lines of readLineBatches(res.body)) {
+    // The lines of one network read go out as one part per kind, in their order.
+    for (const line of lines) {
+      const chunk = parseLine(line, req.model);
+      if (chunk.error !== undefined) {
+        yield* merged.take();
+        throw new ProviderError('server_error', `ollama ${req.model}: ${String(chunk.error)}`);
+      }
+      const message = chunk.message ?? {};
+      if (message.thinking) yield* merged.add('reasoning', message.thinking);
+      if (message.content) yield* merged.add('content', message.content);
+      for (const call of message.tool_calls ?? []) {
+        calledTools = true;
+        yield* merged.take();
+        yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
+      }
+      if (chunk.done) {
+        yield* merged.take();
+        yield* think.flush();
+        yield finishPart(chunk, calledTools);
+        return;
+      }
     }
-    if (chunk.done) {
-      yield* think.flush();
-      yield finishPart(chunk, calledTools);
-      return;
-    }
+    yield* merged.take();
+  }
+  yield* merged.take();
+}
+
+/**
+ * Consecutive chunks of the same kind, merged until `take`. Each part says how many upstream
+ * chunks it holds (`tokens`), so token counts stay exact while the parts are fewer.
+ */
+class MergedContent {
+  private kind: 'reasoning' | 'content' | null = null;
+  private text = '';
+  private count = 0;
+
+  constructor(private readonly think: ThinkTagSplitter) {}
+
+  /** Adds a chunk; returns the parts of the other kind it had to let out first (keeps the order). */
+  add(kind: 'reasoning' | 'content', text: string): UpstreamPart[] {
+    const out = this.kind && this.kind !== kind ? this.take() : [];
+    this.kind = kind;
+    this.text += text;
+    this.count++;
+    return out;
+  }
+
+  take(): UpstreamPart[] {
+    if (!this.kind) return [];
+    const parts: UpstreamPart[] =
+      this.kind === 'reasoning' ? [{ type: 'reasoning', text: this.text }] : this.think.push(this.text);
+    // The chunks count once, on the last part they produced (a held-back tag tail produces none yet).
+    const last = parts.at(-1) as { tokens?: number } | undefined;
+    if (last && this.count > 1) last.tokens = this.count;
+    this.kind = null;
+    this.text = '';
+    this.count = 0;
+    return parts;
   }
 }
 

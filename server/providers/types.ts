@@ -53,8 +53,9 @@ export interface FinishPart {
 }
 
 export type StreamPart =
-  | { type: 'text'; text: string }
-  | { type: 'reasoning'; text: string }
+  /** `tokens`: upstream chunks merged into this part (one network read's worth); 1 when absent. */
+  | { type: 'text'; text: string; tokens?: number }
+  | { type: 'reasoning'; text: string; tokens?: number }
   | { type: 'tool-call'; call: ToolCall }
   | FinishPart
   | { type: 'error'; error: import('./errors.js').ProviderError };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import nodeCluster from 'node:cluster';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientEventName } from '../../src/lib/shared/protocol.js';
 import type { Config } from '../config/schema.js';
 
@@ -33,15 +34,16 @@ export class RateLimited extends Error {
 /**
  * Per session and per IP, shared by every instance through Redis when there is one (with an
  * in-memory fallback while Redis is unreachable, so an outage never turns into "no limits" or
- * "no service").
+ * "no service"). Workers of `arena serve --workers N` without Redis count in the primary process
+ * (rate-limiter-flexible's cluster limiter; server/workers.ts runs its master).
  */
 export function createRateLimits(limits: Config['limits'], redis: Redis | null, prefix: string): RateLimits {
   const make = (key: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix: key, points, duration });
-    return redis
-      ? // While Redis is not connected the in-memory limiter answers at once instead of waiting for retries.
-        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${key}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
-      : memory;
+    if (redis)
+      // While Redis is not connected the in-memory limiter answers at once instead of waiting for retries.
+      return new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${key}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true });
+    return nodeCluster.isWorker ? new RateLimiterCluster({ keyPrefix: key, points, duration, timeoutMs: 3_000 }) : memory;
   };
   const battles = make('battles', limits.battlesPerMinute, 60);
   const prompts = make('prompts-ip', limits.promptsPerMinutePerIp, 60);
