@@ -21,6 +21,8 @@ import type { BattleEvent, Side } from '../../src/lib/shared/protocol.js';
 
 interface SideQueue {
   events: BattleEvent[];
+  /** Tokens each held delta carries (a provider may hand over several lines of one read as one part). */
+  weights: Map<BattleEvent, number>;
   produced: number;
   released: number;
   endedAt?: number;
@@ -53,11 +55,15 @@ export class MatchedPacer {
     return this.queues.left.events.length > 0 || this.queues.right.events.length > 0;
   }
 
-  push(event: BattleEvent): void {
+  /** `tokens`: how many streamed chunks a delta stands for; pace is counted in them. */
+  push(event: BattleEvent, tokens = 1): void {
     const side = sideOf(event);
     if (!side) return this.forward(event);
     const queue = this.queues[side];
-    if (event.t === 'delta') queue.produced++;
+    if (event.t === 'delta') {
+      queue.produced += tokens;
+      if (tokens !== 1) queue.weights.set(event, tokens);
+    }
     if (event.t === 'end') {
       queue.endedAt = this.clock.now();
       if (event.status === 'stopped') this.discard(side);
@@ -71,6 +77,7 @@ export class MatchedPacer {
     const queue = this.queues[side];
     // Also an end it held: the stop that called this replaces it.
     queue.events = queue.events.filter((e) => e.t !== 'delta' && e.t !== 'end' && !(e.t === 'status' && e.status === 'streaming'));
+    queue.weights.clear();
     queue.produced = queue.released;
     queue.endedAt ??= this.clock.now();
     this.release();
@@ -96,7 +103,10 @@ export class MatchedPacer {
       const head = queue.events[0]!;
       const carriesText = head.t === 'delta' || (head.t === 'status' && head.status === 'streaming');
       if (carriesText && queue.released >= this.allowance(side)) return;
-      if (head.t === 'delta') queue.released++;
+      if (head.t === 'delta') {
+        queue.released += queue.weights.get(head) ?? 1;
+        queue.weights.delete(head);
+      }
       queue.events.shift();
       this.forward(head);
     }
@@ -131,5 +141,5 @@ export class MatchedPacer {
 }
 
 function emptyQueue(): SideQueue {
-  return { events: [], produced: 0, released: 0 };
+  return { events: [], weights: new Map(), produced: 0, released: 0 };
 }

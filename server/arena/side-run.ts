@@ -7,7 +7,7 @@ export const USER_STOP = 'user-stop';
 export interface RunHost {
   runs: Record<Side, number>;
   controllers: Partial<Record<Side, AbortController>>;
-  log: { push(event: BattleEvent): void };
+  log: { push(event: BattleEvent, tokens?: number): void };
 }
 
 /**
@@ -42,8 +42,8 @@ export class SideRun {
     return this.host.runs[this.side] !== this.run;
   }
 
-  push(event: BattleEvent): void {
-    if (!this.stale) this.host.log.push(event);
+  push(event: BattleEvent, tokens?: number): void {
+    if (!this.stale) this.host.log.push(event, tokens);
   }
 
   /** `tokens`: how many upstream chunks `value` holds (a provider merges those of one network read). */
@@ -53,7 +53,7 @@ export class SideRun {
       this.push({ t: 'status', side: this.side, turn: this.turn, status: 'streaming' });
     }
     this.onTokens(tokens);
-    this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value });
+    this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value }, tokens);
   }
 
   end(status: EndStatus, error?: string): void {

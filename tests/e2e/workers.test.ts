@@ -190,6 +190,6 @@ describe('arena serve --workers 2 (no Redis: shared through the primary process)
     const back = await client(sessionOf.get(owner)!);
     const state = await ok(back, 'session:state', {});
     expect(state.battle?.id).toBe(battle.id);
-    for (const side of ['left', 'right'] as const) expect(state.battle!.turns[0]!.answers[side].status).toBe('stopped');
+    for (const side of ['left', 'right'] as const) expect(state.battle!.turns[0]!.answers[side].status).toBe('interrupted');
   }, 60_000);
 });

@@ -135,7 +135,9 @@ describe('swap manager: preloading', () => {
         models: MODELS.map((m) => ({ id: m.name, deployments: [{ backend: 'gpu', model: m.name }] })),
         health: { intervalMs: 100, timeoutMs: 500 },
       },
-      { preloadOnStart: true, minResidentMs: 0, confirmPollMs: 10 },
+      // Preloads only when the test asks (rebalance()): a demand-driven one 200 ms after a stream
+      // would race the steps below on a busy machine.
+      { preloadOnStart: true, minResidentMs: 0, confirmPollMs: 10, preloadDelayMs: 60_000 },
     );
   });
   afterAll(async () => {
