@@ -7,8 +7,8 @@ import { computeLeaderboard } from '../../server/rating/leaderboard.js';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
 import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type TestArena } from '../helpers/arena.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const TOKEN = 'import-token-0123456789abcdef';
 const MAX_BYTES = 400_000;
 const models = TEST_MODELS.map((m) => m.name);
@@ -69,10 +69,7 @@ describe('admin import over HTTP, two instances on Redis', () => {
     await a?.close();
     await b?.close();
     await sim?.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
 
   it('refuses a missing or wrong token', async () => {

@@ -6,8 +6,8 @@ import { simulatedAnswer, startSimulator, type Simulator } from '../../server/si
 import type { BattleView, Leaderboard, SeqEvent } from '../../src/lib/shared/protocol.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';
 import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 // Slower than the default test models, so a stream is still running when a test interrupts it.
 const SIM_MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 60, maxTokens: 40 }));
 const spec = (name: string) => SIM_MODELS.find((m) => m.name === name)!;
@@ -52,10 +52,7 @@ describe('two instances, one arena (Redis)', () => {
     await a?.close();
     await b?.close();
     await sim?.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
 
   it('a spectator on B sees the identical token sequence as the owner on A, names only after the vote', async () => {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import { ok, recordFrames, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 // Over a second of streaming per side, in hundreds of small frames: joins land mid-stream.
 const MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 300, maxTokens: 500 }));
 const JOINS = 24;
@@ -25,10 +24,7 @@ describe('a spectator joining on an instance where nobody else watches', () => {
     await a?.close();
     await b?.close();
     await sim?.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
 
   /** One battle on A, one spectator on B joining mid-stream: every seq after its view arrives live. */

@@ -5,8 +5,8 @@ import { RedisCluster } from '../../server/cluster/redis-cluster.js';
 import { silentLogger } from '../../server/log.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { waitFor } from '../helpers/arena.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const delta = (seq: number, text: string): SeqEvent => ({ seq, t: 'delta', side: 'left', turn: 0, text });
 
 describe('lease epochs fence the battle log', () => {
@@ -18,10 +18,7 @@ describe('lease epochs fence the battle log', () => {
     return new RedisCluster({ redis, prefix, instanceId, logger: silentLogger, leaseMs: 300 });
   };
   afterAll(async () => {
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
     clients.forEach((c) => c.disconnect());
   });
 

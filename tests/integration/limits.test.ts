@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newSessionToken } from '../../server/arena/ids.js';
 import { startSimulator } from '../../server/sim/index.js';
 import { call, ok, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 describe('rate limits', () => {
   const arenas: TestArena[] = [];
   const prefix = `limits:${randomUUID()}:`;
   afterAll(async () => {
     for (const a of arenas) await a.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
   const arena = async (opts: Parameters<typeof startTestArena>[0]) => {
     const t = await startTestArena(opts);

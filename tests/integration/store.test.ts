@@ -12,8 +12,8 @@ import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
 import { voteRecordFor } from '../../server/store/vote-record.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Where one test's data lives; every store opened from it sees the same data. */
 interface Backing {
@@ -31,12 +31,6 @@ function redisBacking(): Backing & { prefix: string } {
   return { prefix, open: () => openRedisStore({ url: REDIS_URL, prefix }), destroy: () => deleteRedisKeys(prefix) };
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-}
 
 let counter = 0;
 function makeBattle(overrides: Partial<BattleRecord> = {}): BattleRecord {
