@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect } from 'socket.io-client';
 import { createArena } from '../server/app.js';
-import { newSessionToken } from '../server/arena/ids.js';
+import { newSessionToken } from '../src/lib/server/session.js';
 import { ConfigSchema } from '../server/config/schema.js';
 import { silentLogger } from '../server/log.js';
 import { startSimulator, type SimModelSpec } from '../server/sim/index.js';

@@ -7,7 +7,8 @@ import type { AttemptHooks } from './failover.js';
 import { HealthMonitor, routeByHealth } from './health.js';
 import { probeBackend } from './probe.js';
 import type { ModelRegistry } from './registry.js';
-import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
+import type { StatusSnapshot } from '../../src/lib/shared/status.js';
+import { StatusBoard, type StateChange } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
 import { runInBackground } from '../background.js';
 

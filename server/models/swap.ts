@@ -9,6 +9,7 @@ import { chooseVictims, DecayingRate, keepScore, type EvictionCandidate } from '
 import { gpuPools, type GpuPool } from './gpu-pools.js';
 import type { ProbeFacts } from './probe.js';
 import { runInBackground } from '../background.js';
+import type { LoadedUnit, MemoryUse, Residency } from '../../src/lib/shared/status.js';
 
 /**
  * Keeps what the backends on each GPU hold within that GPU's memory. The unit that loads and
@@ -68,8 +69,6 @@ export const DEFAULT_SWAP_OPTIONS: SwapOptions = {
 };
 
 /** `not-loaded`: on disk, loads on demand; `sleeping`: a vLLM engine with its weights in CPU RAM. */
-export type Residency = 'loaded' | 'not-loaded' | 'sleeping' | 'loading' | 'unloading' | 'unknown';
-
 /** Until measured: a cold load reads ~2 GB/s; a vLLM wake-up from level 1 is ~20× faster. */
 const COLD_LOAD_MS_PER_MB = 0.5;
 const WAKE_MS_PER_MB = 0.025;
@@ -106,29 +105,6 @@ interface PoolQueue {
   tail: Promise<void>;
   /** Expected duration of each queued or running load, for the wait estimate. */
   pending: Array<{ unit: Unit; estimateMs: number; startedAt?: number }>;
-}
-
-export interface LoadedUnit {
-  key: string;
-  /** What the unit holds: one Ollama model, or every model of a vLLM engine. */
-  models: string[];
-  sizeMb: number;
-  /** The backend serving it (a GPU can be shared by several). */
-  backend?: string;
-  /** Live usage: admin view only. */
-  inFlight?: number;
-  ratePerMinute?: number;
-  score?: number;
-}
-
-export interface MemoryUse {
-  /** The GPU these figures are for: a `gpus[]` id, or the backend's own id for a backend with `vramMb`. */
-  gpu?: string;
-  budgetMb: number;
-  usedMb: number;
-  /** Loaded models Arena did not ask for (another client of the same Ollama). */
-  otherMb: number;
-  units: LoadedUnit[];
 }
 
 export interface SwapDeps {

@@ -17,7 +17,7 @@ import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
 import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
-import { sessionHashFrom } from './session.js';
+import { sessionHashFrom } from '../../src/lib/server/session.js';
 import { joinRoom, leaveRoom } from './rooms.js';
 
 export interface SocketData {

@@ -1,9 +1,9 @@
 import { io as connect } from 'socket.io-client';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimModelSpec, Simulator } from '../../server/sim/index.js';
 import { startSimulator } from '../../server/sim/index.js';
-import type { StatusSnapshot } from '../../server/models/status.js';
+import type { StatusSnapshot } from '../../src/lib/shared/status.js';
 import { ok, recordFrames, startTestArena, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
 
 /**

@@ -1,6 +1,6 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { simulatedAnswer } from '../../server/sim/index.js';
 import { checkAck, connected } from '../../scripts/fuzz.js';
 import { call, ok, recordFrames, startTestArena, type ArenaClient, type TestArena } from '../helpers/arena.js';

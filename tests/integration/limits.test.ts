@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { io as connect } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { startSimulator } from '../../server/sim/index.js';
 import { call, ok, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
 import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
