@@ -36,3 +36,11 @@ function decodeOrUndefined(value: string): string | undefined {
 export function sessionCookie(token: string, secure: boolean): string {
   return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000${secure ? '; Secure' : ''}`;
 }
+
+/** What the server keeps on each client socket. */
+export interface SocketData {
+  sessionHash: string;
+  ip: string;
+  /** Battles this socket watches as a spectator. */
+  watching: string[];
+}
