@@ -25,7 +25,7 @@ import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
-import { createRoomRelay, type ArenaIo } from './realtime/relay.js';
+import { createRoomRelay, type ArenaIo, type RoomRelay } from './realtime/relay.js';
 import { createIo, leaderboardRoom, serveClients, STATUS_ROOM } from './realtime/socket.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -46,6 +46,8 @@ export interface ArenaOptions {
 export interface Arena {
   httpServer: HttpServer;
   io: ArenaIo;
+  /** Every message between instances (realtime/relay.ts); battles publish through it. */
+  relay: RoomRelay;
   config: Config;
   store: Store;
   registry: ModelRegistry;
@@ -186,6 +188,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   return {
     httpServer,
     io,
+    relay,
     config,
     store,
     registry,
