@@ -46,8 +46,6 @@ import {
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 
 const argv = process.argv.slice(2);
-// The GPU swap scenario is its own benchmark (bench/swap/run.ts), run alone.
-const swapOnly = argv.includes('--swap');
 const { values } = parseArgs({
   args: argv,
   options: {
@@ -79,6 +77,8 @@ const { values } = parseArgs({
   },
 });
 
+// The GPU swap scenario is its own benchmark (bench/swap/run.ts), run alone.
+const swapOnly = values.swap;
 const quick = values.quick;
 /** Extra capacity ladders with `serve --workers N` (default 2; --workers 2,4 or --workers 0 for none). */
 const workerCounts = (values.workers ?? '2').split(',').map(Number).filter((n) => n > 1);

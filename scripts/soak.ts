@@ -27,8 +27,10 @@
 import { writeFileSync } from 'node:fs';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startSimulator } from '../server/sim/index.js';
-import { connected, procFds, procRss, Rng, startServerProcess, type ServerProcess } from './fuzz.js';
-import { cleanupOnSignal, parseArgs, runIfMain } from './lib/cli.js';
+import { Rng } from '../server/random.js';
+import { connected, procFds, procRss, startServerProcess, type ServerProcess } from './fuzz.js';
+import { parseArgs } from 'node:util';
+import { cleanupOnSignal, runIfMain } from './lib/cli.js';
 
 export interface SoakOptions {
   minutes: number;
@@ -377,7 +379,11 @@ function positive(name: string, value: string | undefined, fallback: number, max
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const { values: args } = parseArgs({
+    options: Object.fromEntries(
+      ['minutes', 'duels', 'spectators', 'sample-seconds', 'warmup-seconds', 'bound', 'seed', 'json'].map((name) => [name, { type: 'string' as const }]),
+    ),
+  }) as { values: Record<string, string | undefined> };
   const minutes = positive('minutes', args.minutes, 30, 24 * 60);
   const opts: SoakOptions = {
     minutes,

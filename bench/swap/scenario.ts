@@ -11,6 +11,7 @@ import { ModelRegistry } from '../../server/models/registry.js';
 import type { SwapOptions } from '../../server/models/swap.js';
 import type { ChatMessage } from '../../server/providers/types.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
+import { mulberry32 } from '../../server/random.js';
 
 /** The GPU as one Ollama or as four vLLM engines; `*all-resident`: the same with room for all four. */
 export type Variant = 'ollama' | 'vllm' | 'all-resident' | 'vllm-all-resident';
@@ -248,15 +249,4 @@ function pick(rng: () => number, weights: number[]): number {
     if (r < 0) return i;
   }
   return weights.length - 1;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
