@@ -12,6 +12,7 @@ import type { SwapOptions } from '../../server/models/swap.js';
 import type { ChatMessage } from '../../server/providers/types.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import { mulberry32 } from '../../server/random.js';
+import { percentilesMs } from '../relay/histogram.js';
 
 /** The GPU as one Ollama or as four vLLM engines; `*all-resident`: the same with room for all four. */
 export type Variant = 'ollama' | 'vllm' | 'all-resident' | 'vllm-all-resident';
@@ -155,8 +156,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
   registry.stop();
   await Promise.all([cpu.close(), ...gpuSims.map((g) => g.close())]);
 
-  ttfts.sort((a, b) => a - b);
-  const q = (p: number) => ttfts[Math.min(ttfts.length - 1, Math.floor(p * ttfts.length))] ?? NaN;
+  const [p50, p90, p99] = percentilesMs(ttfts, [50, 90, 99]);
   return {
     variant,
     battles: s.battles,
@@ -174,7 +174,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
     chatsRefused: counters.refused,
     waitedForLoadPct: (100 * waited) / requests,
     servedByGpuPct: (100 * onGpu) / requests,
-    ttftMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), n: ttfts.length },
+    ttftMs: { p50: p50!, p90: p90!, p99: p99!, n: ttfts.length },
     errors,
     sleeps: counters.sleeps,
     wakes: counters.wakes,
