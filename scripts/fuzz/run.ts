@@ -2,7 +2,8 @@
 import { Rng } from '../../server/random.js';
 import { wellFormedDuel, sleep, type Finding } from './checks.js';
 import { planEvent } from './plan.js';
-import { createTraffic, newFuzzState } from './traffic.js';
+import { newFuzzState } from './state.js';
+import { createTraffic } from './traffic.js';
 
 // ------------------------------------------------------------------ the run
 

@@ -8,59 +8,7 @@ import { Rng } from '../../server/random.js';
 import { checkAck, connected, full, preview, sleep, type Finding } from './checks.js';
 import { ID_ALPHABET, KNOWN_EVENTS, type KnownEvent } from './generators.js';
 import type { KnownBattle, Planned } from './plan.js';
-import type { FuzzReport } from './run.js';
-
-/** What a run counts; the traffic writes it, the run reads it for the report. */
-export interface FuzzState {
-  findings: Finding[];
-  byKind: Record<string, number>;
-  acks: FuzzReport['acks'];
-  conn: FuzzReport['connections'];
-  handshakes: FuzzReport['handshakes'];
-  recent: Planned[];
-  /** Handshakes and raw packets, on connections of their own. */
-  recentSide: Planned[];
-  sent: number;
-  unencodable: number;
-  inFlight: number;
-  crashed: boolean;
-}
-
-export function newFuzzState(): FuzzState {
-  return {
-    findings: [],
-    byKind: {},
-    acks: { ok: 0, errors: {}, unansweredAfterClose: 0, silentAsExpected: 0, unexpectedReplies: 0 },
-    conn: { opened: 0, closedByServer: 0, connectErrors: {} },
-    handshakes: {},
-    recent: [],
-    recentSide: [],
-    sent: 0,
-    unencodable: 0,
-    inFlight: 0,
-    crashed: false,
-  };
-}
-
-export interface TrafficOptions {
-  url: string;
-  seed: number;
-  connections: number;
-  ackTimeoutMs: number;
-  maxInFlight: number;
-  alive: () => boolean;
-}
-
-type FuzzSocket = Socket;
-
-interface Slot {
-  index: number;
-  session: string;
-  socket?: FuzzSocket;
-  connecting?: Promise<FuzzSocket | undefined>;
-  /** Acks waiting on this socket: resolved with 'closed' when it disconnects. */
-  pending: Set<(closed: 'closed') => void>;
-}
+import { fillIds, type FuzzState, type Slot, type TrafficOptions } from './state.js';
 
 export function createTraffic(opts: TrafficOptions, s: FuzzState) {
   const { ackTimeoutMs, maxInFlight, alive } = opts;
@@ -84,7 +32,7 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
     pending: new Set(),
   }));
 
-  function open(slot: Slot): Promise<FuzzSocket | undefined> {
+  function open(slot: Slot): Promise<Socket | undefined> {
     if (slot.socket?.connected) return Promise.resolve(slot.socket);
     slot.connecting ??= (async () => {
       for (let attempt = 0; attempt < 20 && !s.crashed; attempt++) {
@@ -109,7 +57,7 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
     return slot.connecting;
   }
 
-  function watchSocket(slot: Slot, socket: FuzzSocket) {
+  function watchSocket(slot: Slot, socket: Socket) {
     socket.on('disconnect', (reason) => {
       if (reason !== 'io client disconnect') s.conn.closedByServer++;
       for (const done of [...slot.pending]) done('closed');
@@ -195,41 +143,6 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
   const slotFor = new Map<number, number>();
   const slotOf = (ev: Planned) => slotFor.get(ev.index) ?? 0;
 
-  function fillIds(ev: Planned, slot: Slot) {
-    if (!ev.ids || !ev.args.length) return;
-    const payload = ev.args[0];
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload) || Buffer.isBuffer(payload)) return;
-    const p = payload as Record<string, unknown>;
-    const own = battles.filter((b) => b.slot === slot.index);
-    const foreign = battles.filter((b) => b.slot !== slot.index);
-    const pickFrom = (list: KnownBattle[]) => (list.length ? list[live.int(0, list.length - 1)] : undefined);
-    const randomId = () => live.chars(16, ID_ALPHABET);
-    let battle: KnownBattle | undefined;
-    let token: string | undefined;
-    switch (ev.ids) {
-      case 'own':
-        battle = pickFrom(own);
-        token = battle?.token;
-        break;
-      case 'foreign':
-        battle = pickFrom(foreign);
-        token = battle?.token;
-        break;
-      case 'foreignToken': // a real token of another battle
-        battle = pickFrom(own);
-        token = pickFrom(foreign)?.token;
-        break;
-      case 'ownWrongToken':
-        battle = pickFrom(own) ?? pickFrom(foreign);
-        token = battle ? battle.token.slice(0, -1) + (battle.token.endsWith('A') ? 'B' : 'A') : undefined;
-        break;
-      case 'random':
-        break;
-    }
-    if ('battleId' in p && p.battleId === '') p.battleId = battle?.id ?? randomId();
-    if ('token' in p && p.token === '') p.token = token ?? randomId();
-  }
-
   function settleOne() {
     s.inFlight--;
     idle.shift()?.();
@@ -245,7 +158,7 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
   }
 
   /** Emits with an ack; resolves when it is answered, the socket closes, or the timeout passes. */
-  function emitWithAck(slot: Slot, socket: FuzzSocket, ev: Planned, event: string, args: unknown[]) {
+  function emitWithAck(slot: Slot, socket: Socket, ev: Planned, event: string, args: unknown[]) {
     // Events expected to go unanswered wait on their own timers, outside the in-flight budget.
     const counted = ev.expect !== 'silent';
     if (counted) s.inFlight++;
@@ -295,7 +208,7 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
     s.sent++;
 
     if (ev.kind === 'flood') return flood(slot, socket, ev);
-    fillIds(ev, slot);
+    fillIds(ev, slot.index, battles, live);
     if (!ev.ack) {
       try {
         socket.emit(ev.event, ...ev.args);
@@ -309,7 +222,7 @@ export function createTraffic(opts: TrafficOptions, s: FuzzState) {
   }
 
   /** Many events back to back on one socket, acks awaited together. */
-  function flood(slot: Slot, socket: FuzzSocket, ev: Planned) {
+  function flood(slot: Slot, socket: Socket, ev: Planned) {
     const count = live.int(100, 400);
     s.byKind.flood = (s.byKind.flood ?? 0) + count - 1;
     s.sent += count - 1;
