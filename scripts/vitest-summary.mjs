@@ -1,8 +1,9 @@
 // Prints the plain closing line CI reads ("N passed, N failed") from vitest's JSON report,
 // and exits non-zero unless everything ran and passed.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
-const file = process.argv[2] ?? '.vitest-results.json';
+const file = parseArgs({ allowPositionals: true }).positionals[0] ?? '.vitest-results.json';
 let report;
 try {
   report = JSON.parse(readFileSync(file, 'utf8'));
