@@ -83,6 +83,10 @@ describe('failover timing', () => {
       results.faultToCpuFirstToken!.push(ms);
       results.recoveryToGpu!.push(await recover());
     }
+    expect(results.faultToCpuFirstToken).toHaveLength(ROUNDS);
+    expect(results.faultToCpuFirstToken!.every(Number.isFinite)).toBe(true);
+    // Margin: the CPU's first token takes ~20 ms (its ttftMs 15); 250 ms leaves >10× for a loaded
+    // shared core. The measured figures belong to docs/benchmarks.md, not to this bound.
     expect(Math.max(...results.faultToCpuFirstToken!)).toBeLessThan(250);
   });
 
@@ -97,6 +101,8 @@ describe('failover timing', () => {
       expect(routeOf(h.ops, 'llama')).toEqual([CPU]);
       results.recoveryToGpu!.push(await recover());
     }
+    expect(results.idleFaultDetected).toHaveLength(ROUNDS);
+    // Margin: detection is due within one probe interval; 250 ms on top for a loaded shared core.
     expect(Math.max(...results.idleFaultDetected!)).toBeLessThan(INTERVAL_MS + 250);
   });
 
@@ -120,13 +126,29 @@ describe('failover timing', () => {
       results.midStreamKillDetected!.push(performance.now() - killedAt);
       results.recoveryToGpu!.push(await recover());
     }
+    expect(results.midStreamGap).toHaveLength(ROUNDS);
+    expect(results.midStreamGap!.every(Number.isFinite)).toBe(true);
+    expect(results.midStreamKillDetected).toHaveLength(ROUNDS);
+    // Margins as above: a resumed first token takes ~20 ms; detection is due within one interval.
     expect(Math.max(...results.midStreamGap!)).toBeLessThan(250);
     expect(Math.max(...results.midStreamKillDetected!)).toBeLessThan(INTERVAL_MS + 250);
   });
 
-  it('recovery → traffic back on the GPU after the hysteresis, not before', () => {
+  it('recovery → traffic back on the GPU after the hysteresis, not before', async () => {
+    // Its own rounds (the tests above add theirs when they run): run alone, it still measures.
+    for (let round = 0; round < ROUNDS; round++) {
+      const down = once(gpu.events, 'down');
+      gpu.setFault({ kind: 'down' });
+      await down;
+      await untilState(h.ops, GPU, 'down');
+      results.recoveryToGpu!.push(await recover());
+    }
+    expect(results.recoveryToGpu!.length).toBeGreaterThanOrEqual(ROUNDS);
+    // The floor is the hysteresis itself (load only makes recovery slower), so it has no margin.
     const floor = (CLOSE_AFTER - 1) * INTERVAL_MS;
     expect(Math.min(...results.recoveryToGpu!)).toBeGreaterThanOrEqual(floor);
+    // Margin: recovery is due after CLOSE_AFTER good probes (~600 ms); two intervals plus 250 ms on
+    // top for a loaded shared core.
     expect(Math.max(...results.recoveryToGpu!)).toBeLessThan((CLOSE_AFTER + 2) * INTERVAL_MS + 250);
   });
 });

@@ -209,6 +209,9 @@ describe('hostile input over Socket.IO', () => {
     }
     const answers = await Promise.all(replies);
     console.log(`flood: victim ack latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} requests during a 2,000-event flood`);
+    expect(latencies).toHaveLength(10);
+    // Margin: an ack takes a few ms here, ~100 ms on a loaded shared core; 1 s fails only when the
+    // flood really starves other clients (docs/benchmarks.md has the measured figures).
     expect(Math.max(...latencies)).toBeLessThan(1_000);
     // Every flooded request got a typed answer; the flood guard refused most of them.
     const codes = new Map<string, number>();
@@ -228,9 +231,10 @@ describe('hostile input over Socket.IO', () => {
     untyped(client).emit('battle:start', { prompt: 42 });
     untyped(client).emit('session:state', {});
     untyped(client).emit('battle:start'); // no payload at all
-    await new Promise((r) => setTimeout(r, 500));
-    expect(rec.raw).toEqual([]);
+    // Barrier, not a sleep: the server takes one socket's events in order (each through the flood
+    // limiter, then dispatch), so once this acked request is answered the four before it were handled.
     const state = await ok(client, 'session:state', {});
+    expect(rec.raw).toEqual([]);
     expect(state.battle).toBeUndefined();
     // A missing payload with an ack is fine (it reads as {}); but an ack passed in place of the
     // payload is not taken for one: dispatch reads (payload, ack), so that request goes unanswered.
