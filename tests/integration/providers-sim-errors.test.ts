@@ -97,7 +97,7 @@ describe.each<Flavor>(['ollama', 'vllm'])('%s provider failures against the simu
     expect((await ended).reason).toBe('client_closed');
   });
 
-  it('cancels: the backend sees the client close within 100 ms of abort()', async () => {
+  it('cancels: the backend sees the client close promptly after abort()', async () => {
     const controller = new AbortController();
     const ended = nextStreamEnd(sim, PACED.name);
     const parts: StreamPart[] = [];
