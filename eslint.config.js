@@ -14,12 +14,13 @@
 //    d. Production code (server/, src/) never imports tests/, bench/ or scripts/. Those three may
 //       import any server/ or src/ module: they are harnesses.
 //    e. No import cycles among server/ and src/ modules (import-x/no-cycle).
-//    .svelte files are not linted here (svelte-check type-checks them); rule a covers their
-//    <script> blocks only through review.
+//    .svelte files get rules a, b, d (their <script> blocks, parsed by svelte-eslint-parser);
+//    svelte-check type-checks them.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import { importX } from 'eslint-plugin-import-x';
+import svelteParser from 'svelte-eslint-parser';
 import tseslint from 'typescript-eslint';
 
 const root = import.meta.dirname;
@@ -27,6 +28,20 @@ const root = import.meta.dirname;
 const notStartingSim = readdirSync(join(root, 'server'))
   .filter((name) => !['sim', 'bootstrap.ts', 'cli.ts'].includes(name))
   .map((name) => `./server/${name}`);
+
+// The boundaries (a–d above) as import-x/no-restricted-paths zones.
+const zones = [
+  { target: './src', from: './server', message: 'a: the UI never imports server/ (shared types belong in src/lib/shared).' },
+  {
+    target: './server',
+    from: './src',
+    except: ['./lib/shared'],
+    message: 'b: server/ imports from src/ only src/lib/shared.',
+  },
+  { target: notStartingSim, from: './server/sim', message: 'c: only server/bootstrap.ts and server/cli.ts start the simulator.' },
+  { target: './server/sim', from: './server', except: ['./sim'], message: 'c: the simulator imports nothing from the rest of server/.' },
+  { target: ['./server', './src'], from: ['./tests', './bench', './scripts'], message: 'd: production code never imports test, bench or script harnesses.' },
+];
 
 export default tseslint.config(
   { ignores: ['build/**', 'dist/**', '.svelte-kit/**', 'node_modules/**'] },
@@ -55,25 +70,19 @@ export default tseslint.config(
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
     },
     rules: {
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          basePath: root,
-          zones: [
-            { target: './src', from: './server', message: 'a: the UI never imports server/ (shared types belong in src/lib/shared).' },
-            {
-              target: './server',
-              from: './src',
-              except: ['./lib/shared'],
-              message: 'b: server/ imports from src/ only src/lib/shared.',
-            },
-            { target: notStartingSim, from: './server/sim', message: 'c: only server/bootstrap.ts and server/cli.ts start the simulator.' },
-            { target: './server/sim', from: './server', except: ['./sim'], message: 'c: the simulator imports nothing from the rest of server/.' },
-            { target: ['./server', './src'], from: ['./tests', './bench', './scripts'], message: 'd: production code never imports test, bench or script harnesses.' },
-          ],
-        },
-      ],
+      'import-x/no-restricted-paths': ['error', { basePath: root, zones }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
+  },
+  {
+    files: ['src/**/*.svelte'],
+    languageOptions: { parser: svelteParser, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.svelte'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: root, zones }] },
   },
 );
