@@ -63,6 +63,7 @@ describe('rate limits', () => {
     expect(limited).toBeGreaterThanOrEqual(25);
     const started = Date.now();
     await ok(await t.client(), 'session:state', {});
+    // Margin: one request takes a few ms; 1 s fails only if the flood starved other clients.
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
