@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BattleView, SeqEvent } from '../../src/lib/shared/protocol.js';
+import { framesRideLogAppends, onRemoteFrames } from '../cluster/machine-cluster.js';
 import { askOtherInstances } from './ask-instances.js';
 import type { ArenaIo } from './socket.js';
 import { joinRoom } from './rooms.js';
@@ -16,6 +17,9 @@ export function createRoomRelay(io: ArenaIo, shared: boolean, logger: Logger) {
   const instanceRoom = `instance:${randomUUID()}`;
   if (shared) io.on('connection', (socket) => joinRoom(socket, instanceRoom, logger));
   io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
+  // Workers without Redis: the primary forwards each log append to the other workers, frames and all.
+  const viaAppends = shared && framesRideLogAppends();
+  if (viaAppends) onRemoteFrames((battleId, events) => io.local.to(battleRoom(battleId)).emit('battle:events', { battleId, events }));
 
   function localViewers(battleId: string): number {
     const nsp = io.of('/');
@@ -36,14 +40,15 @@ export function createRoomRelay(io: ArenaIo, shared: boolean, logger: Logger) {
     /**
      * The cluster adapter awaits its Redis publish before delivering to local sockets, which would
      * hold every frame back one round trip. Local sockets get it at once; the other instances
-     * through the adapter, with this instance's sockets excluded so nobody gets it twice.
+     * through the adapter, with this instance's sockets excluded so nobody gets it twice. Workers
+     * without Redis send nothing more: their frames went to the other workers with the log append.
      */
     sendFrame(battleId: string, events: SeqEvent[]): void {
       const frame = { battleId, events };
       const room = battleRoom(battleId);
       if (!shared) return void io.to(room).emit('battle:events', frame);
       io.local.to(room).emit('battle:events', frame);
-      io.to(room).except(instanceRoom).emit('battle:events', frame);
+      if (!viaAppends) io.to(room).except(instanceRoom).emit('battle:events', frame);
     },
 
     /** A frame for the battle's room on the other instances only (local sockets already have it). */
