@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
+import { framesRideLogAppends, onRemoteFrames } from '../cluster/machine-cluster.js';
 import type { Logger } from 'pino';
 import type { Ack, BattleView, ClientToServerEvents, CrowdTally, SeqEvent, ServerToClientEvents } from '../../src/lib/shared/protocol.js';
 import { joinRoom } from './rooms.js';
@@ -76,6 +77,9 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }:
     settleAdapterFailures(io, logger);
   }
   io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
+  // Workers without Redis: the primary forwards each log append to the other workers, frames and all.
+  const viaAppends = shared && framesRideLogAppends();
+  if (viaAppends) onRemoteFrames((battleId, events) => io.local.to(battleRoom(battleId)).emit('battle:events', { battleId, events }));
 
   function localViewers(battleId: string): number {
     const nsp = io.of('/');
@@ -117,14 +121,15 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }:
     /**
      * The cluster adapter awaits its Redis publish before delivering to local sockets, which would
      * hold every frame back one round trip. Local sockets get it at once; the other instances
-     * through the adapter, with this instance's sockets excluded so nobody gets it twice.
+     * through the adapter, with this instance's sockets excluded so nobody gets it twice. Workers
+     * without Redis send nothing more: their frames went to the other workers with the log append.
      */
     sendFrame(battleId: string, events: SeqEvent[]): void {
       const frame = { battleId, events };
       const room = battleRoom(battleId);
       if (!shared) return void io.to(room).emit('battle:events', frame);
       io.local.to(room).emit('battle:events', frame);
-      io.to(room).except(instanceRoom).emit('battle:events', frame);
+      if (!viaAppends) io.to(room).except(instanceRoom).emit('battle:events', frame);
     },
 
     /**
