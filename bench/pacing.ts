@@ -16,7 +16,7 @@ import { io as connect } from 'socket.io-client';
 import { createArena } from '../server/app.js';
 import { newSessionToken } from '../src/lib/server/session.js';
 import { ConfigSchema } from '../server/config/schema.js';
-import { silentLogger } from '../server/log.js';
+import { silentLogger } from '../server/infra/log.js';
 import { startSimulator, type SimModelSpec } from '../server/sim/index.js';
 import type { ArenaClient } from '../tests/helpers/arena.js';
 import { percentilesMs } from './relay/histogram.js';

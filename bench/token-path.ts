@@ -9,7 +9,7 @@
  *   npx tsx bench/token-path.ts [--streams 60] [--tps 60] [--seconds 6] [--rounds 3]
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../server/log.js';
+import { createLogger } from '../server/infra/log.js';
 import { streamWithFailover } from '../server/models/failover.js';
 import { createOllamaProvider } from '../server/providers/ollama.js';
 import { startSim, stopAll } from './relay/procs.js';

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { installProcessGuard } from '../server/process-guard.js';
-import { silentLogger } from '../server/log.js';
+import { silentLogger } from '../server/infra/log.js';
 import { startSimulator } from '../server/sim/index.js';
 import { TEST_MODELS } from '../tests/helpers/arena.js';
 import { startRedisServer } from '../tests/helpers/redis-server.js';

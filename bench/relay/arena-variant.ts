@@ -12,7 +12,7 @@
 import { BattleEventLog, type CoalescePolicy } from '../../server/arena/event-log.js';
 import { createArena } from '../../server/app.js';
 import { loadConfig } from '../../server/config/load.js';
-import { createLogger } from '../../server/log.js';
+import { createLogger } from '../../server/infra/log.js';
 
 /** BENCH_VARIANT → the event log's coalescing policy (BattleEventLog.coalesce). */
 const POLICIES: Record<string, CoalescePolicy> = { source: 'turn', 'window-5ms': { windowMs: 5 }, 'no-coalesce': 'none' };

@@ -5,7 +5,7 @@
  * themselves (`/api/ps`, vLLM `/metrics`, `/_sim/state`), never from Arena's own view.
  */
 import { ConfigSchema } from '../../server/config/schema.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { createModelOps } from '../../server/models/ops.js';
 import { ModelRegistry } from '../../server/models/registry.js';
 import type { SwapOptions } from '../../server/models/swap.js';

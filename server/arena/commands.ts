@@ -4,7 +4,7 @@ import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/share
 import { categorizeStart, classifyVotedBattle } from '../classify/battle.js';
 import type { BattleRecord, SessionRecord } from '../store/types.js';
 import type { OwnerAction } from '../realtime/relay.js';
-import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../infra/redis.js';
 import { runInBackground } from '../background.js';
 import { allPairs, pairKey, unseenPairs } from './cycle.js';
 import type { BattleDeps, Caller } from './deps.js';

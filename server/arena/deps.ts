@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/types.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../infra/metrics.js';
 import type { RoutedPart } from '../models/failover.js';
 import type { ChatRequest } from '../providers/types.js';
 import type { ToolPath } from '../router/tool-path.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { runInBackground } from '../background.js';
 import { FENCED_APPEND } from './lease-scripts.js';
 

@@ -1,6 +1,6 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { runInBackground } from '../background.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import type { CoordinatorRequest } from './machine-coordinator.js';
 import type { Cluster } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { RedisBattleLog } from './battle-log.js';
 import { ACQUIRE, RELEASE, RENEW } from './lease-scripts.js';
 import type { Cluster } from './types.js';

@@ -2,7 +2,7 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { newId } from '../arena/ids.js';
-import { connectRedis, connectSubscriber } from '../redis.js';
+import { connectRedis, connectSubscriber } from '../infra/redis.js';
 import { RedisCluster } from './redis-cluster.js';
 
 /** After the subscriber is back: long enough for every instance to reconnect and store its backlog. */

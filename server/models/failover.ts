@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ChatMessage, ChatRequest, Provider, StreamPart } from '../providers/types.js';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { backendApiKey } from '../providers/index.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import { createEngineControl } from './engine-control.js';

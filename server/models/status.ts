@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { BackendConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { displayUrl } from '../providers/urls.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import type { Health, HealthMonitor } from './health.js';

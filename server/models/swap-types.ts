@@ -1,5 +1,5 @@
 import type { BackendConfig, GpuConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ArenaDeployment } from './catalog.js';
 import type { EngineControl } from './engine-control.js';

@@ -12,8 +12,8 @@ import {
 } from '../../src/lib/shared/protocol.js';
 import type { Battles, Caller } from '../arena/battles.js';
 import { ArenaFailure, sharedStateUnavailable } from '../arena/errors.js';
-import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
-import type { Metrics } from '../metrics.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../infra/redis.js';
+import type { Metrics } from '../infra/metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
 import { battleRoom, type ArenaIo, type InterServerEvents, type RoomRelay, type SocketData } from './relay.js';
 import { sessionHashFrom } from '../../src/lib/server/session.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { openRedisStore } from './redis.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { connectRedis } from '../redis.js';
-import { silentLogger, type Logger } from '../log.js';
+import { connectRedis } from '../infra/redis.js';
+import { silentLogger, type Logger } from '../infra/log.js';
 import { defineArenaScripts } from './redis-scripts.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';

@@ -7,8 +7,8 @@ import { createBattles, type ArenaModels, type Battles, type Caller } from '../.
 import { ArenaFailure } from '../../server/arena/errors.js';
 import { LocalCluster } from '../../server/cluster/types.js';
 import { ConfigSchema } from '../../server/config/schema.js';
-import { silentLogger } from '../../server/log.js';
-import { createMetrics } from '../../server/metrics.js';
+import { silentLogger } from '../../server/infra/log.js';
+import { createMetrics } from '../../server/infra/metrics.js';
 import { createStaticProvider } from '../../server/providers/static.js';
 import type { StreamPart } from '../../server/providers/types.js';
 import { pairingStatsFromLeaderboard, samplePair } from '../../server/rating/pairing.js';
