@@ -10,7 +10,7 @@
  *   npm run bench -- --swap             the GPU swap manager under skewed load (bench/swap/run.ts), alone
  *   npm run bench -- --adversary        vote hygiene against a targeted adversary (simulation, printed only)
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
- *                                      --variant-list source,window-5ms,no-coalesce,baseline)
+ *                                      --variant-list source,turn-1ms,task,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL --workers 2[,4] (0: no multi-worker ladder)
  *            --idle K --slow-clients N --no-write (print only, write no file)
  */

@@ -416,6 +416,8 @@ export async function variants(s: RelaySettings, prompts: string[]): Promise<Row
     ]) {
       for (const [variant, label] of [
         ['source', 'Arena from source: flush at the end of the event-loop turn'],
+        ['turn-1ms', 'end of the turn, or once the oldest waiting delta waited 1 ms (arena.frames.maxWaitMs 1)'],
+        ['task', 'end of the macrotask: only one read\'s tokens merge (arena.frames.coalesce task)'],
         ['window-5ms', 'before: a 5 ms coalescing window'],
         ['no-coalesce', 'no coalescing: one frame per delta'],
       ] as const) {

@@ -5,6 +5,7 @@ import type { RoutedPart } from '../models/failover.js';
 import type { ChatRequest } from '../providers/types.js';
 import type { ToolPath } from '../router/tool-path.js';
 import type { BattleRecord, Store } from '../store/types.js';
+import type { CoalescePolicy } from './event-log.js';
 import type { BattlePort } from './port.js';
 
 /** What the arena needs from the model layer (the registry implements it). */
@@ -22,6 +23,8 @@ export interface ArenaLimits {
   maxTokens: number;
   /** `matched`: both sides' text at the slower side's pace (pacer.ts). */
   pacing?: 'off' | 'matched';
+  /** How deltas merge into frames (event-log.ts); default: at the end of the event-loop turn. */
+  frames?: { coalesce: CoalescePolicy['mode']; maxWaitMs?: number; windowMs?: number };
   /** Terms shown before a visitor's first prompt; empty or absent = none. */
   dataNotice?: string;
 }

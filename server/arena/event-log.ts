@@ -4,18 +4,32 @@ import type { BattleEvent, SeqEvent } from '../../src/lib/shared/protocol.js';
 const MAX_BATCH_CHARS = 4096;
 
 /**
- * How deltas wait before they go out. 'turn' (the server's only policy): until the end of the
- * event-loop turn. The others exist for the bench's policy comparison (bench/relay/arena-variant.ts):
- * a fixed window per battle, or 'none' (every delta its own frame).
+ * How deltas wait before they go out (config `arena.frames`, docs/configuration.md):
+ * - `turn` (default): until the end of the event-loop turn (`setImmediate`), every battle's deltas
+ *   of the turn in one callback; with `maxWaitMs` > 0 the waiting logs also flush as soon as the
+ *   oldest of them has waited that long (checked at every delta), so a long turn under load does
+ *   not hold the first deltas of the turn for all of it.
+ * - `task`: until the end of the current macrotask (a microtask): only what one read produced merges.
+ * - `window`: a timer of `windowMs` per battle.
+ * - `none`: every delta its own frame.
  */
-export type CoalescePolicy = 'turn' | 'none' | { windowMs: number };
+export interface CoalescePolicy {
+  mode: 'turn' | 'task' | 'window' | 'none';
+  windowMs?: number;
+  maxWaitMs?: number;
+}
+
+export const DEFAULT_COALESCE: CoalescePolicy = { mode: 'turn' };
 
 /** Logs with deltas waiting. One callback flushes them all, so their store writes share one pipeline. */
 const waiting = new Set<BattleEventLog>();
 let flushScheduled = false;
+/** When the first of the waiting logs started waiting (`turn` with `maxWaitMs`). */
+let waitingSince = 0;
 
 function flushWaiting(): void {
   flushScheduled = false;
+  if (waiting.size === 0) return;
   const logs = [...waiting];
   waiting.clear();
   for (const log of logs) log.flush();
@@ -29,8 +43,6 @@ function flushWaiting(): void {
  * the record is updated and the frame broadcast in the same step, so a view and its `seq` agree.
  */
 export class BattleEventLog {
-  /** Read at every delta; set once at start-up, before any battle (the bench's variants only). */
-  static coalesce: CoalescePolicy = 'turn';
   private windowTimer: NodeJS.Timeout | null = null;
   private pending: BattleEvent[] = [];
   private pendingChars = 0;
@@ -43,6 +55,7 @@ export class BattleEventLog {
   constructor(
     startSeq: number,
     private readonly onFlush: (events: SeqEvent[], oldestPendingAt: number) => void,
+    private readonly policy: CoalescePolicy = DEFAULT_COALESCE,
   ) {
     this.seq = startSeq;
     this.firstSeq = startSeq + 1;
@@ -50,12 +63,14 @@ export class BattleEventLog {
 
   push(event: BattleEvent): void {
     if (event.t !== 'delta') return this.append(event, true);
-    const policy = BattleEventLog.coalesce;
-    if (policy !== 'turn') return this.pushOther(event, policy);
+    const { mode } = this.policy;
+    if (mode === 'none') return this.append(event, true);
     this.pendingChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0);
     if (!this.mergeDelta(event)) this.append(event, false);
     if (this.pendingChars >= MAX_BATCH_CHARS) this.flush();
-    else this.waitForTurnEnd();
+    else if (mode === 'turn') this.waitForTurnEnd();
+    else if (mode === 'task') this.waitForTaskEnd();
+    else this.windowTimer ??= setTimeout(() => ((this.windowTimer = null), this.flush()), this.policy.windowMs ?? 5);
   }
 
   flush(): void {
@@ -89,21 +104,40 @@ export class BattleEventLog {
   }
 
   dispose(): void {
+    this.disposed = true;
     waiting.delete(this);
     if (this.windowTimer) clearTimeout(this.windowTimer);
   }
 
-  private pushOther(event: Extract<BattleEvent, { t: 'delta' }>, policy: Exclude<CoalescePolicy, 'turn'>): void {
-    if (policy === 'none') return this.append(event, true);
-    if (!this.mergeDelta(event)) this.append(event, false);
-    this.windowTimer ??= setTimeout(() => ((this.windowTimer = null), this.flush()), policy.windowMs);
-  }
-
   private waitForTurnEnd(): void {
+    const maxWait = this.policy.maxWaitMs ?? 0;
+    if (maxWait > 0) {
+      const now = performance.now();
+      if (waiting.size === 0) waitingSince = now;
+      else if (now - waitingSince >= maxWait) {
+        // Everything that waited this long goes out now, this delta with it. The end-of-turn
+        // callback stays scheduled for whatever arrives after.
+        waiting.add(this);
+        flushWaiting();
+        flushScheduled = true;
+        return;
+      }
+    }
     waiting.add(this);
     if (flushScheduled) return;
     flushScheduled = true;
     setImmediate(flushWaiting);
+  }
+
+  private taskFlushQueued = false;
+  private disposed = false;
+  private waitForTaskEnd(): void {
+    if (this.taskFlushQueued) return;
+    this.taskFlushQueued = true;
+    queueMicrotask(() => {
+      this.taskFlushQueued = false;
+      if (!this.disposed) this.flush();
+    });
   }
 
   private append(event: BattleEvent, now: boolean): void {

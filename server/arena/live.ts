@@ -3,7 +3,7 @@ import { SIDES } from '../../src/lib/shared/protocol.js';
 import type { BattleRecord } from '../store/types.js';
 import { runInBackground } from '../background.js';
 import type { BattleDeps } from './deps.js';
-import { BattleEventLog } from './event-log.js';
+import { BattleEventLog, DEFAULT_COALESCE, type CoalescePolicy } from './event-log.js';
 import type { MatchedPacer } from './pacer.js';
 import { applyEvent, isEnded, sidesOf } from './record.js';
 import type { ThinkingIndicator } from './thinking.js';
@@ -39,7 +39,7 @@ const IDLE_EVICT_MS = 2 * 60_000;
 const EVICT_SCAN_MS = 15_000;
 const ORPHAN_SCAN_MS = 1_000;
 
-type LiveDeps = Pick<BattleDeps, 'store' | 'cluster' | 'models' | 'logger' | 'metrics' | 'port'>;
+type LiveDeps = Pick<BattleDeps, 'store' | 'cluster' | 'models' | 'logger' | 'metrics' | 'port'> & { limits?: Pick<BattleDeps['limits'], 'frames'> };
 
 /**
  * The battles this instance runs: tracking, publishing their frames, holding their leases,
@@ -51,7 +51,12 @@ export class LiveBattles {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
-  constructor(private readonly deps: LiveDeps) {}
+  private readonly coalesce: CoalescePolicy;
+
+  constructor(private readonly deps: LiveDeps) {
+    const frames = deps.limits?.frames;
+    this.coalesce = frames ? { mode: frames.coalesce, maxWaitMs: frames.maxWaitMs, windowMs: frames.windowMs } : DEFAULT_COALESCE;
+  }
 
   get closing(): boolean {
     return this.closed;
@@ -110,7 +115,7 @@ export class LiveBattles {
         this.deps.metrics.framesSent.inc();
         this.observeDelivery(record, events, since);
         this.publish(live, events);
-      }),
+      }, this.coalesce),
     };
     this.live.set(record.id, live);
     return live;

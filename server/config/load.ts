@@ -25,6 +25,9 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown
   ARENA_ADMIN_TOKEN: { key: 'adminToken', parse: String },
   METRICS_PORT: { key: 'metrics.port', parse: numberish },
   METRICS_HOST: { key: 'metrics.host', parse: String },
+  ARENA_FRAMES_COALESCE: { key: 'arena.frames.coalesce', parse: String },
+  ARENA_FRAMES_MAX_WAIT_MS: { key: 'arena.frames.maxWaitMs', parse: numberish },
+  ARENA_FRAMES_WINDOW_MS: { key: 'arena.frames.windowMs', parse: numberish },
   ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 

@@ -127,6 +127,16 @@ export const ConfigSchema = z
         maxTokens: z.number().int().positive().default(1_024),
         /** `matched`: both sides' text is released at the slower side's pace, hiding speed (docs/security.md). */
         pacing: z.enum(['off', 'matched']).default('off'),
+        /** How streamed deltas merge into frames (server/arena/event-log.ts, docs/benchmarks.md). */
+        frames: z
+          .strictObject({
+            coalesce: z.enum(['turn', 'task', 'window', 'none']).default('turn'),
+            /** `turn`: also flush once the oldest waiting delta has waited this long (0 = end of turn only). */
+            maxWaitMs: z.number().nonnegative().default(0),
+            /** `window`: how long a battle's deltas wait. */
+            windowMs: z.number().positive().default(5),
+          })
+          .prefault({}),
         /** How the next pair is chosen: `uncertainty` needs the fewest votes for tight intervals. */
         pairing: z.enum(['uncertainty', 'undersampled', 'uniform']).default('uncertainty'),
         /** Vote hygiene: which votes the boards count (docs/ratings.md). */

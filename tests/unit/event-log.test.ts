@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BattleEventLog } from '../../server/arena/event-log.js';
+import { BattleEventLog, type CoalescePolicy } from '../../server/arena/event-log.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 
 function recordingLog(startSeq = 0) {
@@ -79,34 +79,59 @@ describe('BattleEventLog', () => {
     expect(frames).toEqual([]);
   });
 
-  describe('coalescing policies for the bench (BattleEventLog.coalesce)', () => {
-    const withPolicy = async (policy: typeof BattleEventLog.coalesce, body: () => Promise<void>) => {
-      BattleEventLog.coalesce = policy;
-      try {
-        await body();
-      } finally {
-        BattleEventLog.coalesce = 'turn';
-      }
+  describe('coalescing policies (arena.frames)', () => {
+    const withPolicy = (policy: CoalescePolicy) => {
+      const frames: SeqEvent[][] = [];
+      const log = new BattleEventLog(0, (events) => frames.push(events.map((e) => ({ ...e }))), policy);
+      return { log, frames };
     };
 
-    it("'none' sends every delta as its own frame, at once", () =>
-      withPolicy('none', async () => {
-        const { log, frames } = recordingLog();
-        log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
-        log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
-        expect(frames.map((f) => f.map((e) => e.seq))).toEqual([[1], [2]]);
-      }));
+    it("'none' sends every delta as its own frame, at once", () => {
+      const { log, frames } = withPolicy({ mode: 'none' });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+      expect(frames.map((f) => f.map((e) => e.seq))).toEqual([[1], [2]]);
+    });
 
-    it('a window merges the deltas that arrive within it', () =>
-      withPolicy({ windowMs: 5 }, async () => {
-        const { log, frames } = recordingLog();
-        log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
-        await endOfTurn();
-        log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
-        expect(frames).toEqual([]);
-        await new Promise((r) => setTimeout(r, 20));
-        expect(frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'ab', seq: 1 }]]);
-        log.dispose();
-      }));
+    it('a window merges the deltas that arrive within it', async () => {
+      const { log, frames } = withPolicy({ mode: 'window', windowMs: 5 });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+      await endOfTurn();
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+      expect(frames).toEqual([]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'ab', seq: 1 }]]);
+      log.dispose();
+    });
+
+    it("'task' merges what one macrotask pushed and sends it before the next one", async () => {
+      const { log, frames } = withPolicy({ mode: 'task' });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+      expect(frames).toEqual([]);
+      await Promise.resolve();
+      expect(frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'ab', seq: 1 }]]);
+      log.push({ t: 'delta', side: 'right', turn: 0, text: 'c' });
+      log.dispose();
+      await endOfTurn();
+      expect(frames).toHaveLength(1);
+    });
+
+    it("'turn' with maxWaitMs flushes every waiting log once the oldest delta waited that long", async () => {
+      const a = withPolicy({ mode: 'turn', maxWaitMs: 5 });
+      const b = withPolicy({ mode: 'turn', maxWaitMs: 5 });
+      a.log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+      b.log.push({ t: 'delta', side: 'left', turn: 0, text: 'x' });
+      const until = performance.now() + 6;
+      while (performance.now() < until); // a long turn
+      expect(a.frames).toEqual([]);
+      b.log.push({ t: 'delta', side: 'left', turn: 0, text: 'y' });
+      expect(a.frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'a', seq: 1 }]]);
+      expect(b.frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'xy', seq: 1 }]]);
+      a.log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+      expect(a.frames).toHaveLength(1);
+      await endOfTurn();
+      expect(a.frames.at(-1)).toEqual([{ t: 'delta', side: 'left', turn: 0, text: 'b', seq: 2 }]);
+    });
   });
 });
