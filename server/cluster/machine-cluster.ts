@@ -1,7 +1,7 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { runInBackground } from '../background.js';
 import type { Logger } from '../infra/log.js';
-import type { CoordinatorRequest } from './machine-coordinator.js';
+import { appendBatch, type AppendBatch, type CoordinatorRequest } from './machine-coordinator.js';
 import type { Cluster } from './types.js';
 
 /** Marks Arena's own IPC messages (the Socket.IO cluster adapter shares the channel). */
@@ -28,7 +28,8 @@ export interface IpcStopAll {
  */
 export interface IpcFrames {
   [IPC_TAG]: 0;
-  frames: [string, SeqEvent[]][];
+  /** The append's batches as the primary received them: each battle's events serialized once. */
+  frames: AppendBatch[];
 }
 
 type FrameSink = (battleId: string, events: SeqEvent[]) => void;
@@ -75,7 +76,10 @@ export class MachineCluster implements Cluster {
       return;
     }
     if ('frames' in msg) {
-      for (const [battleId, events] of (msg as IpcFrames).frames) for (const sink of frameSinks) sink(battleId, events);
+      for (const [battleId, , , json] of (msg as IpcFrames).frames) {
+        const events = JSON.parse(json) as SeqEvent[];
+        for (const sink of frameSinks) sink(battleId, events);
+      }
       return;
     }
     const { [IPC_TAG]: id, result } = msg as IpcReply;
@@ -167,10 +171,12 @@ export class MachineCluster implements Cluster {
   private startBatch(): Map<string, SeqEvent[]> {
     const batch = new Map<string, SeqEvent[]>();
     this.outgoing = batch;
-    this.outgoingStored = new Promise<void>((resolve) =>
-      process.nextTick(() => {
+    this.outgoingStored = new Promise<void>((resolve) => {
+      const send = () => {
         this.outgoing = null;
-        const message: IpcRequest = { [IPC_TAG]: 0, req: { op: 'append', batches: [...batch] } };
+        const batches: AppendBatch[] = [];
+        for (const [battleId, events] of batch) batches.push(appendBatch(battleId, events));
+        const message: IpcRequest = { [IPC_TAG]: 0, req: { op: 'append', batches } };
         try {
           process.send!(message, undefined, undefined, (err: Error | null) => {
             if (err) this.logger.warn({ err: err.message }, 'log append not sent to the primary process');
@@ -180,8 +186,9 @@ export class MachineCluster implements Cluster {
           this.logger.warn({ err: (err as Error).message }, 'log append not sent to the primary process');
           resolve();
         }
-      }),
-    );
+      };
+      process.nextTick(send);
+    });
     return batch;
   }
 

@@ -14,17 +14,34 @@ export type CoordinatorRequest =
   | { op: 'acquire'; battleId: string; instanceId: string; leaseMs: number }
   | { op: 'release'; battleId: string; instanceId: string; handoff: boolean }
   /** One message per event-loop turn of a worker: every battle it flushed in that turn. */
-  | { op: 'append'; batches: [string, SeqEvent[]][] }
+  | { op: 'append'; batches: AppendBatch[] }
   | { op: 'read'; battleId: string; afterSeq: number }
   | { op: 'orphans' }
   | { op: 'streaming'; battleId: string; until: number }
   | { op: 'renew'; instanceId: string; leaseMs: number; held: { id: string; streaming: boolean }[] };
 
+/**
+ * One battle's events of one append, serialized once by the worker: the primary stores and
+ * forwards the string as it came (a JSON string inside the IPC message parses and serializes far
+ * faster than the events as objects) and parses it only when a log is read (a late join or a takeover).
+ */
+export type AppendBatch = [battleId: string, firstSeq: number, lastSeq: number, eventsJson: string];
+
+export function appendBatch(battleId: string, events: readonly SeqEvent[]): AppendBatch {
+  return [battleId, events[0]?.seq ?? 0, events.at(-1)?.seq ?? 0, JSON.stringify(events)];
+}
+
+interface StoredLog {
+  chunks: { last: number; json: string }[];
+  last: number;
+  touched: number;
+}
+
 export class MachineCoordinator {
   private readonly leases = new Map<string, { owner: string; expires: number }>();
   /** Battles with streams in flight, by the expiry of their owner's lease. */
   private readonly streaming = new Map<string, number>();
-  private readonly logs = new Map<string, { events: SeqEvent[]; touched: number }>();
+  private readonly logs = new Map<string, StoredLog>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -38,7 +55,7 @@ export class MachineCoordinator {
         else this.streaming.delete(req.battleId);
         return null;
       case 'append':
-        for (const [battleId, events] of req.batches) this.append(battleId, events);
+        for (const [battleId, first, last, json] of req.batches) this.append(battleId, first, last, json);
         return null;
       case 'read':
         return this.read(req.battleId, req.afterSeq);
@@ -85,17 +102,28 @@ export class MachineCoordinator {
   }
 
   /** In seq order; an event at or below the log's last seq is a resend and is ignored. */
-  private append(battleId: string, events: SeqEvent[]): void {
-    const log = this.logs.get(battleId) ?? { events: [], touched: 0 };
-    this.logs.set(battleId, log);
+  private append(battleId: string, first: number, last: number, json: string): void {
+    let log = this.logs.get(battleId);
+    if (!log) this.logs.set(battleId, (log = { chunks: [], last: 0, touched: 0 }));
     log.touched = this.now();
-    for (const e of events) if (e.seq > (log.events.at(-1)?.seq ?? 0)) log.events.push(e);
+    if (last <= log.last) return;
+    // A resend overlapping what is held (rare): keep only the new events.
+    if (first <= log.last) {
+      const after = log.last;
+      json = JSON.stringify((JSON.parse(json) as SeqEvent[]).filter((e) => e.seq > after));
+    }
+    log.chunks.push({ last, json });
+    log.last = last;
   }
 
   private read(battleId: string, afterSeq: number): SeqEvent[] {
-    const events = this.logs.get(battleId)?.events ?? [];
-    // Seqs are dense and start anywhere (a log may begin after a restart): find the first one past afterSeq.
-    const first = events.findIndex((e) => e.seq > afterSeq);
-    return first < 0 ? [] : events.slice(first);
+    const chunks = this.logs.get(battleId)?.chunks ?? [];
+    // Seqs are dense and start anywhere (a log may begin after a restart): skip the chunks at or before afterSeq.
+    const out: SeqEvent[] = [];
+    for (const chunk of chunks) {
+      if (chunk.last <= afterSeq) continue;
+      for (const e of JSON.parse(chunk.json) as SeqEvent[]) if (e.seq > afterSeq) out.push(e);
+    }
+    return out;
   }
 }

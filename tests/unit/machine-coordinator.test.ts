@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MachineCoordinator } from '../../server/cluster/machine-coordinator.js';
+import { appendBatch, MachineCoordinator } from '../../server/cluster/machine-coordinator.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 
 const delta = (seq: number): SeqEvent => ({ t: 'delta', side: 'left', turn: 0, text: `t${seq}`, seq }) as SeqEvent;
@@ -39,10 +39,13 @@ describe('MachineCoordinator (leases and logs of --workers without Redis)', () =
   it('keeps each log in seq order without duplicates, reads after a seq, forgets idle logs', () => {
     let now = 1_000;
     const c = new MachineCoordinator(() => now);
-    c.handle({ op: 'append', batches: [['b', [delta(1), delta(2)]], ['x', [delta(5)]]] });
-    c.handle({ op: 'append', batches: [['b', [delta(2), delta(3)]]] });
-    expect((c.handle({ op: 'read', battleId: 'b', afterSeq: 0 }) as SeqEvent[]).map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect((c.handle({ op: 'read', battleId: 'b', afterSeq: 2 }) as SeqEvent[]).map((e) => e.seq)).toEqual([3]);
+    c.handle({ op: 'append', batches: [appendBatch('b', [delta(1), delta(2)]), appendBatch('x', [delta(5)])] });
+    c.handle({ op: 'append', batches: [appendBatch('b', [delta(2), delta(3)])] });
+    c.handle({ op: 'append', batches: [appendBatch('b', [delta(3)])] });
+    c.handle({ op: 'append', batches: [appendBatch('b', [delta(4)])] });
+    expect((c.handle({ op: 'read', battleId: 'b', afterSeq: 0 }) as SeqEvent[]).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect((c.handle({ op: 'read', battleId: 'b', afterSeq: 2 }) as SeqEvent[]).map((e) => e.seq)).toEqual([3, 4]);
+    expect((c.handle({ op: 'read', battleId: 'b', afterSeq: 1 }) as SeqEvent[]).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(c.handle({ op: 'read', battleId: 'x', afterSeq: 5 })).toEqual([]);
     now += 11 * 60_000;
     c.sweep();
