@@ -33,8 +33,8 @@ export interface IpcFrames {
 }
 
 type FrameSink = (battleId: string, events: SeqEvent[]) => void;
-/** The relay's delivery to this worker's sockets (server/realtime/relay.ts). */
-const frameSinks = new Set<FrameSink>();
+/** The relay's delivery to this worker's sockets (server/realtime/relay.ts), and whether it has any for a battle. */
+const frameSinks = new Map<FrameSink, (battleId: string) => boolean>();
 let framesRideAppends = false;
 
 /**
@@ -45,9 +45,12 @@ export function framesRideLogAppends(): boolean {
   return framesRideAppends;
 }
 
-/** Frames other workers appended, for this worker's sockets in their battles' rooms. Returns the unsubscribe. */
-export function onRemoteFrames(sink: FrameSink): () => void {
-  frameSinks.add(sink);
+/**
+ * Frames other workers appended, for this worker's sockets in their battles' rooms; `wants` says
+ * whether any are there (a battle nobody here watches costs no parse). Returns the unsubscribe.
+ */
+export function onRemoteFrames(sink: FrameSink, wants: (battleId: string) => boolean = () => true): () => void {
+  frameSinks.set(sink, wants);
   return () => frameSinks.delete(sink);
 }
 
@@ -77,8 +80,8 @@ export class MachineCluster implements Cluster {
     }
     if ('frames' in msg) {
       for (const [battleId, , , json] of (msg as IpcFrames).frames) {
-        const events = JSON.parse(json) as SeqEvent[];
-        for (const sink of frameSinks) sink(battleId, events);
+        let events: SeqEvent[] | undefined;
+        for (const [sink, wants] of frameSinks) if (wants(battleId)) sink(battleId, (events ??= JSON.parse(json) as SeqEvent[]));
       }
       return;
     }

@@ -79,7 +79,11 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }:
   io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
   // Workers without Redis: the primary forwards each log append to the other workers, frames and all.
   const viaAppends = shared && framesRideLogAppends();
-  if (viaAppends) onRemoteFrames((battleId, events) => io.local.to(battleRoom(battleId)).emit('battle:events', { battleId, events }));
+  if (viaAppends)
+    onRemoteFrames(
+      (battleId, events) => io.local.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
+      (battleId) => (io.of('/').adapter.rooms.get(battleRoom(battleId))?.size ?? 0) > 0,
+    );
 
   function localViewers(battleId: string): number {
     const nsp = io.of('/');
