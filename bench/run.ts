@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   if (scenarios.has('variants')) {
     const rows = await variants(settings, prompts);
     const text = [
-      `### Diagnostics: coalescing policies compared (Arena from source via \`bench/relay/arena-variant.ts\`, the policy swapped in at run time; 20 s windows)`,
+      `### Diagnostics: coalescing policies compared (Arena from source via \`bench/relay/arena-variant.ts\`, each policy passed as its \`arena.frames\` config keys through ARENA_FRAMES_* env; ${Math.min(settings.durationS, 20)} s windows)`,
       variantsTable(rows),
     ].join('\n\n');
     sections.push(text);
