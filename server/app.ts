@@ -29,7 +29,7 @@ import { createToolPath } from './router/tool-path.js';
 import type { RoomRelay } from './realtime/relay.js';
 import { askOtherInstances } from './realtime/ask-instances.js';
 import { createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
-import { openStore } from './store/index.js';
+import { configRedisTarget, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
 export type UiHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -67,7 +67,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const { config, demo } = await resolveBackends(declared, logger);
   const store = openStore(config, logger);
   // Workers of `arena serve --workers N` without Redis share state through the primary process.
-  const shared = config.redisUrl ? connectShared(config.redisUrl, config.redisPrefix, logger) : nodeCluster.isWorker ? connectMachine(logger) : null;
+  const redisAt = configRedisTarget(config);
+  const shared = redisAt ? connectShared(redisAt, config.redisPrefix, logger, config.redisClusterBuckets) : nodeCluster.isWorker ? connectMachine(logger) : null;
   const cluster: Cluster = shared?.cluster ?? new LocalCluster(newId());
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();

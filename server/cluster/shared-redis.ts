@@ -1,8 +1,8 @@
 import { createShardedAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { newId } from '../arena/ids.js';
-import { connectRedis, connectSubscriber } from '../redis.js';
+import { connectRedis, connectSubscriber, redisTarget, type RedisClient, type RedisTarget } from '../redis.js';
+import { redisLayout } from '../redis-layout.js';
 import { RedisCluster } from './redis-cluster.js';
 
 /** After the subscriber is back: long enough for every instance to reconnect and store its backlog. */
@@ -11,16 +11,22 @@ export const CATCH_UP_AFTER_MS = 2_000;
 /** Longest a join waits for its room's Redis subscription (Redis down: it proceeds, frames resume by seq). */
 const ROOM_SUBSCRIBE_WAIT_MS = 2_000;
 
-/** Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. */
-export function connectShared(url: string, prefix: string, logger: Logger) {
-  const redis = connectRedis(url, logger, 'cluster');
+/**
+ * Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. On a Redis
+ * Cluster every client is an ioredis Cluster: the publisher SPUBLISHes to the node owning the
+ * room channel's slot, the subscriber holds one connection per master (`shardedSubscribers`).
+ */
+export function connectShared(url: string | RedisTarget, prefix: string, logger: Logger, buckets?: number) {
+  const target = redisTarget(url);
+  const redis = connectRedis(target, logger, 'cluster', target.cluster ? { enableAutoPipelining: true } : {});
   // No offline queue for publishing: while Redis is down a broadcast must reach local clients at
   // once (the adapter awaits the publish before delivering locally), not after retries.
-  const pub = connectRedis(url, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
-  const sub = connectSubscriber(url, logger, 'adapter-sub');
+  const pub = connectRedis(target, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: true });
+  const sub = connectSubscriber(target, logger, 'adapter-sub');
+  const layout = redisLayout(prefix, target.cluster, buckets);
   return {
     redis,
-    cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger }),
+    cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger, layout }),
     adapter: createShardedAdapter(pub, sub, { channelPrefix: `${prefix}sio`, subscriptionMode: 'dynamic' }),
     publisherReady: () => whenReady(pub, ROOM_SUBSCRIBE_WAIT_MS),
     /** Calls `listener` each time the subscriber is back after losing Redis (frames may have been missed). */
@@ -41,7 +47,7 @@ export function connectShared(url: string, prefix: string, logger: Logger) {
 }
 
 /** Resolves once the client is connected, or after `timeoutMs` (whatever happens to it then). */
-function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => (clearTimeout(timer), client.off('ready', done), resolve());

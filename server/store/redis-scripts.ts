@@ -1,4 +1,4 @@
-import type { Redis, Result } from 'ioredis';
+import type { Cluster, Redis, Result } from 'ioredis';
 
 /*
  * Lua scripts run atomically on the Redis server, so several arena instances sharing one Redis
@@ -42,6 +42,29 @@ redis.call('XADD', KEYS[2], '*', 'vote', ARGV[2])
 return 1
 `;
 
+/*
+ * Cluster mode: every key of a script is one battle's (one hash tag, one slot). The votes stream
+ * (bucketed there) is written after the script: the script leaves an "unindexed" copy of the
+ * VoteRecord in the battle's slot, removed once the vote is in its bucket (server/store/redis.ts).
+ */
+
+/** KEYS: battle, voted, unindexed. ARGV: battle JSON with its vote, vote JSON, VoteRecord JSON. */
+const RECORD_VOTE_TAGGED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'already_voted' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+return 'ok'
+`;
+
+/** KEYS: voted, unindexed. ARGV: vote JSON, VoteRecord JSON. Returns 1 when added, 0 when known. */
+const IMPORT_VOTE_TAGGED = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     arenaRecordVote(
@@ -54,12 +77,23 @@ declare module 'ioredis' {
     ): Result<'ok' | 'already_voted' | 'not_found', Context>;
     arenaPutBattle(battleKey: string, votedKey: string, battleJson: string): Result<number, Context>;
     arenaImportVote(votedKey: string, votesKey: string, voteJson: string, voteRecordJson: string): Result<number, Context>;
+    arenaRecordVoteTagged(
+      battleKey: string,
+      votedKey: string,
+      unindexedKey: string,
+      battleJson: string,
+      voteJson: string,
+      voteRecordJson: string,
+    ): Result<'ok' | 'already_voted' | 'not_found', Context>;
+    arenaImportVoteTagged(votedKey: string, unindexedKey: string, voteJson: string, voteRecordJson: string): Result<number, Context>;
   }
 }
 
 /** Registers the scripts as commands (EVALSHA, loading the script on first use). */
-export function defineArenaScripts(redis: Redis): void {
+export function defineArenaScripts(redis: Redis | Cluster): void {
   redis.defineCommand('arenaRecordVote', { numberOfKeys: 3, lua: RECORD_VOTE });
   redis.defineCommand('arenaPutBattle', { numberOfKeys: 2, lua: PUT_BATTLE });
   redis.defineCommand('arenaImportVote', { numberOfKeys: 2, lua: IMPORT_VOTE });
+  redis.defineCommand('arenaRecordVoteTagged', { numberOfKeys: 3, lua: RECORD_VOTE_TAGGED });
+  redis.defineCommand('arenaImportVoteTagged', { numberOfKeys: 2, lua: IMPORT_VOTE_TAGGED });
 }

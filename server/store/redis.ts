@@ -1,12 +1,16 @@
-import type { Redis } from 'ioredis';
-import { connectRedis } from '../redis.js';
+import { runInBackground } from '../background.js';
+import { connectRedis, isCluster, masterNodes, redisTarget, type RedisClient, type RedisTarget } from '../redis.js';
+import { redisLayout } from '../redis-layout.js';
 import { silentLogger, type Logger } from '../log.js';
 import { defineArenaScripts } from './redis-scripts.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** One URL, a comma-separated cluster seed list, or a resolved target (cluster mode). */
+  url: string | RedisTarget;
+  /** Cluster mode: buckets of the votes stream (default 16). */
+  buckets?: number;
   /** Namespace of every key, so several arenas (or tests) can share one Redis. */
   prefix?: string;
   logger?: Logger;
@@ -21,23 +25,83 @@ const PING_TIMEOUT_MS = 1_500;
  * Durability follows the Redis server's persistence settings: for "acknowledged = on disk",
  * run Redis with `appendonly yes` and `appendfsync always`.
  */
-export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }: RedisStoreOptions): Store {
-  const redis = connectRedis(url, logger, 'store');
+export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, buckets }: RedisStoreOptions): Store {
+  const target = redisTarget(url);
+  // Cluster: commands issued in one tick are pipelined per node by the client.
+  const redis = connectRedis(target, logger, 'store', target.cluster ? { enableAutoPipelining: true } : {});
   defineArenaScripts(redis);
+  const layout = redisLayout(prefix, target.cluster, buckets);
+  const tagged = layout.tagged;
 
   const key = {
     session: (hash: string) => `${prefix}session:${hash}`,
-    battle: (id: string) => `${prefix}battle:${id}`,
-    voted: (battleId: string) => `${prefix}voted:${battleId}`,
-    votes: `${prefix}votes`,
-    crowd: (battleId: string) => `${prefix}crowd:${battleId}`,
+    battle: (id: string) => layout.battle('battle', id),
+    voted: (battleId: string) => layout.battle('voted', battleId),
+    /** Cluster mode: the VoteRecord of a vote stored in its battle's slot but not yet in its votes bucket. */
+    unindexed: (battleId: string) => layout.battle('vote-unindexed', battleId),
+    votes: (battleId: string) => layout.bucket('votes', layout.bucketOf(battleId)),
+    crowd: (battleId: string) => layout.battle('crowd', battleId),
     /** Hash day → snapshot JSON, one per board. */
     snapshots: (category: string, excludeTies: boolean) => `${prefix}snapshots:${category}:${excludeTies ? 'decisive' : 'all'}`,
+    probe: layout.global('readyz'),
   };
+  const voteBuckets = layout.allBuckets('votes');
+
+  /**
+   * Cluster mode: a vote is stored atomically in its battle's slot (record, marker and an
+   * "unindexed" copy), then added to its votes bucket, then the copy is removed. A vote is only
+   * acknowledged once indexed; a copy left behind (a crash or failover in between) is indexed by
+   * the next attempt at that battle or by the sweep at start-up.
+   */
+  async function index(battleId: string, voteRecordJson?: string): Promise<void> {
+    const json = voteRecordJson ?? (await redis.get(key.unindexed(battleId)));
+    if (json === null) return;
+    await redis.xadd(key.votes(battleId), '*', 'vote', json);
+    await redis.del(key.unindexed(battleId));
+  }
+
+  async function sweepUnindexed(): Promise<number> {
+    let indexed = 0;
+    for (const node of masterNodes(redis)) {
+      const stream = node.scanStream({ match: key.unindexed('*').replace('{*}', '{*'), count: PAGE_SIZE });
+      for await (const keys of stream as AsyncIterable<string[]>) {
+        for (const k of keys) {
+          const id = /\{(.*)\}$/.exec(k)?.[1];
+          if (id === undefined) continue;
+          await index(id);
+          indexed += 1;
+        }
+      }
+    }
+    return indexed;
+  }
+  if (tagged) runInBackground(sweepUnindexed().then((n) => n > 0 && logger.warn({ indexed: n }, 'indexed votes left unindexed by an interrupted write')), logger, 'unindexed vote sweep');
+
+  /** Values of keys that may live in different slots (one MGET on a single Redis). */
+  async function getMany(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    if (!isCluster(redis)) return redis.mget(keys);
+    return Promise.all(keys.map((k) => redis.get(k)));
+  }
 
   async function votesAfter(cursor: string | undefined, limit: number): Promise<VotePage> {
-    const entries = await redis.xrange(key.votes, cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit);
-    return { votes: entries.map(([, fields]) => parseVoteEntry(fields)), cursor: entries.length ? entries[entries.length - 1][0] : cursor };
+    if (!tagged) {
+      const entries = await redis.xrange(voteBuckets[0], cursor === undefined ? '-' : `(${cursor}`, '+', 'COUNT', limit);
+      return { votes: entries.map(([, fields]) => parseVoteEntry(fields)), cursor: entries.length ? entries[entries.length - 1][0] : cursor };
+    }
+    // Compound cursor: the last id read from each bucket ("" = none yet), joined by "|".
+    const positions = cursor?.split('|') ?? [];
+    const pages = await Promise.all(
+      voteBuckets.map((bucket, k) => redis.xrange(bucket, positions[k] ? `(${positions[k]}` : '-', '+', 'COUNT', limit)),
+    );
+    const merged = pages
+      .flatMap((entries, k) => entries.map(([id, fields]) => ({ k, id, fields })))
+      .sort((x, y) => compareStreamIds(x.id, y.id) || x.k - y.k)
+      .slice(0, limit);
+    if (merged.length === 0) return { votes: [], cursor };
+    const next = voteBuckets.map((_, k) => positions[k] ?? '');
+    for (const entry of merged) next[entry.k] = entry.id;
+    return { votes: merged.map((e) => parseVoteEntry(e.fields)), cursor: next.join('|') };
   }
 
   /** The votes stream in order, one page at a time. */
@@ -51,10 +115,23 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
   }
 
   async function importChunk(votes: VoteRecord[]): Promise<number> {
+    if (tagged) {
+      // One battle per script (its own slot); the client pipelines them per node.
+      const added = await Promise.all(
+        votes.map(async (vote) => {
+          const json = JSON.stringify(vote);
+          const marker = JSON.stringify({ choice: vote.choice, at: vote.tstamp });
+          const stored = await redis.arenaImportVoteTagged(key.voted(vote.battleId), key.unindexed(vote.battleId), marker, json);
+          if (stored === 1) await index(vote.battleId, json);
+          return stored;
+        }),
+      );
+      return added.reduce((sum, n) => sum + n, 0);
+    }
     const pipeline = redis.pipeline();
     for (const vote of votes) {
       const marker = JSON.stringify({ choice: vote.choice, at: vote.tstamp });
-      pipeline.arenaImportVote(key.voted(vote.battleId), key.votes, marker, JSON.stringify(vote));
+      pipeline.arenaImportVote(key.voted(vote.battleId), key.votes(vote.battleId), marker, JSON.stringify(vote));
     }
     let added = 0;
     for (const [error, result] of (await pipeline.exec()) ?? []) {
@@ -62,6 +139,20 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       added += result as number;
     }
     return added;
+  }
+
+  /** A hash-tagged write and read back (and, on a cluster, cluster_state:ok): the layout works. */
+  async function probe(): Promise<boolean> {
+    const token = `${Date.now()}-${Math.random()}`;
+    const probeKey = layout.tagged ? `${key.probe}:{${token}}` : key.probe;
+    if ((await redis.set(probeKey, token, 'PX', 10_000)) !== 'OK') return false;
+    if ((await redis.get(probeKey)) !== token) return false;
+    if (layout.tagged) await redis.del(probeKey);
+    if (isCluster(redis)) {
+      const info = await redis.cluster('INFO');
+      if (!/cluster_state:ok/.test(String(info))) return false;
+    }
+    return true;
   }
 
   return {
@@ -73,7 +164,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
         timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
       });
       try {
-        return await Promise.race([redis.ping().then((reply) => reply === 'PONG'), timedOut]);
+        return await Promise.race([probe(), timedOut]);
       } catch {
         return false;
       } finally {
@@ -107,10 +198,25 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
 
     async recordVote(battle, choice, at) {
       const vote = { choice, at };
+      if (tagged) {
+        const record = JSON.stringify(voteRecordFor(battle, choice, at));
+        const result = await redis.arenaRecordVoteTagged(
+          key.battle(battle.id),
+          key.voted(battle.id),
+          key.unindexed(battle.id),
+          JSON.stringify({ ...battle, vote }),
+          JSON.stringify(vote),
+          record,
+        );
+        if (result === 'ok') await index(battle.id, record);
+        // A retry of a vote stored but not yet indexed: index it now.
+        else if (result === 'already_voted') await index(battle.id);
+        return result;
+      }
       return redis.arenaRecordVote(
         key.battle(battle.id),
         key.voted(battle.id),
-        key.votes,
+        key.votes(battle.id),
         JSON.stringify({ ...battle, vote }),
         JSON.stringify(vote),
         JSON.stringify(voteRecordFor(battle, choice, at)),
@@ -127,23 +233,25 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
 
     async *listVotedBattles() {
       for await (const page of votePages()) {
-        const jsons = await redis.mget(page.map((vote) => key.battle(vote.battleId)));
+        const jsons = await getMany(page.map((vote) => key.battle(vote.battleId)));
         // Imported votes have no battle behind them.
         for (const json of jsons) if (json !== null) yield JSON.parse(json) as BattleRecord;
       }
     },
 
     async *listBattles() {
-      const stream = redis.scanStream({ match: key.battle('*'), count: PAGE_SIZE });
-      for await (const keys of stream as AsyncIterable<string[]>) {
-        if (keys.length === 0) continue;
-        for (const json of await redis.mget(keys)) if (json !== null) yield JSON.parse(json) as BattleRecord;
+      for (const node of masterNodes(redis)) {
+        const stream = node.scanStream({ match: key.battle('*').replace('{*}', '{*'), count: PAGE_SIZE });
+        for await (const keys of stream as AsyncIterable<string[]>) {
+          if (keys.length === 0) continue;
+          for (const json of await getMany(keys)) if (json !== null) yield JSON.parse(json) as BattleRecord;
+        }
       }
     },
 
     async *listVotesWithBattles() {
       for await (const page of votePages()) {
-        const jsons = await redis.mget(page.map((vote) => key.battle(vote.battleId)));
+        const jsons = await getMany(page.map((vote) => key.battle(vote.battleId)));
         for (const [i, vote] of page.entries()) {
           const json = jsons[i];
           yield { vote, battle: json === null ? null : (JSON.parse(json) as BattleRecord) };
@@ -178,6 +286,13 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger }
       return tally;
     },
   };
+}
+
+/** Stream ids ("<ms>-<seq>") in order. */
+function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am - bm || as - bs;
 }
 
 function parseVoteEntry(fields: string[]): VoteRecord {

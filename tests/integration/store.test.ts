@@ -12,7 +12,7 @@ import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
 import { voteRecordFor } from '../../server/store/vote-record.js';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
+import { deleteRedisKeys, keysWithPrefix, REDIS_CLUSTER_SEEDS, REDIS_IS_CLUSTER, REDIS_URL, testRedis } from '../helpers/redis-keys.js';
 
 
 /** Where one test's data lives; every store opened from it sees the same data. */
@@ -352,6 +352,12 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
 
 describeStoreContract('sqlite', sqliteBacking);
 describeStoreContract('redis', redisBacking);
+// The same contract on a Redis Cluster (keys hash-tagged per battle, votes bucketed), when one runs.
+if (REDIS_CLUSTER_SEEDS && !REDIS_IS_CLUSTER)
+  describeStoreContract('redis cluster', () => {
+    const prefix = `test:${randomUUID()}:`;
+    return { open: () => openRedisStore({ url: REDIS_CLUSTER_SEEDS, prefix }), destroy: () => deleteRedisKeys(prefix, REDIS_CLUSTER_SEEDS) };
+  });
 
 describe('sqlite driver', () => {
   const backings: Backing[] = [];
@@ -391,11 +397,18 @@ describe('redis driver', () => {
     await store.putBattle(battle);
     await store.recordVote(battle, 'left', 1);
 
-    const redis = new Redis(REDIS_URL);
-    expect((await redis.keys(`${backing.prefix}*`)).sort()).toEqual(
-      [`battle:${battle.id}`, 'session:h', `voted:${battle.id}`, 'votes'].map((key) => backing.prefix + key),
-    );
-    expect(await redis.type(`${backing.prefix}votes`)).toBe('stream');
+    const redis = testRedis();
+    const keys = (await keysWithPrefix(redis, backing.prefix)).sort();
+    if (REDIS_IS_CLUSTER) {
+      // Everything of a battle under its hash tag; the vote in one of the votes buckets.
+      expect(keys.filter((k) => !k.includes(':votes:'))).toEqual(
+        [`battle:{${battle.id}}`, 'session:h', `voted:{${battle.id}}`].map((key) => backing.prefix + key),
+      );
+      expect(keys.filter((k) => k.includes(':votes:'))).toEqual([expect.stringMatching(/votes:\{votes\.\d+\}$/)]);
+    } else {
+      expect(keys).toEqual([`battle:${battle.id}`, 'session:h', `voted:${battle.id}`, 'votes'].map((key) => backing.prefix + key));
+      expect(await redis.type(`${backing.prefix}votes`)).toBe('stream');
+    }
     await redis.quit();
     await store.close();
     await backing.destroy();
