@@ -65,6 +65,18 @@ redis.call('SET', KEYS[2], ARGV[2])
 return 1
 `;
 
+/**
+ * KEYS: a votes bucket. ARGV: id, VoteRecord JSON pairs. Adds them in order; an id not above the
+ * stream's last (another instance's clock ran ahead) is replaced by one Redis picks.
+ */
+const ADD_VOTES = `
+for i = 1, #ARGV, 2 do
+  local ok = redis.pcall('XADD', KEYS[1], ARGV[i], 'vote', ARGV[i + 1])
+  if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', 'vote', ARGV[i + 1]) end
+end
+return #ARGV / 2
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     arenaRecordVote(
@@ -85,6 +97,7 @@ declare module 'ioredis' {
       voteJson: string,
       voteRecordJson: string,
     ): Result<'ok' | 'already_voted' | 'not_found', Context>;
+    arenaAddVotes(votesKey: string, ...idJsonPairs: string[]): Result<number, Context>;
     arenaImportVoteTagged(votedKey: string, unindexedKey: string, voteJson: string, voteRecordJson: string): Result<number, Context>;
   }
 }
@@ -95,5 +108,6 @@ export function defineArenaScripts(redis: Redis | Cluster): void {
   redis.defineCommand('arenaPutBattle', { numberOfKeys: 2, lua: PUT_BATTLE });
   redis.defineCommand('arenaImportVote', { numberOfKeys: 2, lua: IMPORT_VOTE });
   redis.defineCommand('arenaRecordVoteTagged', { numberOfKeys: 3, lua: RECORD_VOTE_TAGGED });
+  redis.defineCommand('arenaAddVotes', { numberOfKeys: 1, lua: ADD_VOTES });
   redis.defineCommand('arenaImportVoteTagged', { numberOfKeys: 2, lua: IMPORT_VOTE_TAGGED });
 }

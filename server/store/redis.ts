@@ -20,6 +20,8 @@ export interface RedisStoreOptions {
 const PAGE_SIZE = 500;
 /** /readyz must answer quickly even while Redis is unreachable. */
 const PING_TIMEOUT_MS = 1_500;
+/** Cluster mode: an unindexed vote copy older than this was abandoned by its writer. */
+const UNINDEXED_STALE_MS = 10_000;
 
 /**
  * Durability follows the Redis server's persistence settings: for "acknowledged = on disk",
@@ -49,15 +51,53 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
 
   /**
    * Cluster mode: a vote is stored atomically in its battle's slot (record, marker and an
-   * "unindexed" copy), then added to its votes bucket, then the copy is removed. A vote is only
-   * acknowledged once indexed; a copy left behind (a crash or failover in between) is indexed by
-   * the next attempt at that battle or by the sweep at start-up.
+   * "unindexed" copy stamped with the time), then added to its votes bucket, then the copy is
+   * removed. A vote is only acknowledged once indexed. A copy left behind (a crash or failover in
+   * between) is indexed by a later attempt at that battle or by the sweep at start-up, once it is
+   * older than UNINDEXED_STALE_MS (so never while its writer is still at it): claimed with GETDEL,
+   * so only one repairer adds it.
    */
-  async function index(battleId: string, voteRecordJson?: string): Promise<void> {
-    const json = voteRecordJson ?? (await redis.get(key.unindexed(battleId)));
-    if (json === null) return;
-    await redis.xadd(key.votes(battleId), '*', 'vote', json);
+  async function index(battleId: string, voteRecordJson: string, id = nextVoteId()): Promise<void> {
+    await xaddVote(battleId, voteRecordJson, id);
     await redis.del(key.unindexed(battleId));
+  }
+
+  async function repair(battleId: string): Promise<boolean> {
+    const stamped = await redis.get(key.unindexed(battleId));
+    if (stamped === null || Date.now() - Number(stamped.slice(0, stamped.indexOf('|'))) < UNINDEXED_STALE_MS) return false;
+    const claimed = await redis.getdel(key.unindexed(battleId));
+    if (claimed === null) return false;
+    const json = claimed.slice(claimed.indexOf('|') + 1);
+    try {
+      await xaddVote(battleId, json, nextVoteId());
+    } catch (err) {
+      await redis.set(key.unindexed(battleId), claimed).catch(() => undefined);
+      throw err;
+    }
+    return true;
+  }
+
+  /**
+   * Ids this process gives votes: "<ms>-<n>", increasing across every bucket, so merging the
+   * buckets by id gives this instance's store order (other instances' votes interleave by time).
+   */
+  let lastMs = 0;
+  let lastSeq = 0;
+  function nextVoteId(): string {
+    const now = Date.now();
+    if (now > lastMs) [lastMs, lastSeq] = [now, 0];
+    else lastSeq += 1;
+    return `${lastMs}-${lastSeq}`;
+  }
+
+  async function xaddVote(battleId: string, json: string, id: string): Promise<void> {
+    try {
+      await redis.xadd(key.votes(battleId), id, 'vote', json);
+    } catch (err) {
+      // Another instance (clock ahead of ours) wrote a later id to this bucket: let Redis pick one.
+      if (!/equal or smaller/.test((err as Error).message)) throw err;
+      await redis.xadd(key.votes(battleId), '*', 'vote', json);
+    }
   }
 
   async function sweepUnindexed(): Promise<number> {
@@ -68,14 +108,13 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
         for (const k of keys) {
           const id = /\{(.*)\}$/.exec(k)?.[1];
           if (id === undefined) continue;
-          await index(id);
-          indexed += 1;
+          if (await repair(id).catch(() => false)) indexed += 1;
         }
       }
     }
     return indexed;
   }
-  if (tagged) runInBackground(sweepUnindexed().then((n) => n > 0 && logger.warn({ indexed: n }, 'indexed votes left unindexed by an interrupted write')), logger, 'unindexed vote sweep');
+  if (tagged) setTimeout(() => runInBackground(sweepUnindexed().then((n) => n > 0 && logger.warn({ indexed: n }, 'indexed votes left unindexed by an interrupted write')), logger, 'unindexed vote sweep'), UNINDEXED_STALE_MS).unref();
 
   /** Values of keys that may live in different slots (one MGET on a single Redis). */
   async function getMany(keys: string[]): Promise<(string | null)[]> {
@@ -116,17 +155,24 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
 
   async function importChunk(votes: VoteRecord[]): Promise<number> {
     if (tagged) {
-      // One battle per script (its own slot); the client pipelines them per node.
-      const added = await Promise.all(
-        votes.map(async (vote) => {
-          const json = JSON.stringify(vote);
-          const marker = JSON.stringify({ choice: vote.choice, at: vote.tstamp });
-          const stored = await redis.arenaImportVoteTagged(key.voted(vote.battleId), key.unindexed(vote.battleId), marker, json);
-          if (stored === 1) await index(vote.battleId, json);
-          return stored;
-        }),
+      // One battle per script (its own slot; the client pipelines them per node), then the new
+      // votes are indexed with ids given in batch order.
+      const stamp = `${Date.now()}|`;
+      const stored = await Promise.all(
+        votes.map((vote) =>
+          redis.arenaImportVoteTagged(key.voted(vote.battleId), key.unindexed(vote.battleId), JSON.stringify({ choice: vote.choice, at: vote.tstamp }), stamp + JSON.stringify(vote)),
+        ),
       );
-      return added.reduce((sum, n) => sum + n, 0);
+      const added = votes.filter((_, i) => stored[i] === 1);
+      // One XADD script per bucket for the whole chunk, then the copies go.
+      const byBucket = new Map<string, string[]>();
+      for (const vote of added) {
+        const bucket = key.votes(vote.battleId);
+        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), nextVoteId(), JSON.stringify(vote)]);
+      }
+      await Promise.all([...byBucket].map(([bucket, entries]) => redis.arenaAddVotes(bucket, ...entries)));
+      await Promise.all(added.map((vote) => redis.del(key.unindexed(vote.battleId))));
+      return added.length;
     }
     const pipeline = redis.pipeline();
     for (const vote of votes) {
@@ -206,11 +252,11 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
           key.unindexed(battle.id),
           JSON.stringify({ ...battle, vote }),
           JSON.stringify(vote),
-          record,
+          `${Date.now()}|${record}`,
         );
         if (result === 'ok') await index(battle.id, record);
-        // A retry of a vote stored but not yet indexed: index it now.
-        else if (result === 'already_voted') await index(battle.id);
+        // A vote stored but left unindexed by an interrupted write: index it now.
+        else if (result === 'already_voted') await repair(battle.id);
         return result;
       }
       return redis.arenaRecordVote(

@@ -356,7 +356,7 @@ describeStoreContract('redis', redisBacking);
 if (REDIS_CLUSTER_SEEDS && !REDIS_IS_CLUSTER)
   describeStoreContract('redis cluster', () => {
     const prefix = `test:${randomUUID()}:`;
-    return { open: () => openRedisStore({ url: REDIS_CLUSTER_SEEDS, prefix }), destroy: () => deleteRedisKeys(prefix, REDIS_CLUSTER_SEEDS) };
+    return { open: () => openRedisStore({ url: REDIS_CLUSTER_SEEDS!, prefix }), destroy: () => deleteRedisKeys(prefix, REDIS_CLUSTER_SEEDS) };
   });
 
 describe('sqlite driver', () => {
