@@ -84,7 +84,7 @@ function connectCluster(target: RedisTarget, options: RedisOptions, clusterOptio
       retryDelayOnMoved: 0,
       maxRedirections: 64,
       slotsRefreshTimeout: 2_000,
-      slotsRefreshInterval: 5_000,
+      slotsRefreshInterval: 2_000,
       ...(target.dnsPassthrough ? { dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) => callback(null, address) } : {}),
       ...(natMap ? { natMap } : {}),
       ...clusterOptions,
@@ -136,7 +136,8 @@ function watchErrors<T extends RedisClient>(redis: T, logger: Logger, role: stri
 export function connectSubscriber(url: string | RedisTarget, logger: Logger, role: string): Subscriber {
   // A cluster subscriber keeps one connection per master (ioredis `shardedSubscribers`), each
   // SSUBSCRIBE going to the node that owns its channel's slot, re-subscribed as slots move.
-  const redis = connectRedis(url, logger, role, { maxRetriesPerRequest: null }, { shardedSubscribers: true }) as Subscriber;
+  const redis = connectRedis(url, logger, role, { maxRetriesPerRequest: null }, { shardedSubscribers: true, slotsRefreshInterval: 1_000 }) as Subscriber;
+  if (isCluster(redis)) guardShardedSubscribers(redis, logger, role);
   const subscribing = new Map<string, Promise<unknown>>();
   for (const name of ['subscribe', 'unsubscribe', 'ssubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe'] as const) {
     const original = redis[name].bind(redis) as (...args: unknown[]) => Promise<unknown>;
@@ -167,10 +168,54 @@ export function connectSubscriber(url: string | RedisTarget, logger: Logger, rol
   return redis;
 }
 
+/**
+ * ioredis (5.11) stops a node's sharded subscriber (its slots moved away) by disconnecting it and
+ * removing every listener; a SUNSUBSCRIBE the node pushes as its slots leave can still be parsed
+ * then, and its "Command queue state error" would be emitted with no listener: an uncaught
+ * exception. Each subscriber connection keeps a listener that logs instead.
+ */
+function guardShardedSubscribers(cluster: Cluster, logger: Logger, role: string): void {
+  type Sharded = { instance: Redis | null; stop(): void; arenaGuarded?: boolean };
+  const guard = () => {
+    const group = (cluster as unknown as { shardedSubscribers?: { shardedSubscribers?: Map<string, Sharded> } }).shardedSubscribers;
+    for (const sharded of group?.shardedSubscribers?.values() ?? []) {
+      if (sharded.arenaGuarded) continue;
+      sharded.arenaGuarded = true;
+      const stop = sharded.stop.bind(sharded);
+      sharded.stop = () => {
+        const instance = sharded.instance;
+        stop();
+        instance?.on('error', (err: Error) => logger.debug({ err: err.message, role }, 'stopped sharded subscriber error (ignored)'));
+      };
+    }
+  };
+  cluster.on('+subscriber', guard);
+  cluster.on('ready', guard);
+  cluster.on('nodeError', (err: Error, node: string) => logger.warn({ err: err.message, role, node }, 'redis sharded subscriber error'));
+}
+
 export type Subscriber = RedisClient & {
   /** Resolves once a pending SSUBSCRIBE of the channel has been confirmed by Redis (false: failed or timed out). */
   whenSubscribed(channel: string, timeoutMs: number): Promise<boolean>;
 };
+
+/**
+ * Cluster: runs a write again when it hit a node that stopped being the slot's master (a failover
+ * just happened: READONLY, MASTERDOWN) or the cluster was briefly unsure, after re-reading the
+ * slot map. ioredis itself follows MOVED/ASK/TRYAGAIN/CLUSTERDOWN, not these. Single Redis: runs once.
+ * Only for writes that are safe to repeat (scripts that check before they write, SETs).
+ */
+export async function retryOnFailover<T>(client: RedisClient, work: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isCluster(client) || attempt >= attempts || !/^(READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|LOADING|MOVED|ASK)|same slots allocation group/.test((err as Error).message)) throw err;
+      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
 
 /** Seconds a client is told to wait before retrying an action refused because Redis is unreachable. */
 export const REDIS_RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,6 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { Logger } from '../log.js';
-import { isCluster, type RedisClient } from '../redis.js';
+import { isCluster, retryOnFailover, type RedisClient } from '../redis.js';
 import { redisLayout, type RedisLayout } from '../redis-layout.js';
 import { RedisBattleLog } from './battle-log.js';
 import { ACQUIRE, RELEASE, RENEW } from './lease-scripts.js';
@@ -85,7 +85,9 @@ export class RedisCluster implements Cluster {
   }
 
   async acquire(battleId: string): Promise<boolean> {
-    const epoch = Number(await this.redis.eval(ACQUIRE, 2, this.key.lease(battleId), this.key.epoch(battleId), this.instanceId, this.leaseMs, EPOCH_TTL_SECONDS));
+    const epoch = Number(
+      await retryOnFailover(this.redis, () => this.redis.eval(ACQUIRE, 2, this.key.lease(battleId), this.key.epoch(battleId), this.instanceId, this.leaseMs, EPOCH_TTL_SECONDS)),
+    );
     if (epoch > 0) this.epochs.set(battleId, epoch);
     return epoch > 0;
   }

@@ -48,10 +48,16 @@ return 1
  * VoteRecord in the battle's slot, removed once the vote is in its bucket (server/store/redis.ts).
  */
 
-/** KEYS: battle, voted, unindexed. ARGV: battle JSON with its vote, vote JSON, VoteRecord JSON. */
+/**
+ * KEYS: battle, voted, unindexed. ARGV: battle JSON with its vote, vote JSON, stamped VoteRecord.
+ * 'stored_before': this very vote (same choice and time) was stored by an earlier attempt whose
+ * reply was lost (a failover): the caller finishes it.
+ */
 const RECORD_VOTE_TAGGED = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'already_voted' end
+local voted = redis.call('GET', KEYS[2])
+if voted == ARGV[2] then return 'stored_before' end
+if voted then return 'already_voted' end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
@@ -96,7 +102,7 @@ declare module 'ioredis' {
       battleJson: string,
       voteJson: string,
       voteRecordJson: string,
-    ): Result<'ok' | 'already_voted' | 'not_found', Context>;
+    ): Result<'ok' | 'stored_before' | 'already_voted' | 'not_found', Context>;
     arenaAddVotes(votesKey: string, ...idJsonPairs: string[]): Result<number, Context>;
     arenaImportVoteTagged(votedKey: string, unindexedKey: string, voteJson: string, voteRecordJson: string): Result<number, Context>;
   }

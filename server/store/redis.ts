@@ -1,5 +1,5 @@
 import { runInBackground } from '../background.js';
-import { connectRedis, isCluster, masterNodes, redisTarget, type RedisClient, type RedisTarget } from '../redis.js';
+import { connectRedis, isCluster, masterNodes, redisTarget, retryOnFailover, type RedisTarget } from '../redis.js';
 import { redisLayout } from '../redis-layout.js';
 import { silentLogger, type Logger } from '../log.js';
 import { defineArenaScripts } from './redis-scripts.js';
@@ -29,8 +29,8 @@ const UNINDEXED_STALE_MS = 10_000;
  */
 export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, buckets }: RedisStoreOptions): Store {
   const target = redisTarget(url);
-  // Cluster: commands issued in one tick are pipelined per node by the client.
-  const redis = connectRedis(target, logger, 'store', target.cluster ? { enableAutoPipelining: true } : {});
+  // No auto-pipelining on a cluster either (see server/cluster/shared-redis.ts): each command follows its own redirects.
+  const redis = connectRedis(target, logger, 'store');
   defineArenaScripts(redis);
   const layout = redisLayout(prefix, target.cluster, buckets);
   const tagged = layout.tagged;
@@ -230,7 +230,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     },
 
     async putSession(session) {
-      await redis.set(key.session(session.hash), JSON.stringify(session));
+      await retryOnFailover(redis, () => redis.set(key.session(session.hash), JSON.stringify(session)));
     },
 
     async getBattle(id) {
@@ -239,24 +239,30 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     },
 
     async putBattle(battle) {
-      await redis.arenaPutBattle(key.battle(battle.id), key.voted(battle.id), JSON.stringify(withoutVote(battle)));
+      await retryOnFailover(redis, () => redis.arenaPutBattle(key.battle(battle.id), key.voted(battle.id), JSON.stringify(withoutVote(battle))));
     },
 
     async recordVote(battle, choice, at) {
       const vote = { choice, at };
       if (tagged) {
         const record = JSON.stringify(voteRecordFor(battle, choice, at));
-        const result = await redis.arenaRecordVoteTagged(
-          key.battle(battle.id),
-          key.voted(battle.id),
-          key.unindexed(battle.id),
-          JSON.stringify({ ...battle, vote }),
-          JSON.stringify(vote),
-          `${Date.now()}|${record}`,
+        const stamped = `${Date.now()}|${record}`;
+        const result = await retryOnFailover(redis, () =>
+          redis.arenaRecordVoteTagged(key.battle(battle.id), key.voted(battle.id), key.unindexed(battle.id), JSON.stringify({ ...battle, vote }), JSON.stringify(vote), stamped),
         );
-        if (result === 'ok') await index(battle.id, record);
+        if (result === 'ok') {
+          const id = nextVoteId();
+          await retryOnFailover(redis, () => xaddVote(battle.id, record, id));
+          await retryOnFailover(redis, () => redis.del(key.unindexed(battle.id)));
+          return 'ok';
+        }
+        if (result === 'stored_before') {
+          // Our own earlier attempt stored it: index it unless that attempt got that far too.
+          if ((await retryOnFailover(redis, () => redis.getdel(key.unindexed(battle.id)))) !== null) await retryOnFailover(redis, () => xaddVote(battle.id, record, nextVoteId()));
+          return 'ok';
+        }
         // A vote stored but left unindexed by an interrupted write: index it now.
-        else if (result === 'already_voted') await repair(battle.id);
+        if (result === 'already_voted') await repair(battle.id).catch(() => false);
         return result;
       }
       return redis.arenaRecordVote(
@@ -323,7 +329,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     },
 
     async recordCrowdVote(battleId, voter, choice) {
-      return (await redis.hsetnx(key.crowd(battleId), voter, choice)) === 1 ? 'ok' : 'already_voted';
+      return (await retryOnFailover(redis, () => redis.hsetnx(key.crowd(battleId), voter, choice))) === 1 ? 'ok' : 'already_voted';
     },
 
     async crowdTally(battleId) {
