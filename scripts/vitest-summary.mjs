@@ -2,14 +2,21 @@
 // and exits non-zero unless everything ran and passed.
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.vitest-results.json';
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch {
-  console.log(`0 passed, ${process.env.ARENA_LINT === 'failed' ? 2 : 1} failed`);
-  console.error(`no test report at ${file}: the test run crashed`);
-  process.exit(1);
+// Several reports (scripts/test.sh: the main run, then the Redis tests on a Redis Cluster) add up.
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['.vitest-results.json'];
+let report = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [], success: true };
+for (const file of files) {
+  let part;
+  try {
+    part = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    console.log(`0 passed, ${process.env.ARENA_LINT === 'failed' ? 2 : 1} failed`);
+    console.error(`no test report at ${file}: the test run crashed`);
+    process.exit(1);
+  }
+  for (const k of ['numPassedTests', 'numFailedTests', 'numPendingTests', 'numTodoTests']) report[k] += part[k] ?? 0;
+  report.testResults.push(...(part.testResults ?? []));
+  if (part.success === false) report.success = false;
 }
 // Checks run before vitest (scripts/test.sh: the lint) count as one test each.
 const lint = process.env.ARENA_LINT;
@@ -20,7 +27,7 @@ const passed = (report.numPassedTests ?? 0) + (lint === 'passed' ? 1 : 0);
 const brokenFiles = (report.testResults ?? []).filter(
   (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
 ).length;
-const failed = (report.numFailedTests ?? 0) + brokenFiles + (lint === 'failed' ? 1 : 0);
+const failed = (report.numFailedTests ?? 0) + brokenFiles + (lint === 'failed' ? 1 : 0) + (process.env.ARENA_CLUSTER === 'failed' ? 1 : 0);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && skipped === 0 && passed > 0 && report.success !== false ? 0 : 1);

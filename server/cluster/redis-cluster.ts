@@ -146,8 +146,7 @@ export class RedisCluster implements Cluster {
   startHeartbeat(held: () => Iterable<{ id: string; streaming: boolean }>, onLost: (battleId: string) => void): void {
     this.onLost = onLost;
     const beatPerBattle = async () => {
-      // Cluster: one battle's renewal never waits for (or fails with) another's; the client
-      // pipelines them per node.
+      // Cluster: one battle's renewal never waits for (or fails with) another's.
       const expiry = Date.now() + this.leaseMs;
       const renewals: Promise<void>[] = [];
       for (const { id, streaming } of held()) {
