@@ -113,6 +113,10 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
   }, 30_000);
 
   it('loses no token and no acknowledged vote', async () => {
+    // Ready means the layout works: a hash-tagged round trip and cluster_state:ok.
+    const ready = await fetch(`${a.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).checks.store).toMatchObject({ ok: true, detail: 'redis' });
     const duels = await Promise.all(
       Array.from({ length: BATTLES }, async (_, i) => {
         const owner = await a.client();
