@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
+import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
 import { eventually, ok, recordFrames, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
 
 /**
@@ -97,8 +98,10 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
   let sim: Simulator;
   let a: TestArena;
   let b: TestArena;
+  let faults: FaultRecorder;
 
   beforeAll(async () => {
+    faults = recordProcessFaults();
     seeds = clusterScript('start');
     sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
     const config = { redisUrl: seeds, redisPrefix: prefix, limits: { battlesPerMinute: 1000, promptsPerMinutePerIp: 1000, votesPerMinute: 1000 }, logLevel: process.env.CHURN_LOG ?? 'silent' };
@@ -106,6 +109,7 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
     b = await startTestArena({ sim, config });
   }, 90_000);
   afterAll(async () => {
+    faults?.stop();
     await a?.close();
     await b?.close();
     await sim?.close();
@@ -177,5 +181,8 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
       expect(board.totalVotes).toBe(BATTLES);
     });
     after.close();
+    // Sharded (un)subscriptions moving between nodes never surface as process faults.
+    expect(faults.messages).toEqual([]);
+    expect(await faults.count(a.arena)).toBe(0);
   }, 150_000);
 });
