@@ -5,6 +5,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The UI's packages (marked, DOMPurify, highlight.js, KaTeX, socket.io-client) are devDependencies:
+# the build bundles them into build/, so the runtime image keeps only the server's dependencies.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

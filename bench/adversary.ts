@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { computeLeaderboard } from '../server/rating/leaderboard.js';
 import { DEFAULT_HYGIENE, screenVotes } from '../server/rating/hygiene.js';
-import { createRng } from '../server/rating/random.js';
+import { mulberry32 } from '../server/random.js';
 import type { VoteChoice, VoteRecord } from '../server/store/types.js';
 
 export interface AdversaryOptions {
@@ -82,7 +82,7 @@ export function runAdversaryBench(opts: AdversaryOptions = DEFAULT_ADVERSARY): A
 }
 
 function simulate(opts: AdversaryOptions, attack: number, sessionSize: number, seed: number) {
-  const rng = createRng(1_000 + seed);
+  const rng = mulberry32(1_000 + seed);
   const names = Array.from({ length: opts.models }, (_, i) => `model-${String(i + 1).padStart(2, '0')}`);
   // True strengths 1180, 1140, …: the target is the sixth, just below the middle.
   const strength = new Map(names.map((name, i) => [name, 1000 + SPACING * ((opts.models - 1) / 2 - i)]));

@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect } from 'socket.io-client';
 import { createArena } from '../server/app.js';
-import { newSessionToken } from '../server/arena/ids.js';
+import { newSessionToken } from '../src/lib/server/session.js';
 import { ConfigSchema } from '../server/config/schema.js';
-import { silentLogger } from '../server/log.js';
+import { silentLogger } from '../server/infra/log.js';
 import { startSimulator, type SimModelSpec } from '../server/sim/index.js';
 import type { ArenaClient } from '../tests/helpers/arena.js';
+import { percentilesMs } from './relay/histogram.js';
 
 const { values } = parseArgs({ options: { battles: { type: 'string', default: '20' }, waves: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' } } });
 const BATTLES = Number(values.battles);
@@ -110,10 +111,7 @@ async function battle(client: ArenaClient, prompt: string, models: SimModelSpec[
   };
 }
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
-};
+const pct = (values: number[], p: number) => Math.round(percentilesMs(values, [p])[0]!);
 
 await run(SCENARIOS.equal!, 'off'); // warm-up (JIT, first connections), not reported
 console.log(`pacing bench: ${BATTLES} concurrent battles × ${WAVES} waves × ${ROUNDS} rounds per mode; node ${process.version}`);

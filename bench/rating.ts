@@ -19,7 +19,7 @@ import {
   type ModelPairingStats,
   type PairingStrategy,
 } from '../server/rating/pairing.js';
-import { createRng } from '../server/rating/random.js';
+import { mulberry32 } from '../server/random.js';
 
 export interface RatingBenchOptions {
   speed?: Partial<SpeedOptions>;
@@ -125,7 +125,7 @@ export function measureSpeed(options: SpeedOptions): SpeedFigures {
 
 /** Uniformly paired battles among models spread over 1000 ± 300, with some ties. */
 function syntheticVotes(options: SpeedOptions): VoteRecord[] {
-  const rng = createRng(options.seed);
+  const rng = mulberry32(options.seed);
   const models = modelIds(options.models);
   const ratings = evenRatings(options.models, 600);
   const votes: VoteRecord[] = [];
@@ -152,7 +152,7 @@ export function compareStrategies(options: ConvergenceOptions): StrategyFigures[
 
 /** Simulates one arena until the widest interval is below the threshold; returns the votes used. */
 export function votesToConverge(strategy: PairingStrategy, seed: number, options: ConvergenceOptions): number {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const models = modelIds(options.models);
   const spreadRatings = evenRatings(options.models, options.spread);
   const trueRatings = new Map(models.map((model, index) => [model, spreadRatings[index]]));

@@ -1,8 +1,8 @@
 /**
  * `npm run bench` — Arena's token relay measured against a minimal Socket.IO relay, plus the
  * rating benchmark. Every process (simulator, Arena instances, baseline) runs on its own; the
- * clients all live in this process. Results print as markdown and are appended to
- * docs/benchmarks.md under "Token relay (npm run bench)".
+ * clients all live in this process. Results print as markdown and are written to a new dated run
+ * file, docs/benchmarks/runs/<date>-<time>-relay.md (bench/runs.ts; never into docs/benchmarks.md).
  *
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
@@ -12,16 +12,17 @@
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
  *                                      --variant-list source,window-5ms,no-coalesce,baseline)
  *   options: --duels N --spectators M --duration S --tps N --steps 10,50,100 --redis URL --workers 2[,4] (0: no multi-worker ladder)
- *            --idle K --slow-clients N --no-write
+ *            --idle K --slow-clients N --no-write (print only, write no file)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMarkdown, runRatingBench } from './rating.js';
 import { capacityTable, clusterTable, cpuUsPerToken, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, variantsTable, type TargetLine } from './relay/report.js';
 import { ensureBuilt, ROOT, simCommand, stopAll } from './relay/procs.js';
+import { utcMinute, writeRunFile } from './runs.js';
 import {
   capacity,
   fmt,
@@ -42,32 +43,9 @@ import {
   variants,
 } from './relay/scenarios.js';
 
-const HEADING = '## Token relay (npm run bench)';
-const DOC = process.env.BENCH_DOC ?? join(ROOT, 'docs/benchmarks.md');
-const INTRO = `How fast Arena moves tokens from model servers to browsers, against the least a Socket.IO relay can do.
-
-- **Processes.** The model simulator (\`arena sim --stamp\`), Arena (\`node dist/arena.mjs serve\`, one or two
-  instances, Redis for two) and the baseline (\`bench/baseline-server.ts\`) each run in their own process; every
-  client (socket.io-client over WebSocket on loopback, plus raw paused WebSockets for slow consumers) lives in the
-  one bench process. Everything shares the machine's cores, so each table also shows the bench's own CPU and the
-  CPU used by unrelated processes during the window.
-- **Delay.** With \`--stamp\` the simulator writes each token as \`⟦epoch µs⟧word\`; a client records
-  \`receive time − stamp\` for every stamp it receives, so tokens Arena merged into one delta each count.
-  "TTFT overhead" is the same for the first token of each answer (owners only).
-- **Baseline.** For each duel it opens the same two simulator streams (Ollama NDJSON) and emits every token to the
-  duel's room at once: no coalescing, store, log, leak check or metrics. Same clients, same measures.
-- **Server figures.** CPU from \`/proc/<pid>/stat\` (100% = one core), RSS from \`/proc/<pid>/status\`, Arena's own
-  event-loop lag and frames per token from its \`/metrics\`, memory per idle connection = RSS slope over 4 rounds
-  of K idle clients.
-
-Run it with \`npm run bench\` (all scenarios, ≈ 10 min on 2 cores), \`npm run bench -- --quick\` (≈ 1 min) or pick
-scenarios: \`--single --cluster --capacity --slow --rating\` (\`--variants\`: diagnostics, not in the default run).
-Each run is appended below with its command; the newest is last.`;
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 
 const argv = process.argv.slice(2);
-// The GPU swap scenario is its own benchmark (bench/swap/run.ts), run alone.
-const swapOnly = argv.includes('--swap');
 const { values } = parseArgs({
   args: argv,
   options: {
@@ -99,6 +77,8 @@ const { values } = parseArgs({
   },
 });
 
+// The GPU swap scenario is its own benchmark (bench/swap/run.ts), run alone.
+const swapOnly = values.swap;
 const quick = values.quick;
 /** Extra capacity ladders with `serve --workers N` (default 2; --workers 2,4 or --workers 0 for none). */
 const workerCounts = (values.workers ?? '2').split(',').map(Number).filter((n) => n > 1);
@@ -132,7 +112,7 @@ const settings: RelaySettings = {
 };
 
 async function main(): Promise<void> {
-  // A pure simulation (no servers): printed for docs/benchmarks.md "Vote hygiene against a targeted adversary".
+  // A pure simulation (no servers), printed only (docs/benchmarks.md "Vote hygiene against a targeted adversary").
   if (values.adversary) {
     const { formatAdversaryMarkdown, runAdversaryBench } = await import('./adversary.js');
     console.log(formatAdversaryMarkdown(runAdversaryBench()));
@@ -251,9 +231,8 @@ async function main(): Promise<void> {
     (otherMax > 15 ? ' — **the machine was not quiet: figures are pessimistic**.' : '.') +
     (quietWait.seconds > 1 ? ` Waited ${quietWait.seconds.toFixed(0)} s in all for other processes to go quiet before measuring${quietWait.gaveUp ? ` (gave up ${quietWait.gaveUp}×)` : ''}.` : '');
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const title = `Token relay: run of ${utcMinute(new Date(started))} — \`${command}\``;
   const header = [
-    `### Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\``,
-    '',
     `Machine: \`nproc\` = ${nproc()}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}. ` +
       `Arena: \`node dist/arena.mjs serve\` (dist built ${distBuilt()}); simulator: \`${simCommand().source}\`; baseline: \`bench/baseline-server.ts\`; ` +
       `all clients (socket.io-client, WebSocket transport, loopback) in the one bench process. Every process shares the same ${nproc()} cores. Run took ${minutes} min.`,
@@ -262,10 +241,7 @@ async function main(): Promise<void> {
     ...(measuredRows.length ? ['', settingsLine(settings, meanTokens)] : []),
   ].join('\n');
   const run = [header, ...sections].join('\n\n');
-  if (!values['no-write']) {
-    appendToDoc(run);
-    log(`appended to ${DOC}`);
-  }
+  if (!values['no-write']) log(`wrote ${writeRunFile('relay', title, run, new Date(started))}`);
   log(`done in ${minutes} min`);
 }
 
@@ -283,20 +259,6 @@ function distBuilt(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** Appends a run under the relay heading; every other section is left as it is. */
-function appendToDoc(run: string): void {
-  const existing = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(`${HEADING}\n`);
-  if (start < 0) {
-    writeFileSync(DOC, `${existing.trimEnd()}\n\n${HEADING}\n\n${INTRO}\n\n${run}\n`);
-    return;
-  }
-  // Insert at the end of this section: before the next "## " heading, or at the end of the file.
-  const nextSection = existing.slice(start + HEADING.length).search(/\n## /);
-  const at = nextSection < 0 ? existing.length : start + HEADING.length + nextSection;
-  writeFileSync(DOC, `${existing.slice(0, at).trimEnd()}\n\n${run}\n${existing.slice(at)}`);
 }
 
 let interrupted = false;

@@ -4,7 +4,7 @@
  * plain fit on per-pair cells. Synthetic votes with style features, 20 models.
  */
 import { StyleTally } from '../server/rating/style-control.js';
-import { createRng } from '../server/rating/random.js';
+import { mulberry32 } from '../server/random.js';
 import type { ConvMetadata } from '../server/classify/style.js';
 
 const MODELS = 20;
@@ -24,7 +24,7 @@ function meta(rng: () => number): ConvMetadata {
 console.log('| votes with style features | generate + fold in (ms) | first fit + Wald intervals (ms) | refit after 100 more votes (ms) | rows (MB, 25 B/row) |');
 console.log('| ---: | ---: | ---: | ---: | ---: |');
 for (const size of SIZES) {
-  const rng = createRng(size);
+  const rng = mulberry32(size);
   const tally = new StyleTally();
   const started = performance.now();
   for (let i = 0; i < size; i++) {

@@ -8,6 +8,7 @@
  * `split: heldout…` came in rounds written after the detector was frozen; each round's first run
  * (before its errors were fixed) is recorded in docs/security.md.
  */
+import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { claimsIdentity, leakWords } from '../server/arena/leak.js';
@@ -107,7 +108,7 @@ function main(): void {
     console.log(formatScores([score(round, split!)]));
   }
   console.log(`\n${timing(rows)}`);
-  if (process.argv.includes('--misses'))
+  if (parseArgs({ options: { misses: { type: 'boolean', default: false } } }).values.misses)
     for (const row of rows) if (flagged(row) !== row.leak) console.log(`${row.leak ? 'missed ' : 'flagged'} ${row.id} [${row.kind}] ${row.model}: ${row.text.slice(0, 100)}`);
 }
 

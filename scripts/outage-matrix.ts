@@ -10,17 +10,17 @@
  * Prints one row per cell and a summary table; exit code 1 when any cell failed, a battle had two
  * writers, or the process guard counted a fault.
  */
+import { parseArgs } from 'node:util';
 import { installProcessGuard } from '../server/process-guard.js';
-import { silentLogger } from '../server/log.js';
+import { silentLogger } from '../server/infra/log.js';
 import { startSimulator } from '../server/sim/index.js';
 import { TEST_MODELS } from '../tests/helpers/arena.js';
 import { startRedisServer } from '../tests/helpers/redis-server.js';
 import { ACTIONS, runOutage, type OutageResult } from './lib/outage-matrix.js';
 
-const args = process.argv.slice(2);
-const combined = args.includes('--combined');
-const durationsArg = args[args.indexOf('--durations') + 1];
-const durations = (args.includes('--durations') ? durationsArg.split(',').map(Number) : [1, 5, 30]).map((s) => s * 1000);
+const { values: args } = parseArgs({ options: { combined: { type: 'boolean', default: false }, durations: { type: 'string', default: '1,5,30' } } });
+const combined = args.combined;
+const durations = args.durations.split(',').map((s) => Number(s) * 1000);
 // ~8 s per answer: streams outlast the short outages and finish inside the 30 s one.
 const MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 20, maxTokens: 160 }));
 

@@ -3,7 +3,8 @@
  *   npx tsx scripts/router-train.ts
  * 1. logistic regression on the train split (hashed character n-grams, features.ts), by
  *    full-batch Adam: no randomness, so the same corpus always gives the same weights;
- * 2. the L2 strength, Platt calibration and the tools threshold are chosen on the validation split;
+ * 2. the L2 strength, Platt calibration and the tools threshold are chosen on the validation split:
+ *    the threshold with the highest tools recall that keeps arena→tools ≤ 2 % (recall ≥ 90 % required);
  * 3. the test split is never read here (scripts/router-eval.ts reports on it).
  */
 import { writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const BUCKETS = 1 << 16;
 const ITERATIONS = 400;
 const LEARNING_RATE = 0.05;
 const L2_CANDIDATES = [1e-6, 3e-6, 1e-5, 3e-5];
-/** Validation targets, tighter than the test targets (≤ 3 % arena→tools, ≥ 90 % recall) to leave a margin. */
+/** On validation: arena→tools at most 2 %, a margin under the 3 % target (validation is closer to train than real traffic); recall ≥ 90 % required. */
 const MAX_ARENA_TO_TOOLS = 0.02;
 const MIN_TOOLS_RECALL = 0.9;
 /** Below this calibrated p(tools) the classifier says arena itself; between it and the tools threshold it abstains (the LLM layer, if any, decides). */
@@ -81,7 +82,7 @@ function plattScale(logits: number[], labels: number[]): { a: number; b: number 
   return { a, b };
 }
 
-interface Operating {
+export interface Operating {
   threshold: number;
   arenaToTools: number;
   recall: number;
@@ -105,14 +106,22 @@ function operatingPoints(rows: LabelledPrompt[], pTools: number[]): Operating[] 
   return points;
 }
 
-/** Most accurate point within the targets (ties: the higher threshold, arena when unsure); failing that, the best recall within the arena→tools bound. */
-function chooseThreshold(points: Operating[]): Operating {
+/**
+ * The product's priority, explicitly: a prompt wrongly taken out of the blind duel costs more than
+ * a tools prompt left in it. So: the threshold with the highest tools recall among those that keep
+ * arena→tools ≤ MAX_ARENA_TO_TOOLS on validation; ties go to the higher threshold (arena when
+ * unsure). The operating point is `feasible` only if that recall is also ≥ MIN_TOOLS_RECALL; if no
+ * threshold keeps the arena→tools bound, the highest one (the fewest prompts sent to tools) is kept.
+ */
+export function chooseThreshold(points: Operating[]): Operating & { feasible: boolean } {
   const bounded = points.filter((p) => p.arenaToTools <= MAX_ARENA_TO_TOOLS);
-  const feasible = bounded.filter((p) => p.recall >= MIN_TOOLS_RECALL);
-  const pool = feasible.length ? feasible : bounded.length ? bounded : points.slice(-1);
-  const key = (p: Operating) => (feasible.length ? p.accuracy : p.recall);
-  return pool.reduce((best, p) => (key(p) > key(best) || (key(p) === key(best) && p.threshold > best.threshold) ? p : best));
+  const pool = bounded.length ? bounded : points.slice(-1);
+  const best = pool.reduce((a, p) => (p.recall > a.recall || (p.recall === a.recall && p.threshold > a.threshold) ? p : a));
+  return { ...best, feasible: bounded.length > 0 && best.recall >= MIN_TOOLS_RECALL };
 }
+
+/** Lexicographic comparison of two rankings. */
+const compare = (a: number[], b: number[]): number => a.map((x, i) => x - b[i]!).find((d) => d !== 0) ?? 0;
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -128,7 +137,7 @@ export function train(rows: LabelledPrompt[] = readCorpus(), opts: TrainOptions 
   const validation = rows.filter((row) => row.split === 'validation');
   const examples = trainRows.map((row) => ({ x: vectorise(row.prompt, BUCKETS), y: row.label === 'tools' ? 1 : 0 }));
   log(`train ${trainRows.length} prompts, validation ${validation.length} prompts (test split not read)`);
-  let best: { model: ClassifierModel; point: Operating; l2: number } | undefined;
+  let best: { model: ClassifierModel; point: ReturnType<typeof chooseThreshold>; l2: number } | undefined;
   for (const l2 of opts.l2Candidates ?? L2_CANDIDATES) {
     const { bias, weights } = fit(examples, l2);
     const raw: ClassifierModel = {
@@ -144,10 +153,13 @@ export function train(rows: LabelledPrompt[] = readCorpus(), opts: TrainOptions 
     const calibration = plattScale(logits, validation.map((row) => (row.label === 'tools' ? 1 : 0)));
     const model = { ...raw, calibration: { a: round(calibration.a, 4), b: round(calibration.b, 4) } };
     const point = chooseThreshold(operatingPoints(validation, logits.map((z) => calibrated(z, model))));
-    log(`  L2 ${l2}: validation at p(tools) ≥ ${point.threshold}: accuracy ${pct(point.accuracy)}, arena→tools ${pct(point.arenaToTools)}, tools recall ${pct(point.recall)}`);
-    const better = !best || point.accuracy > best.point.accuracy || (point.accuracy === best.point.accuracy && point.recall > best.point.recall);
+    log(`  L2 ${l2}: validation at p(tools) ≥ ${point.threshold}: accuracy ${pct(point.accuracy)}, arena→tools ${pct(point.arenaToTools)}, tools recall ${pct(point.recall)}${point.feasible ? '' : ' (recall below the 90 % required)'}`);
+    // Between L2 strengths the same priority: a feasible point first, then the higher recall, then the higher accuracy.
+    const rank = (p: typeof point) => [p.feasible ? 1 : 0, p.recall, p.accuracy];
+    const better = !best || compare(rank(point), rank(best.point)) > 0;
     if (better) best = { model: { ...model, thresholds: { tools: point.threshold, arena: Math.min(ARENA_THRESHOLD, point.threshold) } }, point, l2 };
   }
+  if (!best!.point.feasible) log(`WARNING: no threshold reaches tools recall ≥ ${MIN_TOOLS_RECALL * 100} % with arena→tools ≤ ${MAX_ARENA_TO_TOOLS * 100} % on validation`);
   log(`chosen: L2 ${best!.l2}, tools threshold ${best!.point.threshold}, calibration a=${best!.model.calibration.a} b=${best!.model.calibration.b}`);
   return best!.model;
 }

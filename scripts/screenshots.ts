@@ -60,7 +60,8 @@ async function main(): Promise<void> {
 
     await fault({ kind: 'slow', factor: 6 });
     await send(page, 'Compare arrays vs linked lists');
-    await page.waitForFunction(() => (document.querySelector('[data-testid="answer-left"]')?.textContent ?? '').length > 60, null, { timeout: 30_000 });
+    // A string runs in the page (this file is type-checked without DOM types: tsconfig.server.json).
+    await page.waitForFunction(`(document.querySelector('[data-testid="answer-left"]')?.textContent ?? '').length > 60`, null, { timeout: 30_000 });
     await shoot('duel-streaming');
     await fault({ kind: 'none' });
     await settled();

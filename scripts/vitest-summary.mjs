@@ -1,9 +1,11 @@
 // Prints the plain closing line CI reads ("N passed, N failed") from vitest's JSON report,
 // and exits non-zero unless everything ran and passed.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 // Several reports (scripts/test.sh: the main run, then the Redis tests on a Redis Cluster) add up.
-const files = process.argv.length > 2 ? process.argv.slice(2) : ['.vitest-results.json'];
+const positionals = parseArgs({ allowPositionals: true }).positionals;
+const files = positionals.length > 0 ? positionals : ['.vitest-results.json'];
 let report = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [], success: true };
 for (const file of files) {
   let part;

@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import nodeCluster from 'node:cluster';
 import { createAdapter as createMachineAdapter } from '@socket.io/cluster-adapter';
-import type { Ack } from '../src/lib/shared/protocol.js';
-import { BattleService, type ArenaModels, type RemoteAction } from './arena/battles.js';
+import { createBattles, type ArenaModels, type Battles } from './arena/battles.js';
 import { newId } from './arena/ids.js';
 import { CATCH_UP_AFTER_MS, connectShared } from './cluster/shared-redis.js';
 import { MachineCluster } from './cluster/machine-cluster.js';
@@ -18,17 +17,16 @@ import type { Config } from './config/schema.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { createMetricsServer } from './http/metrics-server.js';
 import { createHttpHandler, json } from './http/routes.js';
-import { createLogger } from './log.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createLogger } from './infra/log.js';
+import { createMetrics, type Metrics } from './infra/metrics.js';
 import { createModelOps } from './models/ops.js';
 import { publicChanges, publicStatus } from './models/public-status.js';
 import { ModelRegistry } from './models/registry.js';
 import { LiveLeaderboard } from './rating/live.js';
 import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
-import type { RoomRelay } from './realtime/relay.js';
-import { askOtherInstances } from './realtime/ask-instances.js';
-import { createRealtime, leaderboardRoom, STATUS_ROOM, type ArenaIo } from './realtime/socket.js';
+import { createRoomRelay, type ArenaIo, type RoomRelay } from './realtime/relay.js';
+import { createIo, leaderboardRoom, serveClients, STATUS_ROOM } from './realtime/socket.js';
 import { configRedisTarget, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -48,10 +46,12 @@ export interface ArenaOptions {
 export interface Arena {
   httpServer: HttpServer;
   io: ArenaIo;
+  /** Every message between instances (realtime/relay.ts); battles publish through it. */
+  relay: RoomRelay;
   config: Config;
   store: Store;
   registry: ModelRegistry;
-  battles: BattleService;
+  battles: Battles;
   metrics: Metrics;
   logger: Logger;
   /** Where /metrics is served once `listen` resolved (its own listener, `metrics.host`:`metrics.port`). */
@@ -83,9 +83,9 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   let answerAppRequest: RequestListener = (_req, res) => notFound(res);
   const httpServer = opts.httpServer ?? createServer((req, res) => answerAppRequest(req, res));
 
-  // `io` is created below; these closures only run once clients are connected.
-  let io: ArenaIo;
-  let relay: RoomRelay;
+  // The realtime side first: battles publish through the relay (their port), clients come last.
+  const io = createIo(httpServer, { allowedOrigins: config.allowedOrigins, adapter: shared?.adapter });
+  const relay = createRoomRelay(io, { shared: Boolean(shared), logger, publisherReady: shared?.publisherReady });
   const leaderboard = new LiveLeaderboard({
     store,
     logger,
@@ -96,7 +96,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     snapshotEveryMs: opts.snapshotEveryMs,
     followed: (category, excludeTies) => (io.of('/').adapter.rooms.get(leaderboardRoom(excludeTies, category))?.size ?? 0) > 0,
   });
-  const battles = new BattleService({
+  const battles = createBattles({
     store,
     cluster,
     logger,
@@ -107,46 +107,31 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     publicExport: config.exportAccess === 'public',
     pickPair: (models, exclude) =>
       samplePair(config.arena.pairing, models, pairingStatsFromLeaderboard(leaderboard.latest() ?? { rows: [] }), Math.random, exclude),
-    broadcast: (battleId, events) => relay.sendFrame(battleId, events),
-    resync: (battleId, views) => relay.resetLocal(battleId, views),
-    // Stored after an outage: the publisher (no offline queue) may reconnect a moment later.
-    broadcastRemote: (battleId, events) => {
-      shared
-        ?.publisherReady()
-        .then(() => relay.sendRemote(battleId, events))
-        .catch((err: Error) => logger.warn({ battleId, err: err.message }, 'late frame not sent to other instances'));
-    },
-    forward: (action) => forwardToOwner(io, action),
-    onVote: () => announceVotes(),
+    port: relay,
+    onVote: () => leaderboard.invalidate(),
   });
-  /** New votes are stored: refresh the boards here and tell the other instances to refresh theirs. */
-  function announceVotes(): void {
-    leaderboard.invalidate();
-    if (cluster.shared) io.serverSideEmit('arena:votes');
-  }
+  relay.answer({ ownerAction: (action) => battles.commands.handleRemote(action), votesChanged: () => leaderboard.invalidate() });
   metrics.countStreamingBattlesWith(() => battles.streamingBattles());
   void leaderboard.get(false).catch((err) => logger.error({ err }, 'initial leaderboard failed'));
-  ({ io, relay } = createRealtime(httpServer, {
+  serveClients(io, relay, {
     battles,
     logger,
     metrics,
-    allowedOrigins: config.allowedOrigins,
     limits: createRateLimits(config.limits, shared?.redis ?? null, config.redisPrefix),
     trustProxy: config.trustProxy,
     maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies, category) => leaderboard.get(excludeTies, category),
-    onRemoteVote: () => leaderboard.invalidate(),
     status: () => publicStatus(modelOps.status()),
-    adapter: shared?.adapter,
     roomReady: shared?.roomReady,
-  }));
+  });
+  battles.start();
 
   // Frames published while this instance's subscriber was away never arrive: once every instance
   // had time to reconnect and store its backlog, this instance's clients get their battles' logs
   // again (they drop what they have by seq).
   shared?.onSubscriberBack(() => {
     const catchUp = () => {
-      relay.catchUp((id) => battles.storedEventsForCatchUp(id)).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
+      relay.catchUp((id) => battles.live.storedEventsForCatchUp(id)).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
     };
     const timer = setTimeout(catchUp, CATCH_UP_AFTER_MS);
     timer.unref();
@@ -185,7 +170,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
         importVotes: (votes) => store.importVotes(votes),
         imported: (added) => {
           logger.info({ added }, 'votes imported');
-          announceVotes();
+          leaderboard.invalidate();
+          relay.announceVote();
         },
         maxBytes: config.limits.importMaxBytes,
       },
@@ -203,6 +189,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   return {
     httpServer,
     io,
+    relay,
     config,
     store,
     registry,
@@ -225,7 +212,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     },
     close: () =>
       (closed ??= (async () => {
-        await battles.shutdown();
+        await battles.close();
         leaderboard.close();
         registry.stop();
         await modelOps.stop();
@@ -256,13 +243,6 @@ function connectMachine(logger: Logger) {
     roomReady: async () => {},
     close: async () => {},
   };
-}
-
-/** Asks every other instance to run an owner action; the one holding the battle answers. */
-async function forwardToOwner(io: ArenaIo, action: RemoteAction): Promise<Ack | null> {
-  // The adapter's request timeout bounds the wait; a late or dead instance just leaves no answer.
-  const responses = await askOtherInstances<Ack | null>(io, 'arena:forward', action);
-  return responses.find((r) => r) ?? null;
 }
 
 function arenaModels(config: Config, registry: ModelRegistry): ArenaModels {

@@ -2,7 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { parseBattleFile } from './arena/export.js';
 import { exportLines } from './arena/export-lines.js';
 import { ConfigError, describeConfig, loadConfig } from './config/load.js';
-import { createLogger } from './log.js';
+import { createLogger } from './infra/log.js';
 import { routedPromptRows } from './router/routed-export.js';
 import { openStore } from './store/index.js';
 

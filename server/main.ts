@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createArena, type UiHandler } from './app.js';
 import type { Config } from './config/schema.js';
-import { createLogger } from './log.js';
+import { createLogger } from './infra/log.js';
 import { installProcessGuard } from './process-guard.js';
 
 /** The production entry: SvelteKit's built handler and Socket.IO on one HTTP server. */

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { setupPrimary } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
-import { IPC_TAG, type IpcReply, type IpcRequest, type IpcStopAll } from './cluster/machine-cluster.js';
+import { IPC_TAG, type IpcFrames, type IpcReply, type IpcRequest, type IpcStopAll } from './cluster/machine-cluster.js';
 import { MachineCoordinator } from './cluster/machine-coordinator.js';
 import { ConfigError } from './config/load.js';
 
@@ -39,7 +39,15 @@ export function runPrimary(count: number, opts: { logger: Logger; withRedis: boo
     nodeCluster.on('message', (worker: Worker, msg: unknown) => {
       if (!msg || typeof msg !== 'object' || !(IPC_TAG in msg)) return;
       const { [IPC_TAG]: id, req } = msg as IpcRequest;
-      const reply: IpcReply = { [IPC_TAG]: id, result: coordinator.handle(req) };
+      // The other workers' sockets get the appended frames now (MachineCluster's onRemoteFrames).
+      if (req.op === 'append') {
+        const frames: IpcFrames = { [IPC_TAG]: 0, frames: req.batches };
+        for (const other of Object.values(nodeCluster.workers ?? {})) if (other && other !== worker && other.isConnected()) other.send(frames);
+      }
+      const result = coordinator.handle(req);
+      // Id 0: a one-way message (log appends), nobody waits for a reply.
+      if (id === 0) return;
+      const reply: IpcReply = { [IPC_TAG]: id, result };
       if (worker.isConnected()) worker.send(reply);
     });
   }

@@ -1,8 +1,13 @@
 import type { Handle } from '@sveltejs/kit';
-import { SESSION_COOKIE } from '$shared/protocol';
 import type { IncomingMessage } from 'node:http';
-import { isSessionToken, newSessionToken } from '../server/arena/ids';
-import { forwardedProtoIsHttps, isHttpsRequest } from '../server/http/scheme';
+import {
+  forwardedProtoIsHttps,
+  isHttpsRequest,
+  isSessionToken,
+  newSessionToken,
+  SESSION_COOKIE,
+  sessionCookieOptions,
+} from '$lib/server/session';
 
 /**
  * Every visitor gets an anonymous session: a 256-bit token in an httpOnly cookie, which the
@@ -10,13 +15,7 @@ import { forwardedProtoIsHttps, isHttpsRequest } from '../server/http/scheme';
  */
 export const handle: Handle = async ({ event, resolve }) => {
   if (!isSessionToken(event.cookies.get(SESSION_COOKIE))) {
-    event.cookies.set(SESSION_COOKIE, newSessionToken(), {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: isHttps(event),
-      maxAge: 60 * 60 * 24 * 365,
-    });
+    event.cookies.set(SESSION_COOKIE, newSessionToken(), sessionCookieOptions(isHttps(event)));
   }
   const response = await resolve(event);
   // Share links carry a capability in their query: never send it to another site as a Referer.

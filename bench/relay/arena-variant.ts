@@ -1,6 +1,7 @@
 /**
  * Diagnostics only (`npm run bench -- --variants`): Arena from source (createArena, same config
- * and env as `dist/arena.mjs serve`), optionally with a coalescing policy swapped in at run time,
+ * and env as `dist/arena.mjs serve`), optionally with another coalescing policy (the event log's
+ * `BattleEventLog.coalesce` option, set before the server starts),
  * so a change on the token path can be measured against what it replaced in the same run.
  * Nothing here is used by the production server.
  *
@@ -8,39 +9,18 @@
  *   BENCH_VARIANT=window-5ms  the policy before 2026-11-30: deltas wait up to 5 ms (a timer per battle)
  *   BENCH_VARIANT=no-coalesce every delta is its own frame
  */
-import { BattleEventLog } from '../../server/arena/event-log.js';
+import { BattleEventLog, type CoalescePolicy } from '../../server/arena/event-log.js';
 import { createArena } from '../../server/app.js';
 import { loadConfig } from '../../server/config/load.js';
-import { createLogger } from '../../server/log.js';
-import type { BattleEvent } from '../../src/lib/shared/protocol.js';
+import { createLogger } from '../../server/infra/log.js';
 
-const VARIANTS = ['source', 'window-5ms', 'no-coalesce'] as const;
+/** BENCH_VARIANT → the event log's coalescing policy (BattleEventLog.coalesce). */
+const POLICIES: Record<string, CoalescePolicy> = { source: 'turn', 'window-5ms': { windowMs: 5 }, 'no-coalesce': 'none' };
 
 const variant = process.env.BENCH_VARIANT ?? 'source';
-if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown BENCH_VARIANT ${variant}`);
-
-interface LogInternals {
-  pendingChars: number;
-  windowTimer?: NodeJS.Timeout | null;
-  append(event: BattleEvent, now: boolean): void;
-  mergeDelta(event: BattleEvent): boolean;
-  flush(): void;
-  push(event: BattleEvent): void;
-}
-
-const proto = BattleEventLog.prototype as unknown as LogInternals;
-if (variant === 'window-5ms') {
-  proto.push = function (this: LogInternals, event: BattleEvent) {
-    if (event.t !== 'delta') return this.append(event, true);
-    if (!this.mergeDelta(event)) this.append(event, false);
-    this.windowTimer ??= setTimeout(() => ((this.windowTimer = null), this.flush()), 5);
-  };
-}
-if (variant === 'no-coalesce') {
-  proto.push = function (this: LogInternals, event: BattleEvent) {
-    this.append(event, true);
-  };
-}
+const policy = POLICIES[variant];
+if (!policy) throw new Error(`unknown BENCH_VARIANT ${variant}`);
+BattleEventLog.coalesce = policy;
 
 const { config } = loadConfig();
 const logger = createLogger(config.logLevel);

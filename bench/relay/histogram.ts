@@ -1,74 +1,48 @@
 /**
- * Fixed-memory latency histogram in microseconds: 10 µs buckets up to 100 ms, 1 ms buckets up to
- * 120 s (beyond: the last bucket; the exact max is kept). Millions of samples cost nothing extra.
+ * Latency histograms for the bench: node:perf_hooks' `createHistogram` (HdrHistogram, 3
+ * significant figures, fixed memory whatever the sample count), fed whole microseconds.
+ * createHistogram records integers ≥ 1: a sample below 1 µs counts as 1 µs, and a negative one
+ * (clock skew between processes) is counted in `negatives` and recorded as 1 µs.
  */
-const FINE_US = 10;
-const FINE_LIMIT_US = 100_000;
-const COARSE_US = 1_000;
-const COARSE_LIMIT_US = 120_000_000;
-const FINE_BUCKETS = FINE_LIMIT_US / FINE_US;
-const COARSE_BUCKETS = (COARSE_LIMIT_US - FINE_LIMIT_US) / COARSE_US;
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
 export class Histogram {
-  private readonly counts = new Float64Array(FINE_BUCKETS + COARSE_BUCKETS);
-  count = 0;
-  /** Samples below zero (clock skew between processes); recorded as 0. */
+  private readonly h: RecordableHistogram = createHistogram();
+  /** Samples below zero (clock skew between processes). */
   negatives = 0;
-  max = 0;
-  min = Infinity;
-  private sum = 0;
 
   record(us: number): void {
-    if (us < 0) {
-      this.negatives++;
-      us = 0;
-    }
-    let index: number;
-    if (us < FINE_LIMIT_US) index = (us / FINE_US) | 0;
-    else index = FINE_BUCKETS + Math.min(COARSE_BUCKETS - 1, ((us - FINE_LIMIT_US) / COARSE_US) | 0);
-    this.counts[index]++;
-    this.count++;
-    this.sum += us;
-    if (us > this.max) this.max = us;
-    if (us < this.min) this.min = us;
+    if (us < 0) this.negatives++;
+    this.h.record(Math.max(1, Math.round(us)));
   }
 
   merge(other: Histogram): this {
-    for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
-    this.count += other.count;
+    this.h.add(other.h);
     this.negatives += other.negatives;
-    this.sum += other.sum;
-    this.max = Math.max(this.max, other.max);
-    this.min = Math.min(this.min, other.min);
     return this;
   }
 
-  /** The value (µs, bucket midpoint) below which `p` (0..1) of the samples fall; NaN when empty. */
+  get count(): number {
+    return this.h.count;
+  }
+
+  /** The value (µs) below which `p` (0..1) of the samples fall; NaN when empty. */
   percentile(p: number): number {
-    if (this.count === 0) return NaN;
-    const rank = Math.max(1, Math.ceil(p * this.count));
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) {
-        const value = i < FINE_BUCKETS ? i * FINE_US + FINE_US / 2 : FINE_LIMIT_US + (i - FINE_BUCKETS) * COARSE_US + COARSE_US / 2;
-        return Math.min(value, this.max);
-      }
-    }
-    return this.max;
+    return this.h.count ? this.h.percentile(Math.max(p * 100, 1e-9)) : NaN;
   }
 
   mean(): number {
-    return this.count ? this.sum / this.count : NaN;
+    return this.h.count ? this.h.mean : NaN;
   }
 
   summary(): LatencySummary {
+    const empty = this.h.count === 0;
     return {
-      count: this.count,
+      count: this.h.count,
       p50: this.percentile(0.5) / 1000,
       p99: this.percentile(0.99) / 1000,
-      max: this.count ? this.max / 1000 : NaN,
-      min: this.count ? this.min / 1000 : NaN,
+      max: empty ? NaN : this.h.max / 1000,
+      min: empty ? NaN : this.h.min / 1000,
       mean: this.mean() / 1000,
       negatives: this.negatives,
     };
@@ -84,4 +58,11 @@ export interface LatencySummary {
   min: number;
   mean: number;
   negatives: number;
+}
+
+/** Percentiles (`ps` in 0..100) of millisecond samples, through a histogram of whole microseconds. */
+export function percentilesMs(valuesMs: readonly number[], ps: readonly number[]): number[] {
+  const h = createHistogram();
+  for (const v of valuesMs) h.record(Math.max(1, Math.round(v * 1000)));
+  return ps.map((p) => (h.count ? h.percentile(p) / 1000 : NaN));
 }

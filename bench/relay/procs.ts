@@ -2,13 +2,14 @@
  * The processes a relay benchmark runs (simulator, Arena instances, the baseline server), each in
  * its own OS process, and their CPU and memory read from /proc.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimModelSpec } from '../../server/sim/index.js';
 import { GC_HOOK_NODE_ARGS, gcReports, type GcReport } from '../../scripts/lib/gc-hook.js';
+import { spawnProcess, stopProcess, waitForLine } from '../../scripts/lib/process.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** Arena's admin token for this run only (exports and the admin API). */
@@ -50,22 +51,22 @@ interface SpawnOptions {
   listeners?: number;
 }
 
-function spawnProc(opts: SpawnOptions): Promise<Proc> {
-  const child = spawn(process.execPath, opts.args, {
-    cwd: ROOT,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function spawnProc(opts: SpawnOptions): Promise<Proc> {
   const problems: string[] = [];
-  let stderr = '';
-  const reports = gcReports(child);
-  child.stderr!.on('data', (d: Buffer) => {
-    const text = reports.filter(d.toString());
-    stderr += text;
-    for (const line of text.split('\n')) if (line.trim() && problems.length < 50) problems.push(`stderr: ${line.slice(0, 300)}`);
+  // The GC hook's reports share stderr with the process: answer gc() with them, keep the rest.
+  let reports: ReturnType<typeof gcReports> | undefined;
+  const spawned = spawnProcess({
+    args: opts.args,
+    cwd: ROOT,
+    env: opts.env,
+    onStderr: (chunk) => {
+      const text = reports?.filter(chunk) ?? chunk;
+      for (const line of text.split('\n')) if (line.trim() && problems.length < 50) problems.push(`stderr: ${line.slice(0, 300)}`);
+      return text;
+    },
   });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const child = spawned.proc;
+  reports = gcReports(child);
   const proc: Proc = {
     name: opts.name,
     pid: child.pid!,
@@ -75,49 +76,33 @@ function spawnProc(opts: SpawnOptions): Promise<Proc> {
     gc: reports.collect,
     stop: async () => {
       live.delete(proc);
-      if (!exited) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exit;
-        clearTimeout(killer);
-      }
+      await stopProcess(child, 5_000);
       opts.cleanup?.();
     },
   };
   live.add(proc);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${opts.name} did not start: ${stderr.slice(-2000)}`)), opts.timeoutMs ?? 60_000);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      void proc.stop();
-      reject(err);
-    };
-    const onEarlyExit = (code: number | null) => fail(new Error(`${opts.name} exited with ${code}: ${stderr.slice(-2000)}`));
-    child.once('exit', onEarlyExit);
-    let buffer = '';
-    let heard = 0;
-    // Always drained: a full stdout pipe would block the process being measured.
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!proc.url) {
-          const url = opts.url(line);
-          if (url && ++heard >= (opts.listeners ?? 1)) {
-            proc.url = url;
-            clearTimeout(timer);
-            child.off('exit', onEarlyExit);
-            resolve(proc);
-          }
-        } else {
-          if (opts.problem?.(line) && problems.length < 50) problems.push(line.slice(0, 300));
-          if (process.env.BENCH_ECHO === opts.name) console.error(`[${opts.name}] ${line}`);
-        }
-      }
-    });
+  // stdout is always drained (spawnProcess): a full pipe would block the process being measured.
+  // Lines after the start are kept as problems (those `problem` picks) or echoed (BENCH_ECHO).
+  let started = false;
+  let heard = 0;
+  spawned.onLine((line) => {
+    if (!started) return;
+    if (opts.problem?.(line) && problems.length < 50) problems.push(line.slice(0, 300));
+    if (process.env.BENCH_ECHO === opts.name) console.error(`[${opts.name}] ${line}`);
   });
+  try {
+    const count = opts.listeners ?? 1;
+    const url = (line: string) => {
+      const found = opts.url(line);
+      if (found !== undefined && ++heard >= count) started = true;
+      return found;
+    };
+    proc.url = await waitForLine(spawned, url, { name: opts.name, count, timeoutMs: opts.timeoutMs ?? 60_000 });
+  } catch (err) {
+    void proc.stop();
+    throw err;
+  }
+  return proc;
 }
 
 /** `dist/arena.mjs sim` when the build knows --stamp, else the simulator from source (tsx). */

@@ -1,29 +1,17 @@
 /**
  * `npm run bench -- --swap`: the GPU swap manager under skewed load (bench/swap/scenario.ts), an
  * Ollama GPU and vLLM engines sharing a GPU, against the same load with every model resident.
- * Appends the run to docs/benchmarks.md under "GPU swap manager".
+ * Writes the run to docs/benchmarks/runs/<date>-<time>-swap.md (bench/runs.ts); the scenario's
+ * description is docs/benchmarks.md's "GPU swap manager".
  *
  *   npm run bench -- --swap                 4 runs of 150 battles (≈ 8 min)
  *   npm run bench -- --swap --battles 60    shorter
- *   options: --rate N (battles/s) --seed N --no-write
+ *   options: --rate N (battles/s) --seed N --no-write (print only, write no file)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { utcMinute, writeRunFile } from '../runs.js';
 import { runScenario, type ScenarioResult, type ScenarioSettings } from './scenario.js';
-
-const HEADING = '## GPU swap manager (npm run bench -- --swap)';
-const INTRO = `The swap manager under skewed load (\`bench/swap/scenario.ts\`): one GPU with room for 2 of 4 models (4.8 GB each,
-budget "10GB"), a CPU Ollama serving the same four, battles (two concurrent answers from two different models) arriving at
-random, ~80 % of the answers on two "hot" models that come **last** in the preference order, so the start-up preload fills the
-GPU with the two cold ones and the manager has to swap under load. The simulators are real HTTP servers in the bench process;
-Arena's registry and model ops run in the same process (no Socket.IO: this measures routing and memory, not the relay).
-What the GPU holds is sampled from the backends every 20 ms — Ollama \`/api/ps\` size_vram, the vLLM simulator's
-\`vllm:gpu_memory_usage_bytes\`, \`/_sim/state\` for "loaded" — never from Arena's own view; loads, unloads, sleeps, wakes,
-unloads/sleeps requested while the backend ran a chat for that unit ("leased evictions") and chats refused are counted from
-the simulators' events. "all-resident" / "vllm-all-resident" are the same load with a 40 GB GPU and all four models
-loaded (awake): the first-token baseline of each kind (the vLLM path also asks \`/is_sleeping\` before each chat).`;
 
 const log = (msg: string) => console.error(`[bench:swap] ${msg}`);
 
@@ -53,9 +41,8 @@ export async function runSwapBench(argv: string[]): Promise<void> {
     results.push(await runScenario(variant, settings, log));
   }
   const command = `npm run bench -- ${['--swap', ...argv].join(' ')}`;
+  const title = `GPU swap manager: run of ${utcMinute(new Date(started))} — \`${command}\``;
   const text = [
-    `### Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\``,
-    '',
     `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, load average ${loadBefore.toFixed(2)} before the run; ` +
       `run took ${((Date.now() - started) / 60_000).toFixed(1)} min. Simulated GPU: TTFT ${settings.gpu.ttftMs} ms, ${settings.gpu.tokensPerSecond} tokens/s, ` +
       `cold load ${settings.gpu.loadMs} ms (vLLM wake from level-1 sleep: a tenth); CPU: TTFT ${settings.cpu.ttftMs} ms, ${settings.cpu.tokensPerSecond} tokens/s; ` +
@@ -65,11 +52,8 @@ export async function runSwapBench(argv: string[]): Promise<void> {
     '',
     targetsTable(results),
   ].join('\n');
-  console.log(`\n${text}\n`);
-  if (!values['no-write']) {
-    appendSection(text);
-    log('appended to docs/benchmarks.md');
-  }
+  console.log(`\n## ${title}\n\n${text}\n`);
+  if (!values['no-write']) log(`wrote ${writeRunFile('swap', title, text, new Date(started))}`);
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
@@ -121,17 +105,4 @@ function targetsTable(rs: ScenarioResult[]): string {
       ] as Array<[string, string, boolean]>;
     });
   return ['| target | measured | met |', '|---|---|---|', ...lines.map(([t, m, ok]) => `| ${t} | ${m} | ${ok ? 'yes' : '**no**'} |`)].join('\n');
-}
-
-function appendSection(run: string): void {
-  const doc = process.env.BENCH_DOC ?? join(import.meta.dirname, '../../docs/benchmarks.md');
-  const existing = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(`${HEADING}\n`);
-  if (start < 0) {
-    writeFileSync(doc, `${existing.trimEnd()}\n\n${HEADING}\n\n${INTRO}\n\n${run}\n`);
-    return;
-  }
-  const nextSection = existing.slice(start + HEADING.length).search(/\n## /);
-  const at = nextSection < 0 ? existing.length : start + HEADING.length + nextSection;
-  writeFileSync(doc, `${existing.slice(0, at).trimEnd()}\n\n${run}\n${existing.slice(at)}`);
 }

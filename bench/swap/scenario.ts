@@ -5,12 +5,14 @@
  * themselves (`/api/ps`, vLLM `/metrics`, `/_sim/state`), never from Arena's own view.
  */
 import { ConfigSchema } from '../../server/config/schema.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { createModelOps } from '../../server/models/ops.js';
 import { ModelRegistry } from '../../server/models/registry.js';
 import type { SwapOptions } from '../../server/models/swap.js';
 import type { ChatMessage } from '../../server/providers/types.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
+import { mulberry32 } from '../../server/random.js';
+import { percentilesMs } from '../relay/histogram.js';
 
 /** The GPU as one Ollama or as four vLLM engines; `*all-resident`: the same with room for all four. */
 export type Variant = 'ollama' | 'vllm' | 'all-resident' | 'vllm-all-resident';
@@ -154,8 +156,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
   registry.stop();
   await Promise.all([cpu.close(), ...gpuSims.map((g) => g.close())]);
 
-  ttfts.sort((a, b) => a - b);
-  const q = (p: number) => ttfts[Math.min(ttfts.length - 1, Math.floor(p * ttfts.length))] ?? NaN;
+  const [p50, p90, p99] = percentilesMs(ttfts, [50, 90, 99]);
   return {
     variant,
     battles: s.battles,
@@ -173,7 +174,7 @@ export async function runScenario(variant: Variant, s: ScenarioSettings, log: (m
     chatsRefused: counters.refused,
     waitedForLoadPct: (100 * waited) / requests,
     servedByGpuPct: (100 * onGpu) / requests,
-    ttftMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), n: ttfts.length },
+    ttftMs: { p50: p50!, p90: p90!, p99: p99!, n: ttfts.length },
     errors,
     sleeps: counters.sleeps,
     wakes: counters.wakes,
@@ -248,15 +249,4 @@ function pick(rng: () => number, weights: number[]): number {
     if (r < 0) return i;
   }
   return weights.length - 1;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -4,7 +4,7 @@
  * malformed and oversized headers, odd URLs and encodings, bodies of many sizes, truncated and
  * slow requests. Pure: the same seed gives the same plan.
  */
-import { Rng } from '../fuzz.js';
+import { Rng } from '../../server/random.js';
 
 export type HttpFuzzKind =
   | 'route'

@@ -10,8 +10,9 @@
  * Exit code 0 = no findings and no error lines in the server's log.
  */
 import { writeFileSync } from 'node:fs';
-import { FAST_MODELS, startServerProcess, type ServerProcess } from '../fuzz.js';
-import { cleanupOnSignal, parseArgs, runIfMain } from '../lib/cli.js';
+import { FAST_MODELS, startServerProcess, type ServerProcess } from './server.js';
+import { parseArgs } from 'node:util';
+import { cleanupOnSignal, runIfMain } from '../lib/cli.js';
 import { formatHttpReport, runHttpFuzz, scrapeFaults, type HttpFuzzReport } from './http-run.js';
 
 export interface HttpFuzzRun {
@@ -50,9 +51,11 @@ export async function fuzzServerOverHttp(opts: { requests: number; seed: number;
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const requests = Number(args.requests ?? 20_000);
-  const seed = Number(args.seed ?? 42);
+  const { values: args } = parseArgs({
+    options: { requests: { type: 'string', default: '20000' }, seed: { type: 'string', default: '42' }, concurrency: { type: 'string' }, json: { type: 'string' } },
+  });
+  const requests = Number(args.requests);
+  const seed = Number(args.seed);
   if (!Number.isInteger(requests) || requests <= 0 || requests > 1_000_000) throw new Error('--requests: a positive integer (at most 1,000,000)');
   cleanupOnSignal(async () => {});
   const { report, serverErrors } = await fuzzServerOverHttp({

@@ -1,11 +1,14 @@
 /**
  * The built production server (`node dist/arena.mjs serve`) as a child process on an ephemeral
  * 127.0.0.1 port: the one way the harnesses start it (e2e tests via tests/helpers/process.ts, and
- * scripts/fuzz.ts, which soak.ts reuses), so they agree on how "started" is detected.
+ * scripts/fuzz.ts, which soak.ts reuses), so they agree on how "started" is detected. Spawning,
+ * waiting and stopping: the shared helper, scripts/lib/process.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { spawnProcess, stopProcess, waitForLine } from './process.js';
+
+export { stopProcess };
 
 export type LogEntry = Record<string, unknown>;
 
@@ -35,47 +38,27 @@ export interface SpawnedArena {
 /** Starts the server and resolves once it logs 'arena listening' (rejects if it exits first, or after 30 s). */
 export async function spawnArena(opts: SpawnArenaOptions): Promise<SpawnedArena> {
   if (!existsSync('dist/arena.mjs')) throw new Error('dist/arena.mjs not found: run `npm run build` first (from the repository root)');
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve', ...(opts.serveArgs ?? [])], {
+  const spawned = spawnProcess({
+    args: [...(opts.nodeArgs ?? []), 'dist/arena.mjs', 'serve', ...(opts.serveArgs ?? [])],
     // MALLOC_ARENA_MAX as `npm start` and the Docker image set it, so memory is measured as deployed.
-    env: { MALLOC_ARENA_MAX: '2', ...process.env, PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', ...opts.env },
+    onStderr: opts.onStderr,
+    stderrLimit: opts.stderrLimit,
   });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    stderr += opts.onStderr ? opts.onStderr(d.toString()) : d.toString();
-    if (opts.stderrLimit !== undefined) stderr = stderr.slice(-opts.stderrLimit);
+  // Every JSON log line, from the first on, for as long as the process runs.
+  spawned.onLine((line) => {
+    const entry = parseObject(line);
+    if (entry) opts.onLog?.(entry);
   });
-  const { url, metricsUrl } = await listening(proc, opts.onLog, () => stderr);
-  return { url, metricsUrl, proc, stderr: () => stderr };
-}
-
-function listening(
-  proc: ChildProcess,
-  onLog: ((entry: LogEntry) => void) | undefined,
-  stderr: () => string,
-): Promise<{ url: string; metricsUrl: string }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`arena did not start: ${stderr()}`)), 30_000);
-    onJsonLines(proc.stdout!, (entry) => {
-      onLog?.(entry);
-      if (entry.msg === 'arena listening') (clearTimeout(timer), resolve({ url: String(entry.url), metricsUrl: String(entry.metricsUrl) }));
-    });
-    proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`arena exited with ${code}: ${stderr()}`))));
-  });
-}
-
-/** Each complete line of `stream` that is a JSON object (a log entry); anything else is skipped. */
-function onJsonLines(stream: Readable, onEntry: (entry: LogEntry) => void): void {
-  let buffer = '';
-  stream.on('data', (chunk) => {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const entry = parseObject(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      if (entry) onEntry(entry);
-    }
-  });
+  const { url, metricsUrl } = await waitForLine(
+    spawned,
+    (line) => {
+      const entry = parseObject(line);
+      return entry?.msg === 'arena listening' ? { url: String(entry.url), metricsUrl: String(entry.metricsUrl) } : undefined;
+    },
+    { name: 'arena' },
+  );
+  return { url, metricsUrl, proc: spawned.proc, stderr: spawned.stderr };
 }
 
 function parseObject(line: string): LogEntry | undefined {
@@ -85,18 +68,4 @@ function parseObject(line: string): LogEntry | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * SIGTERM, then the exit code and how long the exit took. `forceAfterMs` adds a SIGKILL for a
- * process that hangs on shutdown; a process that has already exited resolves at once (0 ms).
- */
-export function stopProcess(proc: ChildProcess, forceAfterMs?: number): Promise<{ code: number | null; ms: number }> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
-    const started = Date.now();
-    const force = forceAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), forceAfterMs);
-    proc.once('exit', (code) => (clearTimeout(force), resolve({ code, ms: Date.now() - started })));
-    proc.kill('SIGTERM');
-  });
 }

@@ -1,17 +1,5 @@
-/** Command-line plumbing shared by the long-running scripts (fuzz, soak). */
+/** Command-line plumbing shared by the long-running scripts (fuzz, soak); options: node:util parseArgs. */
 import { pathToFileURL } from 'node:url';
-
-/** `--key value`, `--key=value` and a bare `--flag` (→ 'true'); words without `--` are skipped. */
-export function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-    out[k] = v ?? (argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true');
-  }
-  return out;
-}
 
 /**
  * Runs `main` only when `moduleUrl` is the file node was started with, so tests can import the

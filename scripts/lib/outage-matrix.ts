@@ -11,7 +11,7 @@
  * uninterrupted answer), and the process guard's fault count (an uncaught exception is an exit).
  */
 import { randomUUID } from 'node:crypto';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { processFaultCounts } from '../../server/process-guard.js';
 import { simulatedAnswer, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import type { BattleView } from '../../src/lib/shared/protocol.js';

@@ -3,6 +3,13 @@ import type { BattleEvent, SeqEvent } from '../../src/lib/shared/protocol.js';
 /** A coalesced delta this long goes out at once instead of waiting for the end of the turn. */
 const MAX_BATCH_CHARS = 4096;
 
+/**
+ * How deltas wait before they go out. 'turn' (the server's only policy): until the end of the
+ * event-loop turn. The others exist for the bench's policy comparison (bench/relay/arena-variant.ts):
+ * a fixed window per battle, or 'none' (every delta its own frame).
+ */
+export type CoalescePolicy = 'turn' | 'none' | { windowMs: number };
+
 /** Logs with deltas waiting. One callback flushes them all, so their store writes share one pipeline. */
 const waiting = new Set<BattleEventLog>();
 let flushScheduled = false;
@@ -22,6 +29,9 @@ function flushWaiting(): void {
  * the record is updated and the frame broadcast in the same step, so a view and its `seq` agree.
  */
 export class BattleEventLog {
+  /** Read at every delta; set once at start-up, before any battle (the bench's variants only). */
+  static coalesce: CoalescePolicy = 'turn';
+  private windowTimer: NodeJS.Timeout | null = null;
   private pending: BattleEvent[] = [];
   private pendingChars = 0;
   private oldestPendingAt = 0;
@@ -40,6 +50,8 @@ export class BattleEventLog {
 
   push(event: BattleEvent): void {
     if (event.t !== 'delta') return this.append(event, true);
+    const policy = BattleEventLog.coalesce;
+    if (policy !== 'turn') return this.pushOther(event, policy);
     this.pendingChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0);
     if (!this.mergeDelta(event)) this.append(event, false);
     if (this.pendingChars >= MAX_BATCH_CHARS) this.flush();
@@ -78,6 +90,13 @@ export class BattleEventLog {
 
   dispose(): void {
     waiting.delete(this);
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+  }
+
+  private pushOther(event: Extract<BattleEvent, { t: 'delta' }>, policy: Exclude<CoalescePolicy, 'turn'>): void {
+    if (policy === 'none') return this.append(event, true);
+    if (!this.mergeDelta(event)) this.append(event, false);
+    this.windowTimer ??= setTimeout(() => ((this.windowTimer = null), this.flush()), policy.windowMs);
   }
 
   private waitForTurnEnd(): void {

@@ -1,3 +1,4 @@
+import { answeringSides, inPlaceDraft, isSettled as isSettledStatus, reduceEvent } from '../../src/lib/shared/battle-reducer.js';
 import type { BattleEvent, BattleView, Reveal, Side, SideReveal, TurnView } from '../../src/lib/shared/protocol.js';
 import type { BattleRecord, SideAnswer, Turn } from '../store/types.js';
 
@@ -7,56 +8,18 @@ export function newTurn(prompt: string): Turn {
   return { prompt, startedAt: Date.now(), answers: { left: emptyAnswer(), right: emptyAnswer() } };
 }
 
-/** The server-side reducer: the same events the clients apply, applied to the stored record. */
+/**
+ * The server's side of the shared reducer ($shared/battle-reducer): the same events the clients
+ * apply, applied to the stored record in place. The record keeps the first vote's choice and time;
+ * the reveal is rebuilt from the record (buildReveal), never stored.
+ */
 export function applyEvent(record: BattleRecord, event: BattleEvent): void {
-  switch (event.t) {
-    case 'turn':
-      // A repeated turn index is a regenerate: the turn starts over.
-      record.turns[event.turn] = newTurn(event.prompt);
-      return;
-    case 'status': {
-      const answer = record.turns[event.turn]?.answers[event.side];
-      if (!answer) return;
-      if (event.status === 'resumed') answer.resumed = true;
-      else answer.status = event.status;
-      return;
-    }
-    case 'delta': {
-      const answer = record.turns[event.turn]?.answers[event.side];
-      if (!answer) return;
-      if (event.text) answer.text += event.text;
-      if (event.reasoning) answer.reasoning += event.reasoning;
-      return;
-    }
-    case 'end': {
-      const answer = record.turns[event.turn]?.answers[event.side];
-      if (!answer) return;
-      answer.status = event.status;
-      if (event.error) answer.error = event.error;
-      return;
-    }
-    case 'thinking': {
-      const turn = record.turns[event.turn];
-      if (turn) turn.thinking = event.active;
-      return;
-    }
-    case 'leak':
-      record.leak[event.side] = true;
-      return;
-    case 'tool-call': {
-      const answer = record.turns[event.turn]?.answers[event.side];
-      if (answer) (answer.tools ??= []).push({ id: event.id, name: event.name, arguments: event.arguments });
-      return;
-    }
-    case 'tool-result': {
-      const call = record.turns[event.turn]?.answers[event.side].tools?.find((c) => c.id === event.id);
-      if (call) Object.assign(call, { ok: event.ok, ms: event.ms, ...(event.ok ? { result: event.result } : { error: event.error }) });
-      return;
-    }
-    case 'vote':
-      record.vote ??= { choice: event.choice, at: Date.now() };
-      return;
-  }
+  reduceEvent(
+    inPlaceDraft(record, newTurn, (vote) => {
+      record.vote ??= { choice: vote.choice, at: Date.now() };
+    }),
+    event,
+  );
 }
 
 /** What a client may see. Before the vote: text and statuses only, no model, backend or timing. */
@@ -119,13 +82,11 @@ function reasoningOf(record: BattleRecord, side: Side): { reasoning?: string[] }
 }
 
 export function isEnded(answer: SideAnswer): boolean {
-  return answer.status === 'done' || answer.status === 'stopped' || answer.status === 'interrupted' || answer.status === 'error';
+  return isSettledStatus(answer.status);
 }
 
 /** The sides that answer: both in a duel, one on the tools path. */
-export function sidesOf(record: BattleRecord): readonly Side[] {
-  return record.mode === 'tools' ? ['left'] : ['left', 'right'];
-}
+export const sidesOf: (record: BattleRecord) => readonly Side[] = answeringSides;
 
 export function isSettled(record: BattleRecord): boolean {
   const last = record.turns.at(-1);

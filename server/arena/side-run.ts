@@ -53,7 +53,9 @@ export class SideRun {
       this.push({ t: 'status', side: this.side, turn: this.turn, status: 'streaming' });
     }
     this.onTokens(tokens);
-    this.push({ t: 'delta', side: this.side, turn: this.turn, [kind]: value }, tokens);
+    // Literal keys, not `[kind]: value`: a computed key gave each delta a slow (dictionary) shape.
+    const { side, turn } = this;
+    this.push(kind === 'text' ? { t: 'delta', side, turn, text: value } : { t: 'delta', side, turn, reasoning: value }, tokens);
   }
 
   end(status: EndStatus, error?: string): void {

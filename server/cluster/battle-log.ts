@@ -1,7 +1,7 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { runInBackground } from '../background.js';
-import { isCluster, type RedisClient } from '../redis.js';
+import { isCluster, type RedisClient } from '../infra/redis.js';
 import { FENCED_APPEND } from './lease-scripts.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;

@@ -1,6 +1,6 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { runInBackground } from '../background.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import type { CoordinatorRequest } from './machine-coordinator.js';
 import type { Cluster } from './types.js';
 
@@ -21,6 +21,34 @@ export interface IpcStopAll {
   [IPC_TAG]: 0;
   stopAll: true;
 }
+/**
+ * A worker's log append, forwarded by the primary to every other worker: the frames for their
+ * sockets ride on the append (one IPC message per event-loop turn, every battle in it), instead
+ * of one cluster-adapter broadcast per frame on top of the append.
+ */
+export interface IpcFrames {
+  [IPC_TAG]: 0;
+  frames: [string, SeqEvent[]][];
+}
+
+type FrameSink = (battleId: string, events: SeqEvent[]) => void;
+/** The relay's delivery to this worker's sockets (server/realtime/relay.ts). */
+const frameSinks = new Set<FrameSink>();
+let framesRideAppends = false;
+
+/**
+ * True in a worker of `arena serve --workers N` without Redis: frames reach the other workers with
+ * the log append, so the relay sends them to local sockets only.
+ */
+export function framesRideLogAppends(): boolean {
+  return framesRideAppends;
+}
+
+/** Frames other workers appended, for this worker's sockets in their battles' rooms. Returns the unsubscribe. */
+export function onRemoteFrames(sink: FrameSink): () => void {
+  frameSinks.add(sink);
+  return () => frameSinks.delete(sink);
+}
 
 /**
  * A worker of `arena serve --workers N` without Redis: the same contract as RedisCluster, the
@@ -29,6 +57,7 @@ export interface IpcStopAll {
  */
 export class MachineCluster implements Cluster {
   readonly shared = true;
+  /** Request ids start at 1: id 0 marks a one-way message. */
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; timer: NodeJS.Timeout }>();
   private outgoing: Map<string, SeqEvent[]> | null = null;
@@ -43,6 +72,10 @@ export class MachineCluster implements Cluster {
       this.stoppingTogether = true;
       // The worker's own shutdown path (server/main.ts), now that it knows not to hand off.
       process.emit('SIGTERM', 'SIGTERM');
+      return;
+    }
+    if ('frames' in msg) {
+      for (const [battleId, events] of (msg as IpcFrames).frames) for (const sink of frameSinks) sink(battleId, events);
       return;
     }
     const { [IPC_TAG]: id, result } = msg as IpcReply;
@@ -60,6 +93,7 @@ export class MachineCluster implements Cluster {
   ) {
     if (!process.send) throw new Error('MachineCluster runs only in a worker of `arena serve --workers N`');
     process.on('message', this.onMessage);
+    framesRideAppends = true;
   }
 
   async acquire(battleId: string): Promise<boolean> {
@@ -124,13 +158,28 @@ export class MachineCluster implements Cluster {
     process.off('message', this.onMessage);
   }
 
+  /**
+   * One-way: the append counts as stored once it is in the channel. The primary reads its channel
+   * in order, so any later request (a read, a takeover after the lease lapsed) sees it, and a
+   * worker that dies right after has its written messages read all the same. Waiting for a reply
+   * cost a second IPC message per event-loop turn, and a round trip before local sockets got a frame.
+   */
   private startBatch(): Map<string, SeqEvent[]> {
     const batch = new Map<string, SeqEvent[]>();
     this.outgoing = batch;
     this.outgoingStored = new Promise<void>((resolve) =>
       process.nextTick(() => {
         this.outgoing = null;
-        runInBackground(this.call({ op: 'append', batches: [...batch] }, null).finally(resolve), this.logger, 'log append');
+        const message: IpcRequest = { [IPC_TAG]: 0, req: { op: 'append', batches: [...batch] } };
+        try {
+          process.send!(message, undefined, undefined, (err: Error | null) => {
+            if (err) this.logger.warn({ err: err.message }, 'log append not sent to the primary process');
+            resolve();
+          });
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'log append not sent to the primary process');
+          resolve();
+        }
       }),
     );
     return batch;

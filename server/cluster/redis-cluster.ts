@@ -1,7 +1,7 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
-import type { Logger } from '../log.js';
-import { isCluster, retryOnFailover, type RedisClient } from '../redis.js';
-import { redisLayout, type RedisLayout } from '../redis-layout.js';
+import type { Logger } from '../infra/log.js';
+import { isCluster, retryOnFailover, type RedisClient } from '../infra/redis.js';
+import { redisLayout, type RedisLayout } from '../infra/redis-layout.js';
 import { RedisBattleLog } from './battle-log.js';
 import { ACQUIRE, RELEASE, RENEW } from './lease-scripts.js';
 import type { Cluster } from './types.js';

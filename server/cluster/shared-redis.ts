@@ -1,8 +1,8 @@
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { newId } from '../arena/ids.js';
-import { connectRedis, connectSubscriber, isCluster, redisTarget, type RedisClient, type RedisTarget } from '../redis.js';
-import { redisLayout } from '../redis-layout.js';
+import { connectRedis, connectSubscriber, isCluster, redisTarget, type RedisClient, type RedisTarget } from '../infra/redis.js';
+import { redisLayout } from '../infra/redis-layout.js';
 import { RedisCluster } from './redis-cluster.js';
 
 /** After the subscriber is back: long enough for every instance to reconnect and store its backlog. */

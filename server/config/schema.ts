@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BACKEND_KINDS } from '../../src/lib/shared/status.js';
 import { bytesToMb, parseMemorySize } from './memory-size.js';
 
 /**
@@ -31,7 +32,7 @@ export const GpuSchema = z
 
 export const BackendSchema = z.strictObject({
   id: unitId,
-  kind: z.enum(['ollama', 'vllm', 'openai']),
+  kind: z.enum(BACKEND_KINDS),
   url,
   /** Name of the environment variable holding the API key; the key itself never sits in config. */
   apiKeyEnv: z.string().optional(),

@@ -1,9 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { newId, newSessionToken } from '../arena/ids.js';
-import { sessionCookie } from '../realtime/session.js';
-import { isHttpsRequest } from './scheme.js';
+import { isHttpsRequest, newSessionToken, sessionCookie } from '../../src/lib/server/session.js';
+import { newId } from '../arena/ids.js';
 import { handleImport, type ImportDeps } from './import-route.js';
 
 export interface HttpDeps {

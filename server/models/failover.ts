@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ChatMessage, ChatRequest, Provider, StreamPart } from '../providers/types.js';
 
@@ -135,7 +135,8 @@ async function* streamFrom(
       hooks.firstToken?.(target.deployment, performance.now() - sentAt);
     }
     if (part.type === 'finish') progress.speed = { tokens: part.usage.completionTokens ?? progress.tokens - tokensBefore, tokensPerSecond: part.tokensPerSecond };
-    if (part.type === 'text' || part.type === 'reasoning') progress.tokens++;
+    // A part may hold several upstream chunks (one network read's worth of Ollama lines).
+    if (part.type === 'text' || part.type === 'reasoning') progress.tokens += part.tokens ?? 1;
     if (part.type === 'text') progress.partial += part.text;
     if (part.type === 'tool-call') progress.calledTool = true;
     if (part.type !== 'finish') progress.streamed = true;

@@ -6,7 +6,7 @@ import { Breaker, type FailureSeverity } from './breaker.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import type { AttemptOutcome } from './failover.js';
 import { probeBackend, type ProbeFacts, type ProbeResult } from './probe.js';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../infra/log.js';
 import { runInBackground } from '../background.js';
 
 /**

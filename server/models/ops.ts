@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { backendApiKey } from '../providers/index.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import { createEngineControl } from './engine-control.js';
@@ -7,7 +7,8 @@ import type { AttemptHooks } from './failover.js';
 import { HealthMonitor, routeByHealth } from './health.js';
 import { probeBackend } from './probe.js';
 import type { ModelRegistry } from './registry.js';
-import { StatusBoard, type StateChange, type StatusSnapshot } from './status.js';
+import type { StatusSnapshot } from '../../src/lib/shared/status.js';
+import { StatusBoard, type StateChange } from './status.js';
 import { DEFAULT_SWAP_OPTIONS, SwapManager, type SwapOptions } from './swap.js';
 import { runInBackground } from '../background.js';
 

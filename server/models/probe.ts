@@ -3,6 +3,7 @@ import { classifyFailure, httpError } from '../providers/classify.js';
 import { ProviderError } from '../providers/errors.js';
 import { retryingStaleSockets } from '../providers/stale-socket.js';
 import { endpointUrl, openAIBaseUrl } from '../providers/urls.js';
+import type { LoadedModel } from '../../src/lib/shared/status.js';
 
 /**
  * One health probe of one backend, by kind. vLLM: `/health`, plus `/is_sleeping` (sleep mode) and
@@ -10,11 +11,6 @@ import { endpointUrl, openAIBaseUrl } from '../providers/urls.js';
  * loaded, and its memory); OpenAI: `/v1/models`. Only the liveness endpoint decides `ok`; the
  * extras are facts for the swap manager and may be missing. Never throws.
  */
-
-export interface LoadedModel {
-  model: string;
-  sizeMb: number;
-}
 
 export interface ProbeFacts {
   /** vLLM with sleep mode: whether the engine sleeps; undefined without sleep mode. */

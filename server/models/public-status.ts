@@ -1,5 +1,4 @@
-import type { BackendConfig } from '../config/schema.js';
-import type { StatusSnapshot } from './status.js';
+import type { PublicStatus, StatusSnapshot } from '../../src/lib/shared/status.js';
 
 /**
  * What anyone may see of the status: backend health only. Everything that moves with a single
@@ -9,35 +8,6 @@ import type { StatusSnapshot } from './status.js';
  * latency and the time of the last probe (a failed request triggers an early one). All of that
  * stays in the admin view (GET /api/admin/status with the token). docs/security.md lists it.
  */
-
-export interface PublicBackendStatus {
-  id: string;
-  kind: BackendConfig['kind'];
-  url: string;
-  gpu: boolean;
-  demo: boolean;
-  /** null until the first probe. */
-  reachable: boolean | null;
-  /** The backend's own breaker is open (probes or refused connections): no traffic goes there. */
-  down: boolean;
-  /** While tripped: good probes so far towards taking traffic again. */
-  recovery?: { good: number; needed: number };
-  /** The last failed probe's message (credentials removed). */
-  lastError?: string;
-}
-
-export interface PublicModelStatus {
-  id: string;
-  label: string;
-  /** False only when every deployment of the model is down. */
-  available: boolean;
-}
-
-export interface PublicStatus {
-  generatedAt: string;
-  backends: PublicBackendStatus[];
-  models: PublicModelStatus[];
-}
 
 export function publicStatus(snapshot: StatusSnapshot): PublicStatus {
   return {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { BackendConfig, Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { ProviderError } from '../providers/errors.js';
 import { backendApiKey, createProvider } from '../providers/index.js';
 import type { ChatRequest, Provider } from '../providers/types.js';

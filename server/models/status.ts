@@ -1,11 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { BackendConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../infra/log.js';
 import { displayUrl } from '../providers/urls.js';
 import type { ArenaDeployment, ArenaModel } from './catalog.js';
 import type { Health, HealthMonitor } from './health.js';
-import type { LoadedModel } from './probe.js';
-import type { MemoryUse, Residency, SwapManager } from './swap.js';
+import type { SwapManager } from './swap.js';
+import type {
+  BackendSnapshot,
+  DeploymentSnapshot,
+  DeploymentState,
+  Residency,
+  StatusSnapshot,
+} from '../../src/lib/shared/status.js';
 
 /**
  * What `GET /api/status` answers: every backend and deployment with its state, last error,
@@ -13,60 +19,6 @@ import type { MemoryUse, Residency, SwapManager } from './swap.js';
  * credential. Also the one place where a deployment's state (health combined with residency)
  * is decided, logged when it moves, and announced with a fresh snapshot.
  */
-
-export type DeploymentState = 'healthy' | 'degraded' | 'down' | 'sleeping' | 'loading';
-
-export interface DeploymentSnapshot {
-  key: string;
-  model: string;
-  /** The arena models it serves. */
-  serves: string[];
-  state: DeploymentState;
-  reason?: string;
-  lastError?: string;
-  residency?: Residency;
-  /** vLLM: requests waiting. Live traffic counters: admin view only (see publicStatus). */
-  queueDepth?: number;
-  inFlight?: number;
-  ratePerMinute?: number;
-}
-
-export interface BackendSnapshot {
-  id: string;
-  kind: BackendConfig['kind'];
-  url: string;
-  gpu: boolean;
-  /** The built-in simulator's demo backend. */
-  demo: boolean;
-  /** null until the first probe. */
-  reachable: boolean | null;
-  checkedAt: string | null;
-  latencyMs: number | null;
-  lastError?: string;
-  lastErrorAt?: string;
-  /** While tripped: good probes so far towards taking traffic again. */
-  recovery?: { good: number; needed: number };
-  sleeping?: boolean;
-  /** Ollama: what its /api/ps lists. */
-  loaded?: LoadedModel[];
-  /** GPU backends with a budget. */
-  memory?: MemoryUse;
-  deployments: DeploymentSnapshot[];
-}
-
-export interface ModelSnapshot {
-  id: string;
-  label: string;
-  available: boolean;
-  /** Deployments a request would try now, in order. */
-  route: string[];
-}
-
-export interface StatusSnapshot {
-  generatedAt: string;
-  backends: BackendSnapshot[];
-  models: ModelSnapshot[];
-}
 
 export interface StateChange {
   deployment: string;

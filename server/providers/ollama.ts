@@ -1,6 +1,6 @@
 import { httpError } from './classify.js';
 import { ProviderError } from './errors.js';
-import { readLineBatches } from './lines.js';
+import { LineBatchReader } from './lines.js';
 import { retryingStaleSockets } from './stale-socket.js';
 import { guardStream, type UpstreamContext, type UpstreamFinish, type UpstreamPart } from './stream-guard.js';
 import { ThinkTagSplitter } from './think.js';
@@ -56,33 +56,41 @@ async function* chat(
   const tools = new ToolCallAccumulator();
   const merged = new MergedContent(think);
   let calledTools = false;
-  for await (const lines of readLineBatches(res.body)) {
-    // The lines of one network read go out as one part per kind, in their order.
-    for (const line of lines) {
-      const chunk = parseLine(line, req.model);
-      if (chunk.error !== undefined) {
-        yield* merged.take();
-        throw new ProviderError('server_error', `ollama ${req.model}: ${String(chunk.error)}`);
+  const reader = new LineBatchReader(res.body);
+  try {
+    for (let lines = await reader.next(); lines; lines = await reader.next()) {
+      // The lines of one network read go out as one part per kind, in their order.
+      for (const line of lines) {
+        const chunk = parseLine(line, req.model);
+        if (chunk.error !== undefined) {
+          for (const part of merged.take()) yield part;
+          throw new ProviderError('server_error', `ollama ${req.model}: ${String(chunk.error)}`);
+        }
+        const message = chunk.message ?? {};
+        if (message.thinking) for (const part of merged.add('reasoning', message.thinking)) yield part;
+        if (message.content) for (const part of merged.add('content', message.content)) yield part;
+        for (const call of message.tool_calls ?? []) {
+          calledTools = true;
+          for (const part of merged.take()) yield part;
+          yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
+        }
+        if (chunk.done) {
+          for (const part of merged.take()) yield part;
+          for (const part of think.flush()) yield part;
+          yield finishPart(chunk, calledTools);
+          return;
+        }
       }
-      const message = chunk.message ?? {};
-      if (message.thinking) yield* merged.add('reasoning', message.thinking);
-      if (message.content) yield* merged.add('content', message.content);
-      for (const call of message.tool_calls ?? []) {
-        calledTools = true;
-        yield* merged.take();
-        yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
-      }
-      if (chunk.done) {
-        yield* merged.take();
-        yield* think.flush();
-        yield finishPart(chunk, calledTools);
-        return;
-      }
+      for (const part of merged.take()) yield part;
     }
-    yield* merged.take();
+  } finally {
+    reader.close();
   }
-  yield* merged.take();
+  for (const part of merged.take()) yield part;
 }
+
+/** Read-only: what `add` returns for a chunk that lets nothing out (most of them). */
+const NOTHING: UpstreamPart[] = [];
 
 /**
  * Consecutive chunks of the same kind, merged until `take`. Each part says how many upstream
@@ -97,7 +105,7 @@ class MergedContent {
 
   /** Adds a chunk; returns the parts of the other kind it had to let out first (keeps the order). */
   add(kind: 'reasoning' | 'content', text: string): UpstreamPart[] {
-    const out = this.kind && this.kind !== kind ? this.take() : [];
+    const out = this.kind && this.kind !== kind ? this.take() : NOTHING;
     this.kind = kind;
     this.text += text;
     this.count++;

@@ -69,12 +69,12 @@ async function* readChunks(stream: AsyncIterable<ChatCompletionChunk>, label: st
     const delta = (choice.delta ?? {}) as Delta;
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (reasoning) yield { type: 'reasoning', text: reasoning };
-    if (delta.content) yield* think.push(delta.content);
+    if (delta.content) for (const part of think.push(delta.content)) yield part;
     for (const call of delta.tool_calls ?? [])
       tools.addFragment({ index: call.index, id: call.id, name: call.function?.name, arguments: call.function?.arguments });
     if (choice.finish_reason) {
       reason = finishReason(choice.finish_reason);
-      yield* think.flush();
+      for (const part of think.flush()) yield part;
       for (const call of tools.drain()) yield { type: 'tool-call', call };
     }
   }

@@ -45,12 +45,12 @@ export async function* guardStream(
   const phases = new PhaseTimer(timeouts, label, abort);
   const context = { signal: controller.signal, timeouts, connected: () => phases.connected() };
   const iterator = upstream(context)[Symbol.asyncIterator]();
-  const aborted = rejectOnAbort(controller.signal);
+  const nextOrAbort = abortableNext(iterator, controller.signal);
   let settled = false;
   let terminal: StreamPart;
   try {
     for (;;) {
-      const step = await Promise.race([iterator.next(), aborted]);
+      const step = await nextOrAbort();
       if (step.done) {
         terminal = { type: 'error', error: prematureEnd(label) };
         break;
@@ -86,16 +86,22 @@ function prematureEnd(label: string): ProviderError {
 }
 
 /**
- * Rejects with the signal's reason when it aborts. One per stream, raced against each read:
- * a promise and a listener per token showed up in the token path's profile.
+ * The iterator's next step, or a rejection with the signal's reason as soon as it aborts (an
+ * upstream that ignores the signal must not hold the stream). One abort listener per stream;
+ * `Promise.race` per read allocated an array and a promise, and left one reaction per token on a
+ * promise that only settles on abort.
  */
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => undefined);
-  return aborted;
+function abortableNext<T>(iterator: AsyncIterator<T>, signal: AbortSignal): () => Promise<IteratorResult<T>> {
+  let rejectWaiting: ((reason: unknown) => void) | undefined;
+  signal.addEventListener('abort', () => rejectWaiting?.(signal.reason), { once: true });
+  return () => {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const next = iterator.next();
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      rejectWaiting = reject;
+      next.then(resolve, reject);
+    });
+  };
 }
 
 type Phase = 'connecting' | 'waiting' | 'streaming' | 'stopped';
@@ -120,17 +126,28 @@ class PhaseTimer {
   }
 
   content(): void {
-    if (this.phase === 'streaming') {
-      this.timer?.refresh();
-      return;
-    }
+    // Per part only a timestamp: the idle timer, when it fires, re-arms for what is left of the
+    // gap since the last part (resetting a timer per token showed in the token path's profile).
+    this.lastContentAt = performance.now();
+    if (this.phase === 'streaming') return;
     this.phase = 'streaming';
-    this.arm(this.timeouts.idleMs, 'idle_timeout', 'stream stalled: no data');
+    this.armIdle(this.timeouts.idleMs);
   }
 
   stop(): void {
     this.phase = 'stopped';
     clearTimeout(this.timer);
+  }
+
+  private lastContentAt = 0;
+
+  private armIdle(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const left = this.lastContentAt + this.timeouts.idleMs - performance.now();
+      if (left >= 1) this.armIdle(left);
+      else this.expire(new ProviderError('idle_timeout', `${this.label}: stream stalled: no data within ${this.timeouts.idleMs} ms`));
+    }, ms);
   }
 
   private arm(ms: number, code: ProviderErrorCode, what: string): void {

@@ -2,7 +2,7 @@ import { categoryLabel, OVERALL } from '../classify/categories.js';
 import { languageName } from '../classify/language.js';
 import type { VoteRecord } from '../store/types.js';
 import { VoteTally, type LeaderboardOptions } from './leaderboard.js';
-import type { CategoryInfo, Leaderboard } from './types.js';
+import type { CategoryInfo, Leaderboard } from '../../src/lib/shared/leaderboard.js';
 
 /**
  * Every board's tallies: "overall" and one per category a vote was tagged with, each with and

@@ -1,7 +1,7 @@
 import { fitBradleyTerry, toRatings } from './bradley-terry.js';
 import { sampleMultinomial } from './binomial.js';
 import type { OutcomeCounts } from './outcomes.js';
-import { createRng } from './random.js';
+import { mulberry32 } from '../random.js';
 
 /**
  * Bootstrap confidence intervals for Bradley-Terry ratings, as FastChat computes them: each round
@@ -24,7 +24,7 @@ export interface RatingIntervals {
 
 /** One array of ratings (in `table.models` order) per round. Same seed, same rounds. */
 export function bootstrapRatings(table: OutcomeCounts, options: BootstrapOptions): Float64Array[] {
-  const rng = createRng(options.seed);
+  const rng = mulberry32(options.seed);
   const probabilities = Float64Array.from(table.counts, (count) => count / table.battles);
   const resampled = new Float64Array(table.counts.length);
   const rounds: Float64Array[] = [];

@@ -4,7 +4,7 @@ import { fitBradleyTerry, toRatings } from './bradley-terry.js';
 import { applyElo } from './elo.js';
 import { FIRST_WINS, OutcomeCells, OUTCOMES_PER_PAIR, SECOND_WINS, TIE, type OutcomeCounts } from './outcomes.js';
 import { StyleTally } from './style-control.js';
-import type { CategoryInfo, Leaderboard, LeaderboardRow } from './types.js';
+import type { CategoryInfo, Leaderboard, LeaderboardRow } from '../../src/lib/shared/leaderboard.js';
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
 export const DEFAULT_BOOTSTRAP_SEED = 0;

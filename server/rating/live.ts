@@ -3,7 +3,7 @@ import type { Store } from '../store/types.js';
 import { OVERALL } from '../classify/categories.js';
 import { BoardSet } from './board-set.js';
 import { DEFAULT_HYGIENE, VoteHygiene, type HygieneReport, type HygieneRules } from './hygiene.js';
-import type { Leaderboard } from './types.js';
+import type { Leaderboard } from '../../src/lib/shared/leaderboard.js';
 import { runInBackground } from '../background.js';
 
 /** Votes read from the store per query while catching up (a fresh instance on a large store). */

@@ -1,4 +1,4 @@
-import type { Leaderboard } from './types.js';
+import type { Leaderboard } from '../../src/lib/shared/leaderboard.js';
 
 /**
  * Which two models fight next. Strategies weigh every allowed unordered pair, draw one, then

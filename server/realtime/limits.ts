@@ -2,7 +2,7 @@ import nodeCluster from 'node:cluster';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientEventName } from '../../src/lib/shared/protocol.js';
 import type { Config } from '../config/schema.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../infra/redis.js';
 
 /** Which budget an event spends; events not listed here only spend the per-socket flood budget. */
 const CATEGORY: Partial<Record<ClientEventName, 'battle' | 'prompt' | 'vote'>> = {

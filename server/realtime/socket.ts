@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import {
   ClientSchemas,
-  type Ack,
   type AckResults,
   type ArenaError,
   type ClientEventName,
@@ -11,30 +10,15 @@ import {
   type ParsedPayload,
   type ServerToClientEvents,
 } from '../../src/lib/shared/protocol.js';
-import type { BattleService, Caller, RemoteAction } from '../arena/battles.js';
+import type { Battles, Caller } from '../arena/battles.js';
 import { ArenaFailure, sharedStateUnavailable } from '../arena/errors.js';
-import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../redis.js';
-import type { Metrics } from '../metrics.js';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS } from '../infra/redis.js';
+import type { Metrics } from '../infra/metrics.js';
 import { RateLimited, type RateLimits } from './limits.js';
-import { battleRoom, createRoomRelay, type RoomRelay } from './relay.js';
-import { sessionHashFrom } from './session.js';
+import { battleRoom, type ArenaIo, type InterServerEvents, type RoomRelay, type SocketData } from './relay.js';
+import { sessionHashFrom } from '../../src/lib/server/session.js';
 import { joinRoom, leaveRoom } from './rooms.js';
 
-export interface SocketData {
-  sessionHash: string;
-  ip: string;
-  /** Battles this socket watches as a spectator. */
-  watching: string[];
-}
-
-/** Events between Arena instances (through the Redis adapter). */
-export interface InterServerEvents {
-  'arena:forward': (action: RemoteAction, ack: (res: Ack | null) => void) => void;
-  'arena:votes': () => void;
-  'arena:viewers': (battleId: string, ack: (count: number) => void) => void;
-}
-
-export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type ArenaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export const STATUS_ROOM = 'status';
@@ -42,31 +26,30 @@ export const STATUS_ROOM = 'status';
 export const leaderboardRoom = (excludeTies: boolean, category = 'overall') =>
   `leaderboard:${category === 'overall' ? '' : `${category}:`}${excludeTies ? 'decisive' : 'all'}`;
 
-export interface RealtimeDeps {
-  battles: BattleService;
+export interface ClientDeps {
+  battles: Pick<Battles, 'commands' | 'reads'>;
   logger: Logger;
   metrics: Metrics;
-  allowedOrigins: string[];
   limits: RateLimits;
   trustProxy: boolean;
   /** Packets queued for one client before it is dropped (it resumes by seq when it returns). */
   maxBufferedPackets: number;
   /** Current board for a new subscriber (ratings service). */
   leaderboard(excludeTies: boolean, category: string): Promise<AckResults['leaderboard:subscribe']['board']>;
-  /** Another instance stored a vote. */
-  onRemoteVote(): void;
   /** The current backend/deployment health snapshot. */
   status(): AckResults['status:subscribe']['status'];
-  /** The Redis adapter when several instances share the arena. */
-  adapter?: ServerOptions['adapter'];
   /** With the Redis adapter: resolves once this instance receives the room's frames from the others. */
   roomReady?(room: string): Promise<unknown>;
 }
 
 type Handler<E extends ClientEventName> = (socket: ArenaSocket, payload: ParsedPayload<E>) => Promise<AckResults[E]>;
 
-export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io: ArenaIo; relay: RoomRelay } {
-  const io: ArenaIo = new Server(httpServer, {
+/**
+ * The Socket.IO server, before any client is served. `adapter`: the Redis or cluster adapter when
+ * several instances share the arena (what crosses them is in relay.ts).
+ */
+export function createIo(httpServer: HttpServer, opts: { allowedOrigins: string[]; adapter?: ServerOptions['adapter'] }): ArenaIo {
+  return new Server(httpServer, {
     // WebSocket only: no sticky sessions needed behind a load balancer.
     transports: ['websocket'],
     serveClient: false,
@@ -74,11 +57,13 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     perMessageDeflate: false,
     pingInterval: 25_000,
     pingTimeout: 20_000,
-    allowRequest: (req, callback) => callback(null, originAllowed(req, deps.allowedOrigins)),
-    ...(deps.adapter ? { adapter: deps.adapter } : {}),
+    allowRequest: (req, callback) => callback(null, originAllowed(req, opts.allowedOrigins)),
+    ...(opts.adapter ? { adapter: opts.adapter } : {}),
   });
-  const relay = createRoomRelay(io, Boolean(deps.adapter), deps.logger);
+}
 
+/** Serves clients: session and rate limits at the handshake, then each event validated and dispatched. */
+export function serveClients(io: ArenaIo, relay: RoomRelay, deps: ClientDeps): void {
   io.use((socket, next) => {
     let hash: string | null;
     let ip: string;
@@ -100,16 +85,17 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     );
   });
 
+  const { commands, reads } = deps.battles;
   const handlers: { [E in ClientEventName]: Handler<E> } = {
-    'session:state': (s) => deps.battles.state(caller(s)),
-    'session:history': (s) => deps.battles.sessionHistory(caller(s)),
-    'battle:start': (s, p) => deps.battles.start(caller(s), p),
-    'battle:send': (s, p) => deps.battles.send(caller(s), p),
-    'battle:stop': (s, p) => deps.battles.stop(caller(s), p),
-    'battle:regenerate': (s, p) => deps.battles.regenerate(caller(s), p),
-    'battle:vote': (s, p) => deps.battles.vote(caller(s), p),
-    'battle:next': (s, p) => deps.battles.next(caller(s), p),
-    'battle:resume': (s, p) => deps.battles.resume(caller(s), p),
+    'session:state': (s) => reads.state(caller(s)),
+    'session:history': (s) => reads.sessionHistory(caller(s)),
+    'battle:start': (s, p) => commands.start(caller(s), p),
+    'battle:send': (s, p) => commands.send(caller(s), p),
+    'battle:stop': (s, p) => commands.stop(caller(s), p),
+    'battle:regenerate': (s, p) => commands.regenerate(caller(s), p),
+    'battle:vote': (s, p) => commands.vote(caller(s), p),
+    'battle:next': (s, p) => commands.next(caller(s), p),
+    'battle:resume': (s, p) => reads.resume(caller(s), p),
     'leaderboard:subscribe': async (s, p) => {
       const room = leaderboardRoom(p.excludeTies, p.category);
       // One board at a time: the one left stops being rebuilt here once nobody follows it.
@@ -117,29 +103,24 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
       await s.join(room);
       return { board: await deps.leaderboard(p.excludeTies, p.category) };
     },
-    'models:list': async () => deps.battles.modelList(),
+    'models:list': async () => reads.modelList(),
     'status:subscribe': async (s) => {
       await s.join(STATUS_ROOM);
       return { status: deps.status() };
     },
     'watch:join': async (s, p) => {
-      const result = await deps.battles.watch(caller(s), p);
+      const result = await reads.watch(caller(s), p);
       if (!s.data.watching.includes(p.battleId)) s.data.watching.push(p.battleId);
       if (s.data.watching.length > MAX_BATTLE_ROOMS) s.data.watching.shift();
       const viewers = await relay.announceViewers(p.battleId);
       return { ...result, viewers };
     },
     'watch:vote': async (s, p) => {
-      const result = await deps.battles.crowdVote(caller(s), p);
-      io.to(battleRoom(p.battleId)).emit('battle:crowd', { battleId: p.battleId, crowd: result.crowd });
+      const result = await reads.crowdVote(caller(s), p);
+      relay.announceCrowd(p.battleId, result.crowd);
       return result;
     },
   };
-
-  io.on('arena:forward', (action, ack) => {
-    deps.battles.handleRemote(action).then(ack, () => ack(null));
-  });
-  io.on('arena:votes', () => deps.onRemoteVote());
 
   io.on('connection', (socket) => {
     deps.metrics.connectedClients.inc();
@@ -221,7 +202,6 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): { io
     };
   }
 
-  return { io, relay };
 }
 
 /** A long-lived connection moves through many battles: it stays subscribed to the latest few only. */

@@ -8,7 +8,7 @@
 
 import { lexiconFeatures } from './lexicon.js';
 
-export const FEATURE_VERSION = 2;
+export const FEATURE_VERSION = 3;
 const MIN_NGRAM = 1;
 const MAX_NGRAM = 4;
 /** Long pasted context adds little once the request is seen; capping keeps scoring cheap. */

@@ -53,7 +53,7 @@ const GROUPS: Record<string, string[]> = {
     'wochentag', 'welcher tag', 'fällt', 'fallt', 'tage', 'wochen', 'nächstes jahr', 'nachstes jahr', 'dieses jahr', 'geboren', 'datum', 'kalenderwoche',
     'день недели', 'какой день', 'выпадет', 'выпадает', 'дней', 'недель', 'следующем году', 'этом году', 'родился', 'какого числа', 'числа',
     'siku gani', 'siku ngapi', 'zimebaki', 'wiki ngapi', 'mwaka ujao', 'mwaka huu', 'nilizaliwa', 'tarehe',
-    'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'weekend', 'christmas', 'xmas', 'easter', 'thanksgiving', 'new year', 'halloween',
+    'christmas eve', 'fourth of july', 'independence day', 'memorial day', 'labor day', 'valentines', 'ramadan', 'eid', 'diwali', 'reyes', 'nochebuena', 'toussaint', 'reveillon', 'finados', 'tiradentes', 'advent', 'einheit', 'сочельник', 'день победы', 'idd', 'mashujaa', 'madaraka', '清明', '元日', '大晦日', 'お盆', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'weekend', 'christmas', 'xmas', 'easter', 'thanksgiving', 'new year', 'halloween',
     'lunes', 'martes', 'miercoles', 'jueves', 'viernes', 'sabado', 'domingo', 'fin de semana', 'navidad', 'semana santa', 'pascua', 'año nuevo',
     'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche', 'week-end', 'noel', 'paques', 'nouvel an',
     'segunda', 'terca', 'quarta', 'quinta', 'sexta', 'sabado', 'fim de semana', 'natal', 'pascoa', 'carnaval', 'ano novo',
@@ -62,6 +62,28 @@ const GROUPS: Record<string, string[]> = {
     'jumatatu', 'jumanne', 'jumatano', 'alhamisi', 'ijumaa', 'jumamosi', 'jumapili', 'wikendi', 'weekend', 'krismasi', 'pasaka', 'mwaka mpya',
     '周末', '圣诞', '春节', '国庆', '中秋', '端午', '元旦', '週末', 'クリスマス', '正月', 'ゴールデンウィーク',
     '星期几', '星期', '周几', '礼拜', '还有几天', '还有多少天', '几天', '几号', '哪天', '明年', '今年', '出生', '第几周', '曜日', 'あと何日', '何曜日', '生まれ',
+  ],
+  /** Weather words: with a "now" cue (today, tomorrow, right now) they ask for live data; with a writing cue they are a story or chat. */
+  weather: [
+    'weather', 'forecast', 'rain', 'raining', 'snow', 'snowing', 'umbrella', 'temperature', 'sunny', 'storm', 'thunderstorm', 'windy', 'hot out', 'cold out',
+    'clima', 'llover', 'llueve', 'lluvia', 'nevar', 'nieva', 'paraguas', 'temperatura', 'calor', 'frio', 'tormenta',
+    'meteo', 'pleut', 'pleuvoir', 'pluie', 'neige', 'neiger', 'parapluie', 'temperature', 'chaleur', 'orage',
+    'tempo', 'chover', 'chove', 'chuva', 'guarda-chuva', 'guarda chuva', 'temperatura', 'calor', 'friozinho', 'frio',
+    'wetter', 'regnet', 'regen', 'schnee', 'schneit', 'regenschirm', 'temperatur', 'gewitter', 'sonne', 'heiß', 'heiss',
+    'погода', 'погоду', 'дождь', 'дождик', 'снег', 'зонт', 'температура', 'жара', 'мороз', 'гроза', 'метель', 'тепло',
+    'hali ya hewa', 'mvua', 'kunyesha', 'kutanyesha', 'inanyesha', 'itanyesha', 'mwavuli', 'joto', 'baridi', 'jua kali',
+    '天气', '下雨', '下雪', '雨伞', '气温', '温度', '出太阳', '天気', '雨', '雪', '傘', '気温', '暑い', '寒い', '晴れ',
+  ],
+  /** Asking for an opinion or a judgement (is it worth it, is it normal, should I): advice, even about money. */
+  opinion: [
+    'worth it', 'worth', 'is it normal', 'is that normal', 'good idea', 'bad idea', 'enough', 'fair', 'too much', 'dumb', 'smart move', 'should we', 'or should', 'is it bad', 'is it ok', 'reasonable', 'realistic', 'do you think',
+    'vale la pena', 'conviene', 'buena idea', 'mala idea', 'es normal', 'deberia', 'que hago', 'me conviene', 'es mejor',
+    'vale a pena', 'vale mais', 'e normal', 'devo', 'é melhor', 'e melhor', 'loucura', 'compensa',
+    'ca vaut le coup', 'vaut le coup', 'vaut-il mieux', 'vaut mieux', 'bonne idee', 'mauvaise idee', 'raisonnable', 'cest normal', 'je devrais', 'je fais quoi',
+    'lohnt sich', 'lohnt es sich', 'sinnvoll', 'realistisch', 'soll ich', 'sollen wir', 'naiv', 'zu wenig', 'zu viel', 'normal',
+    'стоит ли', 'есть ли смысл', 'нормально ли', 'как думаешь', 'лучше', 'дать или нет', 'выгодно',
+    'ni bora', 'ni busara', 'ni vizuri', 'nifanye nini', 'nichukue', 'au nisubiri', 'inafaa',
+    '划算', '靠谱', '要不要', '值得', '合适', '好不好', '借不借', '有必要', 'どっち', 'べき', 'やめたほうがいい', 'きつい', '遅くない', 'どうしよう',
   ],
   /** The present moment and live information. */
   now: [

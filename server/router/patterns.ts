@@ -32,9 +32,9 @@ export const UNIT_AFTER_NUMBER = String.raw`(?:°\s*)?(?:deg(?:rees?)?\s+)?(?:${
 const CURRENCY_NAMES = ['usd', 'eur', 'gbp', 'jpy', 'cny', 'chf', 'cad', 'aud', 'inr', 'mxn', 'btc', 'dollars?', 'euros?', 'yen', 'pounds?', 'pesos?', 'rupees?', 'francs?', 'yuan', 'bitcoin'];
 export const CURRENCY = String.raw`(?:${CURRENCY_NAMES.join('|')})\b`;
 
-const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
-const WEEKDAYS = '(?:mon|tues|wednes|thurs|fri|satur|sun)day';
+export const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+export const WEEKDAYS = '(?:mon|tues|wednes|thurs|fri|satur|sun)day';
 const SEASONS = 'summer|winter|spring|autumn';
-const HOLIDAYS = "christmas|xmas|halloween|thanksgiving|easter|new\\s+year(?:'?s)?(?:\\s+eve)?|valentine'?s(?:\\s+day)?";
+export const HOLIDAYS = "christmas(?:\\s+eve|\\s+day)?|xmas(?:\\s+eve)?|halloween|thanksgiving|easter(?:\\s+sunday)?|new\\s+year(?:'?s)?(?:\\s+(?:eve|day))?|valentine'?s(?:\\s+day)?|(?:the\\s+)?fourth\\s+of\\s+july|independence\\s+day|memorial\\s+day|labou?r\\s+day";
 /** Something a calendar can place: a number, a month or weekday, a holiday, today/now… */
 export const DATE_LIKE = String.raw`(?:${NUM}|(?:${MONTHS})\b|${WEEKDAYS}|${HOLIDAYS}|${SEASONS}|today|tomorrow|tonight|now|midnight|noon|the\s+weekend|the\s+end\s+of|my\s+(?:birthday|due\s+date)|(?:next|this|last)\s+\w+)`;

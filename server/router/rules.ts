@@ -1,4 +1,4 @@
-import { AMOUNT, CURRENCY, DATE_LIKE, MONEY, NUM, UNIT, UNIT_AFTER_NUMBER } from './patterns.js';
+import { AMOUNT, CURRENCY, DATE_LIKE, HOLIDAYS, MONEY, MONTHS, WEEKDAYS, NUM, UNIT, UNIT_AFTER_NUMBER } from './patterns.js';
 import type { Abstention, LayerVerdict } from './types.js';
 
 /**
@@ -91,6 +91,11 @@ const RULES: Rule[] = [
     String.raw`\bhow\s+(?:long|much\s+time)\s+(?:is\s+)?(?:left\s+)?(?:is\s+it\s+|do\s+i\s+have\s+)?(?:until|till|til|before)\s+${DATE_LIKE}`,
     String.raw`\b(?:what|which)\s+(?:date|day(?:\s+of\s+the\s+week)?|weekday)\s+(?:is|was|will\s+(?:it\s+)?be|would\s+(?:it\s+)?be|falls?|fell|does)\b.{0,60}?(?:\d|\bago\b|\bfrom\s+${DATE_LIKE})`,
     String.raw`\bwhat\s+(?:will\s+the\s+date\s+be|was\s+the\s+date)\b.{0,40}?\d`,
+    // A holiday's weekday in a given year needs the calendar even without a digit: "what day does christmas eve fall on this year", "is new years eve on a friday this year".
+    String.raw`\b(?:what|which)\s+(?:day(?:\s+of\s+the\s+week)?|weekday)\s+(?:is|does|will|did|was)\s+(?:${HOLIDAYS})\b.{0,30}?\b(?:this|next|last)\s+(?:year|yr)\b`,
+    // "is the 25th of december 2026 a sunday", "was march 3 1990 a monday"
+    String.raw`\b(?:is|was|will)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:${MONTHS})|(?:${MONTHS})\s+\d{1,2}(?:st|nd|rd|th)?)\b,?\s*(?:\d{4}\s+)?(?:be\s+)?(?:a|on\s+a)\s+${WEEKDAYS}\b`,
+    String.raw`\b(?:is|does|will|did)\s+(?:${HOLIDAYS})\s+(?:fall\s+)?(?:on\s+)?(?:a\s+)?(?:${WEEKDAYS}|weekend|weekday)\b.{0,30}?\b(?:this|next|last)\s+(?:year|yr)\b`,
     String.raw`\b${NUM}\s+(?:days|weeks|months|years)\s+(?:from|after|before)\s+${DATE_LIKE}`,
     String.raw`\bnumber\s+of\s+(?:days|weeks|months)\s+(?:from|between|until|since)\s+${DATE_LIKE}`,
     String.raw`\bhow\s+(?:old|many\s+days\s+old)\b.{0,40}\bborn\b.{0,40}\d|\bborn\b.{0,40}\d.{0,40}\bhow\s+old\b`,

@@ -1,3 +1,5 @@
+import { Rng } from '../random.js';
+
 /** 53-bit string hash (cyrb53): stable across runs and platforms, so answers are reproducible. */
 export function hashString(text: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;
@@ -17,29 +19,9 @@ export function hexId(text: string): string {
   return hashString(text).toString(16).padStart(8, '0').slice(-8);
 }
 
-export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
-  /** Integer in [min, max], both inclusive. */
-  int(min: number, max: number): number;
-  pick<T>(items: readonly T[]): T;
-  chance(probability: number): boolean;
-}
+export { Rng } from '../random.js';
 
-/** Seeded PRNG (mulberry32). */
+/** The shared seeded PRNG (server/random.ts); a zero seed counts as 1, as it always has here. */
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0 || 1;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)]!,
-    chance: (probability) => next() < probability,
-  };
+  return new Rng(seed >>> 0 || 1);
 }

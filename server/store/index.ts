@@ -1,5 +1,5 @@
-import type { Logger } from '../log.js';
-import { redisTarget } from '../redis.js';
+import type { Logger } from '../infra/log.js';
+import { redisTarget } from '../infra/redis.js';
 import { openRedisStore } from './redis.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';

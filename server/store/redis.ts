@@ -1,7 +1,7 @@
 import { runInBackground } from '../background.js';
-import { connectRedis, isCluster, masterNodes, redisTarget, retryOnFailover, type RedisTarget } from '../redis.js';
-import { redisLayout } from '../redis-layout.js';
-import { silentLogger, type Logger } from '../log.js';
+import { connectRedis, isCluster, masterNodes, redisTarget, retryOnFailover, type RedisTarget } from '../infra/redis.js';
+import { redisLayout } from '../infra/redis-layout.js';
+import { silentLogger, type Logger } from '../infra/log.js';
 import { defineArenaScripts } from './redis-scripts.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../infra/log.js';
 import { migrate } from './sqlite-migrations.js';
 import { emptyTally } from './vote-record.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';

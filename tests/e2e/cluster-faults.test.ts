@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { simulatedAnswer, startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { BattleView } from '../../src/lib/shared/protocol.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';

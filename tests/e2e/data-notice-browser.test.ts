@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArena, type Arena } from '../../server/app.js';
 import { ConfigSchema } from '../../server/config/schema.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { DEMO_MODELS, startSimulator, type Simulator } from '../../server/sim/index.js';
 import { launchBrowser } from '../helpers/browser.js';
 

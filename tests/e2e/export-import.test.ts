@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { parseBattleFile } from '../../server/arena/export.js';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { computeLeaderboard } from '../../server/rating/leaderboard.js';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
 import { ok, recordFrames, waitFor, type ArenaClient } from '../helpers/arena.js';

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import type { VoteChoice } from '../../src/lib/shared/protocol.js';
 import { ok, type ArenaClient } from '../helpers/arena.js';
 import { launchBrowser } from '../helpers/browser.js';

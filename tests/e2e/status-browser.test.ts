@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../server/config/schema.js';
 import { createArena, type Arena } from '../../server/app.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import { launchBrowser } from '../helpers/browser.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import { spawnArena, stopProcess, type LogEntry, type SpawnedArena } from '../../scripts/lib/arena-process.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createArena, type Arena, type ArenaOptions } from '../../server/app.js';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { ConfigSchema, type Config } from '../../server/config/schema.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import type {
   AckResults,

@@ -1,5 +1,5 @@
 import type { Arena } from '../../server/app.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { installProcessGuard, processFaultCounts } from '../../server/process-guard.js';
 
 /**

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnArena, stopProcess } from '../../scripts/lib/arena-process.js';
+import { runToEnd } from '../../scripts/lib/process.js';
 
 export interface ArenaProcess {
   url: string;
@@ -37,12 +38,5 @@ export async function startArenaProcess(env: Record<string, string> = {}): Promi
 
 /** Runs the CLI to completion. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['dist/arena.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += d));
-    proc.stderr.on('data', (d) => (stderr += d));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runToEnd(['dist/arena.mjs', ...args], { env });
 }

@@ -1,10 +1,11 @@
 import { io as connect } from 'socket.io-client';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimModelSpec, Simulator } from '../../server/sim/index.js';
 import { startSimulator } from '../../server/sim/index.js';
-import type { StatusSnapshot } from '../../server/models/status.js';
+import type { StatusSnapshot } from '../../src/lib/shared/status.js';
 import { ok, recordFrames, startTestArena, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+import { mulberry32 } from '../../server/random.js';
 
 /**
  * An observer of every public channel cannot name a live battle's models. The backends change
@@ -92,7 +93,7 @@ describe('blindness: a watcher of every public channel cannot name a live battle
     const observer = await publicObserver(t.url);
     const owner = await t.client();
     const rec = recordFrames(owner);
-    const rng = seeded(16);
+    const rng = mulberry32(16);
     let correct = 0;
     let changedLines = 0;
     let pushesDuringBattles = 0;
@@ -230,12 +231,4 @@ function logChoose(n: number, k: number): number {
   let s = 0;
   for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
   return s;
-}
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimFault, SimModelSpec, SimRequestEvent, Simulator } from '../../server/sim/index.js';
 import { startSimulator } from '../../server/sim/index.js';
-import type { StatusSnapshot } from '../../server/models/status.js';
+import type { StatusSnapshot } from '../../src/lib/shared/status.js';
 import { ok, recordFrames, startTestArena, type TestArena } from '../helpers/arena.js';
 
 /**

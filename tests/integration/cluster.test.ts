@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { simulatedAnswer, startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { BattleView, Leaderboard, SeqEvent } from '../../src/lib/shared/protocol.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';

@@ -2,9 +2,9 @@ import { ConfigSchema, type Config } from '../../server/config/schema.js';
 import type { RoutedPart } from '../../server/models/failover.js';
 import { createModelOps, type ModelOps } from '../../server/models/ops.js';
 import { ModelRegistry } from '../../server/models/registry.js';
-import type { DeploymentState } from '../../server/models/status.js';
+import type { DeploymentState } from '../../src/lib/shared/status.js';
 import type { SwapOptions } from '../../server/models/swap.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 
 /** Shared by the health/failover and swap test files: a registry with model ops, wired as the app does. */
 

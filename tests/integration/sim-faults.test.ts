@@ -96,6 +96,8 @@ describe('simulator faults', () => {
     const abortedAt = performance.now();
     controller.abort();
     expect(await ended).toMatchObject({ model: MODEL.name, reason: 'client_closed' });
+    // Margin: the close is seen within a few ms; 500 ms allows for a loaded shared core (a hung
+    // stream never ends at all, so only the order of magnitude matters).
     expect(performance.now() - abortedAt).toBeLessThan(500);
     expect(await firstChunk).toMatchObject({ done: true });
     expect(target.state().inFlight).toBe(0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../server/log.js';
+import { silentLogger } from '../../server/infra/log.js';
 import { openStore } from '../../server/store/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { newSessionToken } from '../../server/arena/ids.js';
+import { newSessionToken } from '../../src/lib/server/session.js';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { Leaderboard } from '../../src/lib/shared/protocol.js';
 import { call, ok, recordFrames, startTestArena, TEST_MODELS, type ArenaClient, type TestArena } from '../helpers/arena.js';

@@ -78,4 +78,35 @@ describe('BattleEventLog', () => {
     await endOfTurn();
     expect(frames).toEqual([]);
   });
+
+  describe('coalescing policies for the bench (BattleEventLog.coalesce)', () => {
+    const withPolicy = async (policy: typeof BattleEventLog.coalesce, body: () => Promise<void>) => {
+      BattleEventLog.coalesce = policy;
+      try {
+        await body();
+      } finally {
+        BattleEventLog.coalesce = 'turn';
+      }
+    };
+
+    it("'none' sends every delta as its own frame, at once", () =>
+      withPolicy('none', async () => {
+        const { log, frames } = recordingLog();
+        log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+        log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+        expect(frames.map((f) => f.map((e) => e.seq))).toEqual([[1], [2]]);
+      }));
+
+    it('a window merges the deltas that arrive within it', () =>
+      withPolicy({ windowMs: 5 }, async () => {
+        const { log, frames } = recordingLog();
+        log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
+        await endOfTurn();
+        log.push({ t: 'delta', side: 'left', turn: 0, text: 'b' });
+        expect(frames).toEqual([]);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(frames).toEqual([[{ t: 'delta', side: 'left', turn: 0, text: 'ab', seq: 1 }]]);
+        log.dispose();
+      }));
+  });
 });

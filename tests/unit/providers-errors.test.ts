@@ -185,7 +185,9 @@ describe.each(WIRES)('$name provider failures', (wire) => {
       controller.abort();
     }
     await closed;
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // Margin: the socket closes within a few ms of the abort; without it the stream would hang
+    // until the 5 s idle timeout, so 1 s tells the two apart on a loaded shared core.
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
     expect(parts.at(-1)).toMatchObject({ type: 'error', error: { code: 'aborted', retryable: false } });
     expect(summarize(parts).terminals).toBe(1);
   });

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { bootstrapRatings, percentileIntervals, rankUpperBound } from '../../server/rating/bootstrap.js';
 import { computeLeaderboard } from '../../server/rating/leaderboard.js';
 import { collapseVotes } from '../../server/rating/outcomes.js';
-import { createRng } from '../../server/rating/random.js';
+import { mulberry32 } from '../../server/random.js';
 import { simulatedVotes } from './rating-helpers.js';
 
 const TRUE_RATINGS = { a: 1250, b: 1120, c: 1020, d: 960, e: 880, f: 770 }; // mean 1000
 
 describe('bootstrapRatings', () => {
-  const table = collapseVotes(simulatedVotes(TRUE_RATINGS, 3000, createRng(11)));
+  const table = collapseVotes(simulatedVotes(TRUE_RATINGS, 3000, mulberry32(11)));
 
   it('is deterministic for a seed and varies across seeds', () => {
     const once = bootstrapRatings(table, { rounds: 20, seed: 9 });
@@ -18,7 +18,7 @@ describe('bootstrapRatings', () => {
 
   it('gives each model a spread that shrinks with more battles', () => {
     const spread = (battles: number) => {
-      const sample = collapseVotes(simulatedVotes(TRUE_RATINGS, battles, createRng(2)));
+      const sample = collapseVotes(simulatedVotes(TRUE_RATINGS, battles, mulberry32(2)));
       const { low, high } = percentileIntervals(bootstrapRatings(sample, { rounds: 100, seed: 1 }), 6);
       return high.map((upper, i) => upper - low[i]);
     };
@@ -55,7 +55,7 @@ describe('rankUpperBound', () => {
 
 describe('recovery of known strengths', () => {
   it('orders models correctly and puts the true gaps inside their bootstrap intervals', () => {
-    const battles = simulatedVotes(TRUE_RATINGS, 6000, createRng(21));
+    const battles = simulatedVotes(TRUE_RATINGS, 6000, mulberry32(21));
     expect(computeLeaderboard(battles, { seed: 4 }).models).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     const table = collapseVotes(battles);
     const rounds = bootstrapRatings(table, { rounds: 200, seed: 4 });
@@ -74,7 +74,7 @@ describe('recovery of known strengths', () => {
     let covered = 0;
     let checked = 0;
     for (let dataset = 0; dataset < 25; dataset++) {
-      const board = computeLeaderboard(simulatedVotes(TRUE_RATINGS, 2000, createRng(100 + dataset)), { seed: dataset });
+      const board = computeLeaderboard(simulatedVotes(TRUE_RATINGS, 2000, mulberry32(100 + dataset)), { seed: dataset });
       for (const row of board.rows) {
         const truth = TRUE_RATINGS[row.model as keyof typeof TRUE_RATINGS];
         covered += Number(truth >= row.ciLow && truth <= row.ciHigh);

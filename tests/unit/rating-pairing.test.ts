@@ -9,14 +9,14 @@ import {
   type PairingStats,
   type PairingStrategy,
 } from '../../server/rating/pairing.js';
-import { createRng } from '../../server/rating/random.js';
+import { mulberry32 } from '../../server/random.js';
 import { simulatedVotes } from './rating-helpers.js';
 
 const DRAWS = 20_000;
 
 /** Share of draws in which each model appears, and how often each pair came up. */
 function drawMany(strategy: PairingStrategy, models: string[], stats: PairingStats, seed = 1) {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const appearances = new Map<string, number>();
   const pairs = new Map<string, number>();
   let leftFirstAlphabetically = 0;
@@ -41,13 +41,13 @@ describe('pairKey', () => {
 });
 
 describe('samplePair: constraints', () => {
-  const board = computeLeaderboard(simulatedVotes({ a: 1200, b: 1000, c: 900, d: 800, down: 1100 }, 500, createRng(3)));
+  const board = computeLeaderboard(simulatedVotes({ a: 1200, b: 1000, c: 900, d: 800, down: 1100 }, 500, mulberry32(3)));
   const stats = pairingStatsFromLeaderboard(board);
   const available = ['a', 'b', 'c', 'd', 'new'];
   const exclude = new Set([pairKey('a', 'b'), pairKey('c', 'new'), pairKey('b', 'd')]);
 
   it.each(PAIRING_STRATEGIES)('%s never returns an excluded pair, a duplicate or an unavailable model', (strategy) => {
-    const rng = createRng(8);
+    const rng = mulberry32(8);
     const seen = new Set<string>();
     for (let i = 0; i < 3000; i++) {
       const [left, right] = samplePair(strategy, available, stats, rng, exclude)!;
@@ -61,7 +61,7 @@ describe('samplePair: constraints', () => {
   });
 
   it.each(PAIRING_STRATEGIES)('%s returns null when no pair is possible', (strategy) => {
-    const rng = createRng(1);
+    const rng = mulberry32(1);
     expect(samplePair(strategy, [], stats, rng)).toBeNull();
     expect(samplePair(strategy, ['a', 'a'], stats, rng)).toBeNull();
     expect(samplePair(strategy, ['a', 'b'], stats, rng, new Set([pairKey('a', 'b')]))).toBeNull();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleBinomial, sampleMultinomial } from '../../server/rating/binomial.js';
-import { createRng } from '../../server/rating/random.js';
+import { mulberry32 } from '../../server/random.js';
 
 function binomialPmf(n: number, p: number): number[] {
   const pmf = [Math.pow(1 - p, n)];
@@ -13,7 +13,7 @@ function binomialPmf(n: number, p: number): number[] {
  * Returns the statistic and its degrees of freedom (mean dof, standard deviation √(2·dof)).
  */
 function chiSquareAgainstBinomial(n: number, p: number, draws: number): { statistic: number; dof: number } {
-  const rng = createRng(7);
+  const rng = mulberry32(7);
   const frequency = new Array<number>(n + 1).fill(0);
   for (let i = 0; i < draws; i++) frequency[sampleBinomial(n, p, rng)] += 1;
   let statistic = 0;
@@ -29,9 +29,9 @@ function chiSquareAgainstBinomial(n: number, p: number, draws: number): { statis
 
 describe('createRng', () => {
   it('repeats for a seed, differs across seeds, stays in [0, 1)', () => {
-    const first = Array.from({ length: 1000 }, createRng(42));
-    expect(Array.from({ length: 1000 }, createRng(42))).toEqual(first);
-    expect(Array.from({ length: 1000 }, createRng(43))).not.toEqual(first);
+    const first = Array.from({ length: 1000 }, mulberry32(42));
+    expect(Array.from({ length: 1000 }, mulberry32(42))).toEqual(first);
+    expect(Array.from({ length: 1000 }, mulberry32(43))).not.toEqual(first);
     expect(first.every((value) => value >= 0 && value < 1)).toBe(true);
     expect(first.reduce((sum, value) => sum + value, 0) / 1000).toBeCloseTo(0.5, 1);
   });
@@ -51,7 +51,7 @@ describe('sampleBinomial', () => {
   });
 
   it('has the right mean and variance for large n', () => {
-    const rng = createRng(3);
+    const rng = mulberry32(3);
     const [n, p, draws] = [1_000_000, 0.002, 50_000];
     const samples = Array.from({ length: draws }, () => sampleBinomial(n, p, rng));
     const mean = samples.reduce((sum, value) => sum + value, 0) / draws;
@@ -62,7 +62,7 @@ describe('sampleBinomial', () => {
   });
 
   it('handles the edges', () => {
-    const rng = createRng(1);
+    const rng = mulberry32(1);
     expect(sampleBinomial(0, 0.3, rng)).toBe(0);
     expect(sampleBinomial(10, 0, rng)).toBe(0);
     expect(sampleBinomial(10, 1, rng)).toBe(10);
@@ -71,7 +71,7 @@ describe('sampleBinomial', () => {
 
 describe('sampleMultinomial', () => {
   it('always totals n, never fills impossible cells, and averages n·p', () => {
-    const rng = createRng(5);
+    const rng = mulberry32(5);
     const probabilities = [0.5, 0, 0.3, 0.15, 0.05, 0];
     const out = new Float64Array(probabilities.length);
     const totals = new Float64Array(probabilities.length);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConvMetadata } from '../../server/classify/style.js';
 import { computeLeaderboard } from '../../server/rating/leaderboard.js';
-import { createRng } from '../../server/rating/random.js';
+import { mulberry32 } from '../../server/random.js';
 import { fitStyleControl, StyleRows } from '../../server/rating/style-control.js';
 import { RIDGE } from '../../server/rating/bradley-terry.js';
 import type { VoteRecord } from '../../server/store/types.js';
@@ -30,7 +30,7 @@ function meta(a: [number, number, number, number], b: [number, number, number, n
  * and voters also prefer longer, more formatted answers (γ on the normalised token difference).
  */
 function simulate(count: number, seed: number) {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const models = { alpha: 0.6, bravo: 0.2, charlie: 0, delta: -0.3, echo: -0.5 };
   const verbose = new Set(['delta', 'echo']);
   const names = Object.keys(models) as (keyof typeof models)[];

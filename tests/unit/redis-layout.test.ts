@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.js';
-import { redisTarget } from '../../server/redis.js';
-import { redisLayout } from '../../server/redis-layout.js';
+import { redisTarget } from '../../server/infra/redis.js';
+import { redisLayout } from '../../server/infra/redis-layout.js';
 
 describe('Redis key layout', () => {
   it('keeps the single-Redis names exactly as before', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluateRouter, formatReport, metricsOf, rowsOf } from '../../scripts/router-eval.js';
-import { train, WEIGHTS_FILE } from '../../scripts/router-train.js';
+import { chooseThreshold, train, WEIGHTS_FILE } from '../../scripts/router-train.js';
 import { CLASSIFIER_MODEL } from '../../server/router/classifier.js';
 import { readCorpus } from '../../server/router/training/dataset.js';
 
@@ -49,15 +49,15 @@ describe('router corpus', () => {
 });
 
 describe('router on the test split (never used for training or for choosing anything)', () => {
-  it('meets the targets with the shipped weights, overall and in every language', async () => {
+  it('meets the issue targets with the shipped weights: arena→tools ≤ 3 %, tools recall ≥ 90 %, accuracy ≥ 93 %, every language ≥ 90 %', async () => {
     const [, , cascade] = await evaluateRouter(test);
     const overall = cascade!.metrics;
-    expect(overall.prompts).toBe(349);
-    // Measured: accuracy 94.6 %, tools recall 92.3 %, arena→tools 3.6 % (7 of 193).
-    expect(overall.accuracy).toBeGreaterThanOrEqual(0.93);
+    // The fresh test split (written and committed before any retraining or scoring; docs/router.md).
+    expect(overall.prompts).toBe(459);
+    // Measured once: accuracy 95.2 %, tools recall 90.6 % (184 of 203), arena→tools 1.2 % (3 of 256).
+    expect(overall.arenaToTools).toBeLessThanOrEqual(0.03);
     expect(overall.toolsRecall).toBeGreaterThanOrEqual(0.9);
-    // The target is ≤ 3 %; the test split measures 3.6 %. This floor keeps it from getting worse.
-    expect(overall.arenaToTools).toBeLessThanOrEqual(0.037);
+    expect(overall.accuracy).toBeGreaterThanOrEqual(0.93);
     const byLang = groupBy(cascade!.scored, (s) => s.row.lang);
     expect(byLang.size).toBe(9);
     for (const [lang, scored] of byLang) expect({ lang, accuracy: metricsOf(scored).accuracy >= 0.9 }).toEqual({ lang, accuracy: true });
@@ -67,7 +67,7 @@ describe('router on the test split (never used for training or for choosing anyt
     const sample = test.filter((_, i) => i % 10 === 0);
     const report = formatReport(await evaluateRouter(sample), 'test');
     expect(report).toContain('| layer | prompts | accuracy | arena→tools | tools recall | abstained |');
-    expect(report).toMatch(/^\| cascade \(rules → classifier\) \| 35 \|/m);
+    expect(report).toMatch(/^\| cascade \(rules → classifier\) \| 46 \|/m);
     for (const lang of new Set(sample.map((row) => row.lang))) expect(report).toMatch(new RegExp(`^\\| ${lang} \\| \\d+ \\| \\d+\\.\\d%`, 'm'));
     expect(report).toMatch(/^\| arena: translate \|/m);
     expect(report).toMatch(/^\| tools prompts without digits \|/m);
@@ -75,6 +75,15 @@ describe('router on the test split (never used for training or for choosing anyt
 });
 
 describe('router training', () => {
+  it('chooses the threshold with the highest tools recall that keeps arena→tools ≤ 2 % on validation, ties to the higher threshold', () => {
+    const point = (threshold: number, arenaToTools: number, recall: number, accuracy = 0.9) => ({ threshold, arenaToTools, recall, accuracy });
+    // The more accurate 0.55 breaks the 2 % bound; 0.6 and 0.62 tie on recall, the higher wins; 0.7 is within the bound but finds less.
+    const chosen = chooseThreshold([point(0.55, 0.025, 0.97, 0.99), point(0.6, 0.02, 0.94), point(0.62, 0.015, 0.94), point(0.7, 0.01, 0.91)]);
+    expect(chosen).toMatchObject({ threshold: 0.62, feasible: true });
+    expect(chooseThreshold([point(0.6, 0.03, 0.95), point(0.7, 0.01, 0.85)])).toMatchObject({ threshold: 0.7, feasible: false });
+    expect(chooseThreshold([point(0.6, 0.05, 0.95), point(0.7, 0.04, 0.85)])).toMatchObject({ threshold: 0.7, feasible: false });
+  });
+
   it('is reproducible: retraining with the recorded L2 gives the shipped weights file byte for byte', () => {
     expect(CLASSIFIER_MODEL.training).toBeDefined();
     const model = train(corpus, { l2Candidates: [CLASSIFIER_MODEL.training!.l2], log: () => {} });

@@ -47,6 +47,11 @@ describe('rules layer', () => {
     ["today's date?", 'current-time'],
     ['how many days until Christmas', 'date-arithmetic'],
     ['what day of the week was 12 March 1988', 'date-arithmetic'],
+    // A holiday's weekday in a named year, or a date's weekday, needs the calendar even without a digit.
+    ['what day does christmas eve fall on this year', 'date-arithmetic'],
+    ['is new years eve on a friday this year', 'date-arithmetic'],
+    ['does the fourth of july fall on a weekend next year?', 'date-arithmetic'],
+    ['is the 25th of december 2026 a sunday', 'date-arithmetic'],
     ['Convert 72 Fahrenheit to Celsius', 'unit-conversion'],
     ['5 miles in km', 'unit-conversion'],
     ['how many cups in a gallon', 'unit-conversion'],
@@ -77,6 +82,9 @@ describe('rules layer', () => {
     'why does 0.1 + 0.2 == 0.30000000000000004 in js',
     'shorten this: revenue grew by 14% to $2.3 billion and costs rose 6%',
     "what's the time difference between london and new york usually",
+    'what day is christmas',
+    'why is christmas on a friday this year?',
+    'is christmas a big deal in japan this year',
   ])('abstains on %s', (prompt) => {
     expect(applyRules(prompt)).toEqual({ abstain: true, layer: 'rules', reason: 'no rule matched' });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHttpsRequest } from '../../server/http/scheme.js';
+import { isHttpsRequest } from '../../src/lib/server/session.js';
 
 const req = (headers: Record<string, string | string[]>, encrypted = false) =>
   ({ headers, socket: encrypted ? { encrypted: true } : {} }) as unknown as Parameters<typeof isHttpsRequest>[0];

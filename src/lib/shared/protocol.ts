@@ -2,11 +2,12 @@
  * The one contract between the Arena server and every client (UI, spectators, benchmarks).
  * Every Socket.IO event is typed here, and every client→server payload has a zod schema the
  * server validates against before any handler runs. The UI imports only types from this file.
+ * Status and leaderboard shapes live beside it (status.ts, leaderboard.ts). The server's code
+ * imports the contract, never the other way round.
  */
 import { z } from 'zod';
-import type { PublicStatus } from '../../../server/models/public-status.js';
-import type { StatusSnapshot } from '../../../server/models/status.js';
-import type { Leaderboard, LeaderboardRow } from '../../../server/rating/types.js';
+import type { Leaderboard, LeaderboardRow } from './leaderboard.js';
+import type { PublicStatus, StatusSnapshot } from './status.js';
 
 export type { Leaderboard, LeaderboardRow, PublicStatus, StatusSnapshot };
 export type Side = 'left' | 'right';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { FAULT_KINDS, processFaultCounts } from './process-guard.js';
+import { FAULT_KINDS, processFaultCounts } from '../process-guard.js';
 
 /** One registry per Arena instance (tests run several in one process). */
 export function createMetrics() {

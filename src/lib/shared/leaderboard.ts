@@ -1,5 +1,5 @@
 /**
- * Leaderboard shapes shared by the server and the UI (`import type`). Ratings are on the Elo scale:
+ * Leaderboard shapes as they cross the wire (`leaderboard:subscribe`, `leaderboard:update`). Ratings are on the Elo scale:
  * 1000 is the average model, +400 means 10:1 odds of winning.
  */
 
