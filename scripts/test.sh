@@ -36,10 +36,11 @@ fi
 log "building"
 npm run build >&2 || { echo "0 passed, 1 failed"; exit 1; }
 
-# Lint is one check of the summary: an unawaited promise on the server, an import across a
-# boundary or an import cycle (eslint.config.js) fails `npm test`.
-log "linting server/ src/ scripts/ bench/ (promises, import boundaries, no cycles)"
-if npx eslint server src scripts bench >&2; then export ARENA_LINT=passed; else export ARENA_LINT=failed; log "lint failed (counted as one failed check)"; fi
+# Static checks are one check of the summary: an unawaited promise on the server, an import
+# across a boundary or an import cycle (eslint.config.js), or a type error in the UI and tests
+# (svelte-check) or in server/, scripts/, bench/ (tsconfig.server.json) fails `npm test`.
+log "static checks: lint of server/ src/ scripts/ bench/ (promises, import boundaries, no cycles), then types"
+if npx eslint server src scripts bench >&2 && npm run --silent check >&2; then export ARENA_LINT=passed; else export ARENA_LINT=failed; log "static checks failed (counted as one failed check)"; fi
 
 rm -f .vitest-results.json .vitest-results-cluster.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json "$@"
