@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { openRedisStore } from '../server/store/redis.js';
 import { startRedisServer } from '../tests/helpers/redis-server.js';
 import { runLoad } from './relay/load.js';
-import { ensureBuilt, scrapeArena, startArena, startSim, stopAll } from './relay/procs.js';
+import { ensureBuilt, scrapeArena, startArena, runBench, startSim } from './relay/procs.js';
 import { models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
 
 const { values } = parseArgs({
@@ -147,12 +147,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    setTimeout(() => process.exit(), 500).unref();
-  });
+runBench(main);
