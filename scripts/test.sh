@@ -45,13 +45,14 @@ if npx eslint server src scripts bench >&2 && npm run --silent check >&2; then e
 rm -f .vitest-results.json .vitest-results-cluster.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json "$@"
 # The Redis parts again on the cluster (seed list as the tests' Redis URL): store contract,
-# two-instance cluster, rate limits across instances, lease fencing, late joins.
+# two-instance cluster, rate limits across instances, lease fencing, late joins, admin import.
+# (The outage matrix's cluster variant runs in the first pass: it starts a private cluster.)
 # (Skipped when the run was narrowed to given paths.)
 if [ $# -eq 0 ] && [ -n "$REDIS_CLUSTER_SEEDS" ]; then
   log "Redis tests against the Redis Cluster ($REDIS_CLUSTER_SEEDS)"
   ARENA_TEST_REDIS_URL="$REDIS_CLUSTER_SEEDS" npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.vitest-results-cluster.json \
     tests/integration/store.test.ts tests/integration/cluster.test.ts tests/integration/limits.test.ts \
-    tests/integration/lease-fencing.test.ts tests/integration/late-join.test.ts
+    tests/integration/lease-fencing.test.ts tests/integration/late-join.test.ts tests/integration/admin-import.test.ts
 fi
 [ $# -eq 0 ] && [ -z "$REDIS_CLUSTER_SEEDS" ] && export ARENA_CLUSTER=failed
 node scripts/vitest-summary.mjs .vitest-results.json $([ -f .vitest-results-cluster.json ] && echo .vitest-results-cluster.json)

@@ -122,9 +122,24 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies, category) => leaderboard.get(excludeTies, category),
     status: () => publicStatus(modelOps.status()),
-    roomReady: shared?.roomReady,
+    roomReady: shared ? (room) => roomReady(shared, room) : undefined,
   });
   battles.start();
+
+  /**
+   * A join waits for its room's Redis subscription (a frame published before it is active never
+   * reaches this instance). When it is not confirmed in time (Redis slow or down; on a cluster, the
+   * node's sharded subscriber still connecting) the join goes on, and once the subscription is
+   * active the room's sockets here get the battle's stored log (they drop what they have by seq):
+   * whatever was published in between is not lost to them.
+   */
+  async function roomReady(sharedRedis: NonNullable<typeof shared>, room: string): Promise<void> {
+    if (await sharedRedis.roomReady(room)) return;
+    void sharedRedis
+      .roomSubscribedLate(room)
+      .then((subscribed) => (subscribed ? relay.catchUp((id) => battles.live.storedEventsForCatchUp(id), room) : undefined))
+      .catch((err: Error) => logger.warn({ err: err.message, room }, 'catch-up after a late room subscription failed'));
+  }
 
   // Frames published while this instance's subscriber was away never arrive: once every instance
   // had time to reconnect and store its backlog, this instance's clients get their battles' logs
@@ -240,7 +255,8 @@ function connectMachine(logger: Logger) {
     // The primary relays between workers over IPC: nothing to wait for, no outage to recover from.
     publisherReady: async () => {},
     onSubscriberBack: () => {},
-    roomReady: async () => {},
+    roomReady: async () => true,
+    roomSubscribedLate: async () => true,
     close: async () => {},
   };
 }

@@ -14,6 +14,9 @@ const TOPOLOGY_CATCH_UP_AGAIN_MS = 4_000;
 /** Longest a join waits for its room's Redis subscription (Redis down: it proceeds, frames resume by seq). */
 const ROOM_SUBSCRIBE_WAIT_MS = 2_000;
 
+/** How long a join that went on without its subscription still waits for it, to catch the room up. */
+const LATE_SUBSCRIBE_WAIT_MS = 60_000;
+
 /**
  * Redis connections for the cluster (leases, logs) and the sharded Socket.IO adapter. On a Redis
  * Cluster every client is an ioredis Cluster: the publisher SPUBLISHes to the node owning the
@@ -46,7 +49,10 @@ export function connectShared(url: string | RedisTarget, prefix: string, logger:
       });
     },
     // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
+    /** True once the room's subscription is active; false when it was not within ROOM_SUBSCRIBE_WAIT_MS. */
     roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
+    /** After a roomReady that said false: resolves true once that subscription is active (false: it failed or never came). */
+    roomSubscribedLate: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, LATE_SUBSCRIBE_WAIT_MS),
     close: async () => {
       for (const client of [redis, pub, sub]) client.disconnect();
     },

@@ -70,7 +70,7 @@ function connectCluster(target: RedisTarget, options: RedisOptions, clusterOptio
         }),
       )
     : undefined;
-  return new Cluster(
+  const cluster = new Cluster(
     seeds.map(({ host, port }) => ({ host, port })),
     {
       redisOptions: { connectTimeout: 5_000, maxRetriesPerRequest: 3, ...seeds[0].redisOptions, ...perNode },
@@ -90,6 +90,42 @@ function connectCluster(target: RedisTarget, options: RedisOptions, clusterOptio
       ...clusterOptions,
     },
   );
+  // The subscriber (maxRetriesPerRequest: null) waits for Redis however long it takes.
+  if (options.maxRetriesPerRequest !== null) boundOfflineQueue(cluster, CLUSTER_OFFLINE_WAIT_MS);
+  return cluster;
+}
+
+/**
+ * Longest a command waits in a cluster client's offline queue (every node unreachable) before it
+ * fails: about what a single Redis client's three reconnect attempts take (maxRetriesPerRequest).
+ */
+const CLUSTER_OFFLINE_WAIT_MS = 3_000;
+
+/**
+ * A single Redis client gives a command up after a few reconnect attempts; an ioredis Cluster
+ * keeps it in its offline queue until the cluster is back, so an action during a long outage would
+ * get no answer and would still run (a vote stored) minutes later. Here a command queued that long
+ * is taken out of the queue (it never runs) and fails as "Cluster isn't ready" (Redis unavailable).
+ */
+function boundOfflineQueue(cluster: Cluster, maxWaitMs: number): void {
+  type Item = { command: { reject(err: Error): void } };
+  type Queue = { length: number; shift(): Item | undefined; push(item: Item): void };
+  const queuedSince = new WeakMap<object, number>();
+  const timer = setInterval(() => {
+    const queue = (cluster as unknown as { offlineQueue?: Queue }).offlineQueue;
+    if (!queue?.length) return;
+    const now = Date.now();
+    const keep: Item[] = [];
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const since = queuedSince.get(item.command) ?? now;
+      queuedSince.set(item.command, since);
+      if (now - since >= maxWaitMs) item.command.reject(new Error(`Cluster isn't ready: no Redis node reachable for ${maxWaitMs} ms`));
+      else keep.push(item);
+    }
+    for (const item of keep) queue.push(item);
+  }, 250);
+  timer.unref();
+  cluster.once('end', () => clearInterval(timer));
 }
 
 function connectSingle(url: string, options: RedisOptions): Redis {

@@ -72,15 +72,38 @@ return 1
 `;
 
 /**
- * KEYS: a votes bucket. ARGV: id, VoteRecord JSON pairs. Adds them in order; an id not above the
- * stream's last (another instance's clock ran ahead) is replaced by one Redis picks.
+ * KEYS: a votes bucket. ARGV: id, VoteRecord JSON pairs. Adds them in order, each at most once: a
+ * repeat (a retry or a resend after the connection dropped once the first run was done, a repair
+ * of a vote indexed before) finds its entry, at its id or among the bucket's last entries, and is
+ * skipped. An id not above the stream's last (another instance's clock ran ahead) is replaced by
+ * one Redis picks. Returns how many were added.
  */
+/** Entries of a bucket searched for a repeated vote whose id is taken (the votes since its first write). */
+const RECENT_SCAN = 256;
+
 const ADD_VOTES = `
+local added = 0
 for i = 1, #ARGV, 2 do
-  local ok = redis.pcall('XADD', KEYS[1], ARGV[i], 'vote', ARGV[i + 1])
-  if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', 'vote', ARGV[i + 1]) end
+  local id, json = ARGV[i], ARGV[i + 1]
+  local ok = redis.pcall('XADD', KEYS[1], id, 'vote', json)
+  if type(ok) == 'table' and ok.err then
+    local present = false
+    local at = redis.call('XRANGE', KEYS[1], id, id)
+    if at[1] and at[1][2][2] == json then present = true end
+    if not present then
+      for _, entry in ipairs(redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ${RECENT_SCAN})) do
+        if entry[2][2] == json then present = true break end
+      end
+    end
+    if not present then
+      redis.call('XADD', KEYS[1], '*', 'vote', json)
+      added = added + 1
+    end
+  else
+    added = added + 1
+  end
 end
-return #ARGV / 2
+return added
 `;
 
 declare module 'ioredis' {

@@ -57,19 +57,15 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
    * older than UNINDEXED_STALE_MS (so never while its writer is still at it): claimed with GETDEL,
    * so only one repairer adds it.
    */
-  async function index(battleId: string, voteRecordJson: string, id = nextVoteId()): Promise<void> {
-    await xaddVote(battleId, voteRecordJson, id);
-    await redis.del(key.unindexed(battleId));
-  }
-
   async function repair(battleId: string): Promise<boolean> {
     const stamped = await redis.get(key.unindexed(battleId));
-    if (stamped === null || Date.now() - Number(stamped.slice(0, stamped.indexOf('|'))) < UNINDEXED_STALE_MS) return false;
+    if (stamped === null || Date.now() - parseUnindexed(stamped).at < UNINDEXED_STALE_MS) return false;
     const claimed = await redis.getdel(key.unindexed(battleId));
     if (claimed === null) return false;
-    const json = claimed.slice(claimed.indexOf('|') + 1);
+    const { id, json } = parseUnindexed(claimed);
     try {
-      await xaddVote(battleId, json, nextVoteId());
+      // Its writer may have indexed it and stopped before removing the copy: the same id again is a no-op.
+      await xaddVote(battleId, json, id ?? nextVoteId());
     } catch (err) {
       await redis.set(key.unindexed(battleId), claimed).catch(() => undefined);
       throw err;
@@ -90,14 +86,12 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     return `${lastMs}-${lastSeq}`;
   }
 
+  /**
+   * Adds a vote to its bucket at `id`, at most once (ADD_VOTES): a retry after a dropped reply, or
+   * a repair of a vote its writer indexed, finds the entry and adds nothing.
+   */
   async function xaddVote(battleId: string, json: string, id: string): Promise<void> {
-    try {
-      await redis.xadd(key.votes(battleId), id, 'vote', json);
-    } catch (err) {
-      // Another instance (clock ahead of ours) wrote a later id to this bucket: let Redis pick one.
-      if (!/equal or smaller/.test((err as Error).message)) throw err;
-      await redis.xadd(key.votes(battleId), '*', 'vote', json);
-    }
+    await redis.arenaAddVotes(key.votes(battleId), id, json);
   }
 
   async function sweepUnindexed(): Promise<number> {
@@ -157,19 +151,21 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     if (tagged) {
       // One battle per script (its own slot; the client pipelines them per node), then the new
       // votes are indexed with ids given in batch order.
-      const stamp = `${Date.now()}|`;
+      const now = Date.now();
+      const ids = votes.map(() => nextVoteId());
       const stored = await Promise.all(
-        votes.map((vote) =>
-          redis.arenaImportVoteTagged(key.voted(vote.battleId), key.unindexed(vote.battleId), JSON.stringify({ choice: vote.choice, at: vote.tstamp }), stamp + JSON.stringify(vote)),
+        votes.map((vote, i) =>
+          redis.arenaImportVoteTagged(key.voted(vote.battleId), key.unindexed(vote.battleId), JSON.stringify({ choice: vote.choice, at: vote.tstamp }), `${now}|${ids[i]}|${JSON.stringify(vote)}`),
         ),
       );
       const added = votes.filter((_, i) => stored[i] === 1);
-      // One XADD script per bucket for the whole chunk, then the copies go.
+      // One XADD script per bucket for the whole chunk (at the ids kept with the copies), then the copies go.
       const byBucket = new Map<string, string[]>();
-      for (const vote of added) {
+      votes.forEach((vote, i) => {
+        if (stored[i] !== 1) return;
         const bucket = key.votes(vote.battleId);
-        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), nextVoteId(), JSON.stringify(vote)]);
-      }
+        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), ids[i], JSON.stringify(vote)]);
+      });
       await Promise.all([...byBucket].map(([bucket, entries]) => redis.arenaAddVotes(bucket, ...entries)));
       await Promise.all(added.map((vote) => redis.del(key.unindexed(vote.battleId))));
       return added.length;
@@ -246,19 +242,24 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
       const vote = { choice, at };
       if (tagged) {
         const record = JSON.stringify(voteRecordFor(battle, choice, at));
-        const stamped = `${Date.now()}|${record}`;
+        // The bucket id is chosen now and kept with the copy: every later attempt uses the same one.
+        const id = nextVoteId();
+        const stamped = `${Date.now()}|${id}|${record}`;
         const result = await retryOnFailover(redis, () =>
           redis.arenaRecordVoteTagged(key.battle(battle.id), key.voted(battle.id), key.unindexed(battle.id), JSON.stringify({ ...battle, vote }), JSON.stringify(vote), stamped),
         );
         if (result === 'ok') {
-          const id = nextVoteId();
           await retryOnFailover(redis, () => xaddVote(battle.id, record, id));
           await retryOnFailover(redis, () => redis.del(key.unindexed(battle.id)));
           return 'ok';
         }
         if (result === 'stored_before') {
           // Our own earlier attempt stored it: index it unless that attempt got that far too.
-          if ((await retryOnFailover(redis, () => redis.getdel(key.unindexed(battle.id)))) !== null) await retryOnFailover(redis, () => xaddVote(battle.id, record, nextVoteId()));
+          const copy = await retryOnFailover(redis, () => redis.getdel(key.unindexed(battle.id)));
+          if (copy !== null) {
+            const earlier = parseUnindexed(copy);
+            await retryOnFailover(redis, () => xaddVote(battle.id, earlier.json, earlier.id ?? id));
+          }
           return 'ok';
         }
         // A vote stored but left unindexed by an interrupted write: index it now.
@@ -338,6 +339,19 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
       return tally;
     },
   };
+}
+
+/**
+ * Cluster mode's "unindexed" copy: `<stamped at ms>|<bucket id>|<VoteRecord JSON>` (copies written
+ * before ids were kept have no id: `<ms>|<JSON>`).
+ */
+export function parseUnindexed(copy: string): { at: number; id?: string; json: string } {
+  const first = copy.indexOf('|');
+  const at = Number(copy.slice(0, first));
+  const rest = copy.slice(first + 1);
+  if (rest.startsWith('{')) return { at, json: rest };
+  const second = rest.indexOf('|');
+  return { at, id: rest.slice(0, second), json: rest.slice(second + 1) };
 }
 
 /** Stream ids ("<ms>-<seq>") in order. */
