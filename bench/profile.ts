@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './relay/load.js';
-import { readProcTree, scrapeArena, startArena, type ArenaMetrics, startBaseline, startSim, stopAll } from './relay/procs.js';
+import { readProcTree, scrapeArena, startArena, type ArenaMetrics, startBaseline, runBench, startSim } from './relay/procs.js';
 import { MODEL_NAMES, models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
 
 const { values } = parseArgs({
@@ -164,12 +164,4 @@ function summarize(profile: CpuProfile, top: number, window: { start: number; en
   console.log(`\n| function | self time |\n|---|---:|\n${table(fns, top)}`);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    setTimeout(() => process.exit(), 500).unref();
-  });
+runBench(main);

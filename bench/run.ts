@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMarkdown, runRatingBench } from './rating.js';
 import { capacityTable, clusterTable, cpuUsPerToken, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, variantsTable, type TargetLine } from './relay/report.js';
-import { ensureBuilt, ROOT, simCommand, stopAll } from './relay/procs.js';
+import { ensureBuilt, ROOT, runBench, simCommand, stopAll } from './relay/procs.js';
 import { utcMinute, writeRunFile } from './runs.js';
 import {
   capacity,
@@ -271,16 +271,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-(swapOnly ? import('./swap/run.js').then((m) => m.runSwapBench(argv.filter((a) => a !== '--swap'))) : main())
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    // Client sockets and timers must not keep the process alive.
-    setTimeout(() => process.exit(), 500).unref();
-  });
+runBench(() => (swapOnly ? import('./swap/run.js').then((m) => m.runSwapBench(argv.filter((a) => a !== '--swap'))) : main()));
 
 /**
  * The capacity model's check (docs/benchmarks.md, #23): server CPU = fixed + deliveries/s × marginal

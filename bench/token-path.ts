@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../server/infra/log.js';
 import { streamWithFailover } from '../server/models/failover.js';
 import { createOllamaProvider } from '../server/providers/ollama.js';
-import { startSim, stopAll } from './relay/procs.js';
+import { runBench, startSim } from './relay/procs.js';
 import { MODEL_NAMES, models, pickPrompts, type RelaySettings } from './relay/scenarios.js';
 
 const { values } = parseArgs({
@@ -104,12 +104,4 @@ async function main(): Promise<void> {
   await sim.stop();
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    setTimeout(() => process.exit(), 500).unref();
-  });
+runBench(main);

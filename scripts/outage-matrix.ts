@@ -6,6 +6,8 @@
  *   npm run outage                       # each cell in its own outage (39 outages, ~15 min)
  *   npm run outage -- --combined         # every action in one outage per duration (3 outages)
  *   npm run outage -- --durations 1,5    # other durations, in seconds
+ *   npm run outage -- --cluster          # the same on a private 3-master Redis Cluster (ports
+ *                                        # 7150-7152): every node killed, then restarted on its nodes.conf
  *
  * Prints one row per cell and a summary table; exit code 1 when any cell failed, a battle had two
  * writers, or the process guard counted a fault.
@@ -15,10 +17,11 @@ import { installProcessGuard } from '../server/process-guard.js';
 import { silentLogger } from '../server/infra/log.js';
 import { startSimulator } from '../server/sim/index.js';
 import { TEST_MODELS } from '../tests/helpers/arena.js';
+import { startRedisClusterServer } from '../tests/helpers/redis-cluster-server.js';
 import { startRedisServer } from '../tests/helpers/redis-server.js';
 import { ACTIONS, runOutage, type OutageResult } from './lib/outage-matrix.js';
 
-const { values: args } = parseArgs({ options: { combined: { type: 'boolean', default: false }, durations: { type: 'string', default: '1,5,30' } } });
+const { values: args } = parseArgs({ options: { combined: { type: 'boolean', default: false }, cluster: { type: 'boolean', default: false }, durations: { type: 'string', default: '1,5,30' } } });
 const combined = args.combined;
 const durations = args.durations.split(',').map((s) => Number(s) * 1000);
 // ~8 s per answer: streams outlast the short outages and finish inside the 30 s one.
@@ -28,7 +31,7 @@ const MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 20, maxTokens: 1
 let exits = 0;
 installProcessGuard({ logger: silentLogger, onFatal: () => exits++ });
 
-const redis = await startRedisServer();
+const redis = args.cluster ? await startRedisClusterServer({ basePort: 7150 }) : await startRedisServer();
 const sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
 const results: OutageResult[] = [];
 const started = Date.now();
@@ -69,5 +72,5 @@ for (const outageMs of durations) {
   failed ||= row.typed < row.cells || row.recovered < row.cells || row.twoWriters > 0 || row.rejections > 0 || row.exits > 0;
   console.log(`| ${outageMs / 1000} s | ${row.cells} | ${row.typed} | ${row.recovered} | ${row.streams} | ${row.twoWriters} | ${row.rejections} | ${row.exits} |`);
 }
-console.log(`\n${combined ? 'combined' : 'separate'} outages, ${((Date.now() - started) / 60_000).toFixed(1)} min; process exits: ${exits}`);
+console.log(`\n${args.cluster ? 'Redis Cluster (3 masters), ' : ''}${combined ? 'combined' : 'separate'} outages, ${((Date.now() - started) / 60_000).toFixed(1)} min; process exits: ${exits}`);
 process.exit(failed || exits > 0 ? 1 : 0);

@@ -27,14 +27,32 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
+# Redis Cluster mode: a local 3 masters + 3 replicas cluster (ports 7100-7105, idempotent); the
+# suite's Redis tests run a second time against it below.
+if ! REDIS_CLUSTER_SEEDS=$(bash scripts/redis-cluster.sh start); then
+  log "could not start the local Redis Cluster (counted as one failed check)"; REDIS_CLUSTER_SEEDS=""
+fi
+
 log "building"
 npm run build >&2 || { echo "0 passed, 1 failed"; exit 1; }
 
-# Lint is one check of the summary: an unawaited promise on the server, an import across a
-# boundary or an import cycle (eslint.config.js) fails `npm test`.
-log "linting server/ src/ scripts/ bench/ (promises, import boundaries, no cycles)"
-if npx eslint server src scripts bench >&2; then export ARENA_LINT=passed; else export ARENA_LINT=failed; log "lint failed (counted as one failed check)"; fi
+# Static checks are one check of the summary: an unawaited promise on the server, an import
+# across a boundary or an import cycle (eslint.config.js), or a type error in the UI and tests
+# (svelte-check) or in server/, scripts/, bench/ (tsconfig.server.json) fails `npm test`.
+log "static checks: lint of server/ src/ scripts/ bench/ (promises, import boundaries, no cycles), then types"
+if npx eslint server src scripts bench >&2 && npm run --silent check >&2; then export ARENA_LINT=passed; else export ARENA_LINT=failed; log "static checks failed (counted as one failed check)"; fi
 
-rm -f .vitest-results.json
+rm -f .vitest-results.json .vitest-results-cluster.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json "$@"
-node scripts/vitest-summary.mjs .vitest-results.json
+# The Redis parts again on the cluster (seed list as the tests' Redis URL): store contract,
+# two-instance cluster, rate limits across instances, lease fencing, late joins, admin import.
+# (The outage matrix's cluster variant runs in the first pass: it starts a private cluster.)
+# (Skipped when the run was narrowed to given paths.)
+if [ $# -eq 0 ] && [ -n "$REDIS_CLUSTER_SEEDS" ]; then
+  log "Redis tests against the Redis Cluster ($REDIS_CLUSTER_SEEDS)"
+  ARENA_TEST_REDIS_URL="$REDIS_CLUSTER_SEEDS" npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.vitest-results-cluster.json \
+    tests/integration/store.test.ts tests/integration/cluster.test.ts tests/integration/limits.test.ts \
+    tests/integration/lease-fencing.test.ts tests/integration/late-join.test.ts tests/integration/admin-import.test.ts
+fi
+[ $# -eq 0 ] && [ -z "$REDIS_CLUSTER_SEEDS" ] && export ARENA_CLUSTER=failed
+node scripts/vitest-summary.mjs .vitest-results.json $([ -f .vitest-results-cluster.json ] && echo .vitest-results-cluster.json)

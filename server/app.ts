@@ -27,7 +27,7 @@ import { pairingStatsFromLeaderboard, samplePair } from './rating/pairing.js';
 import { createToolPath } from './router/tool-path.js';
 import { createRoomRelay, type ArenaIo, type RoomRelay } from './realtime/relay.js';
 import { createIo, leaderboardRoom, serveClients, STATUS_ROOM } from './realtime/socket.js';
-import { openStore } from './store/index.js';
+import { configRedisTarget, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
 export type UiHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -67,7 +67,8 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
   const { config, demo } = await resolveBackends(declared, logger);
   const store = openStore(config, logger);
   // Workers of `arena serve --workers N` without Redis share state through the primary process.
-  const shared = config.redisUrl ? connectShared(config.redisUrl, config.redisPrefix, logger) : nodeCluster.isWorker ? connectMachine(logger) : null;
+  const redisAt = configRedisTarget(config);
+  const shared = redisAt ? connectShared(redisAt, config.redisPrefix, logger, config.redisClusterBuckets) : nodeCluster.isWorker ? connectMachine(logger) : null;
   const cluster: Cluster = shared?.cluster ?? new LocalCluster(newId());
   const registry = new ModelRegistry(config, logger);
   await registry.refresh();
@@ -121,9 +122,24 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
     maxBufferedPackets: config.limits.maxBufferedPackets,
     leaderboard: (excludeTies, category) => leaderboard.get(excludeTies, category),
     status: () => publicStatus(modelOps.status()),
-    roomReady: shared?.roomReady,
+    roomReady: shared ? (room) => roomReady(shared, room) : undefined,
   });
   battles.start();
+
+  /**
+   * A join waits for its room's Redis subscription (a frame published before it is active never
+   * reaches this instance). When it is not confirmed in time (Redis slow or down; on a cluster, the
+   * node's sharded subscriber still connecting) the join goes on, and once the subscription is
+   * active the room's sockets here get the battle's stored log (they drop what they have by seq):
+   * whatever was published in between is not lost to them.
+   */
+  async function roomReady(sharedRedis: NonNullable<typeof shared>, room: string): Promise<void> {
+    if (await sharedRedis.roomReady(room)) return;
+    void sharedRedis
+      .roomSubscribedLate(room)
+      .then((subscribed) => (subscribed ? relay.catchUp((id) => battles.live.storedEventsForCatchUp(id), room) : undefined))
+      .catch((err: Error) => logger.warn({ err: err.message, room }, 'catch-up after a late room subscription failed'));
+  }
 
   // Frames published while this instance's subscriber was away never arrive: once every instance
   // had time to reconnect and store its backlog, this instance's clients get their battles' logs
@@ -239,7 +255,8 @@ function connectMachine(logger: Logger) {
     // The primary relays between workers over IPC: nothing to wait for, no outage to recover from.
     publisherReady: async () => {},
     onSubscriberBack: () => {},
-    roomReady: async () => {},
+    roomReady: async () => true,
+    roomSubscribedLate: async () => true,
     close: async () => {},
   };
 }

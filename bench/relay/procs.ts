@@ -37,6 +37,20 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((p) => p.stop()));
 }
 
+/** A bench's entry point: a failure sets the exit code; every started process is stopped either way. */
+export function runBench(main: () => Promise<void>): void {
+  main()
+    .catch((err) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await stopAll();
+      // Client sockets and timers must not keep the process alive.
+      setTimeout(() => process.exit(), 500).unref();
+    });
+}
+
 interface SpawnOptions {
   name: string;
   args: string[];

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import type { Logger } from '../infra/log.js';
 import { runInBackground } from '../background.js';
+import { isCluster, type RedisClient } from '../infra/redis.js';
 import { FENCED_APPEND } from './lease-scripts.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;
@@ -26,7 +26,7 @@ export class RedisBattleLog {
   private outgoingStored: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: (battleId: string) => string,
     private readonly epochKey: (battleId: string) => string,
     private readonly epochOf: (battleId: string) => number | undefined,
@@ -39,7 +39,9 @@ export class RedisBattleLog {
   }
 
   append(battleId: string, events: readonly SeqEvent[]): Promise<void> {
-    if (this.redis.status !== 'ready' || this.backlog.size > 0) {
+    // Only this battle's own backlog holds it back (its events stay in seq order); another
+    // battle's unwritable log never stalls this one.
+    if (this.redis.status !== 'ready' || this.backlog.has(battleId)) {
       this.requeue(new Map([[battleId, [...events]]]));
       return Promise.resolve();
     }
@@ -81,6 +83,7 @@ export class RedisBattleLog {
   }
 
   private async write(batch: Map<string, SeqEvent[]>, late = false): Promise<void> {
+    if (isCluster(this.redis)) return this.writePerBattle(this.redis, batch, late);
     const pipeline = this.redis.pipeline();
     const battles: string[] = [];
     for (const [battleId, events] of batch) {
@@ -111,6 +114,32 @@ export class RedisBattleLog {
       this.logger.warn({ battles: retry.size }, 'battle log write failed; will retry');
       this.requeue(retry);
     }
+  }
+
+  /**
+   * Cluster: each battle's append is a command of its own (one slot each; the client pipelines
+   * them per node), so one battle's failure (its node failing over, its slot moving) only
+   * requeues that battle.
+   */
+  private async writePerBattle(redis: RedisClient, batch: Map<string, SeqEvent[]>, late: boolean): Promise<void> {
+    const retry = new Map<string, SeqEvent[]>();
+    await Promise.all(
+      [...batch].map(async ([battleId, events]) => {
+        const epoch = this.epochOf(battleId);
+        if (epoch === undefined) return;
+        const ttl = events.some((e) => e.t === 'turn') ? LOG_TTL_SECONDS : 0;
+        const entries = events.flatMap((e) => [String(e.seq), JSON.stringify(e)]);
+        try {
+          const added = await redis.eval(FENCED_APPEND, 2, this.key(battleId), this.epochKey(battleId), epoch, ttl, ...entries);
+          if (added === -1) this.fenced(battleId);
+          else if (late) this.onStoredLate(battleId, events);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message, battleId }, 'battle log write failed; will retry');
+          retry.set(battleId, events);
+        }
+      }),
+    );
+    if (retry.size > 0) this.requeue(retry);
   }
 
   /** Another instance holds the battle now: drop what is waiting for it and say so. */

@@ -18,6 +18,8 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: (v: string) => unknown
   PORT: { key: 'port', parse: numberish },
   HOST: { key: 'host', parse: String },
   REDIS_URL: { key: 'redisUrl', parse: String },
+  REDIS_CLUSTER: { key: 'redisCluster', parse: (v) => (v === 'auto' ? v : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase())) },
+  REDIS_PREFIX: { key: 'redisPrefix', parse: String },
   DATA_DIR: { key: 'dataDir', parse: String },
   LOG_LEVEL: { key: 'logLevel', parse: String },
   OLLAMA_URL: { key: 'ollamaUrl', parse: String },
@@ -118,7 +120,7 @@ function unknownKeyMessage(parent: readonly PropertyKey[], key: string): string 
 export function describeConfig(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   return {
     ...config,
-    redisUrl: config.redisUrl && maskUrlPassword(config.redisUrl),
+    redisUrl: config.redisUrl && config.redisUrl.split(',').map((u) => maskUrlPassword(u.trim())).join(','),
     adminToken: config.adminToken && maskSecret(config.adminToken),
     backends: config.backends.map((b) => ({
       ...b,

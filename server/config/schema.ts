@@ -74,9 +74,28 @@ export const ConfigSchema = z
     /** Embedded store location (SQLite file lives here). */
     dataDir: z.string().default('./data'),
     /** When set: Redis store, Redis Socket.IO adapter, shared state across instances. */
-    redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-    /** Namespace of every Redis key and channel, so several arenas can share one Redis. */
-    redisPrefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('arena:'),
+    redisUrl: z
+      .string()
+      .refine((v) => v.split(',').every((u) => /^rediss?:\/\/[^,\s]+$/.test(u.trim()) && URL.canParse(u.trim())), {
+        error: 'must be a redis:// or rediss:// URL, or a comma-separated list of them (Redis Cluster seeds)',
+      })
+      .optional(),
+    /**
+     * Redis Cluster mode (ioredis Cluster client, keys hash-tagged per battle): `auto` = when
+     * redisUrl lists more than one seed; `true` for a managed cluster's single configuration endpoint.
+     */
+    redisCluster: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    /** Cluster mode, managed TLS endpoints: connect to nodes by the names announced, without resolving them here. */
+    redisClusterDnsPassthrough: z.boolean().default(false),
+    /** Cluster mode: node addresses as announced → as reachable from here ("10.0.0.5:6379": "redis-a:6379"). */
+    redisClusterNatMap: z.record(z.string(), z.string().regex(/^[^:\s]+(:\d+)?$/)).optional(),
+    /** Cluster mode: buckets of the global structures (votes stream, streaming set). */
+    redisClusterBuckets: z.number().int().min(1).max(1024).default(16),
+    /**
+     * Namespace of every Redis key and channel, so several arenas can share one Redis. May hold a
+     * hash tag (`{arena}:`): on a cluster that pins every key to one slot (works, never shards).
+     */
+    redisPrefix: z.string().regex(/^[A-Za-z0-9:_{}.-]*$/).default('arena:'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Allowed browser origins for Socket.IO; empty = same host as the request. */
     allowedOrigins: z.array(z.string()).default([]),

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import nodeCluster from 'node:cluster';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ClientEventName } from '../../src/lib/shared/protocol.js';
 import type { Config } from '../config/schema.js';
+import type { RedisClient } from '../infra/redis.js';
 
 /** Which budget an event spends; events not listed here only spend the per-socket flood budget. */
 const CATEGORY: Partial<Record<ClientEventName, 'battle' | 'prompt' | 'vote'>> = {
@@ -37,7 +37,7 @@ export class RateLimited extends Error {
  * "no service"). Workers of `arena serve --workers N` without Redis count in the primary process
  * (rate-limiter-flexible's cluster limiter; server/workers.ts runs its master).
  */
-export function createRateLimits(limits: Config['limits'], redis: Redis | null, prefix: string): RateLimits {
+export function createRateLimits(limits: Config['limits'], redis: RedisClient | null, prefix: string): RateLimits {
   const make = (key: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix: key, points, duration });
     if (redis)

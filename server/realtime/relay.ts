@@ -149,10 +149,11 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }:
 
     /**
      * Sends this instance's sockets in each battle room the battle's stored events (`read` gives
-     * null for battles this instance runs itself: its sockets got every frame directly).
+     * null for battles this instance runs itself: its sockets got every frame directly); `only`:
+     * that one room.
      */
-    async catchUp(read: (battleId: string) => Promise<SeqEvent[] | null>): Promise<void> {
-      const rooms = [...io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('battle:'));
+    async catchUp(read: (battleId: string) => Promise<SeqEvent[] | null>, only?: string): Promise<void> {
+      const rooms = [...io.of('/').adapter.rooms.keys()].filter((room) => room.startsWith('battle:') && (only === undefined || room === only));
       for (const room of rooms) {
         const battleId = room.slice('battle:'.length);
         const events = await read(battleId).catch(() => null);

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '../../server/cluster/redis-cluster.js';
 import { silentLogger } from '../../server/infra/log.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { waitFor } from '../helpers/arena.js';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
+import { deleteRedisKeys, testRedis } from '../helpers/redis-keys.js';
 
 const delta = (seq: number, text: string): SeqEvent => ({ seq, t: 'delta', side: 'left', turn: 0, text });
 
 describe('lease epochs fence the battle log', () => {
   const prefix = `lease:${randomUUID()}:`;
-  const clients: Redis[] = [];
+  const clients: (Redis | Cluster)[] = [];
   const cluster = (instanceId: string) => {
-    const redis = new Redis(REDIS_URL);
+    const redis = testRedis();
     clients.push(redis);
     return new RedisCluster({ redis, prefix, instanceId, logger: silentLogger, leaseMs: 300 });
   };

@@ -3,6 +3,7 @@ import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import { ACTIONS, runOutage, type OutageResult } from '../../scripts/lib/outage-matrix.js';
 import { TEST_MODELS } from '../helpers/arena.js';
 import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
+import { startRedisClusterServer } from '../helpers/redis-cluster-server.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 // ~8 s per answer: the streaming battles outlast the outages below (the full matrix, with 30 s,
@@ -35,5 +36,37 @@ describe('Redis outage matrix (two instances): every client action in one combin
       expect(result.faults).toEqual({ unhandledRejection: 0, uncaughtException: 0 });
       expect(faults.messages).toEqual([]);
     }, 90_000);
+  }
+});
+
+// The same on a private 3-master Redis Cluster (ports 7140-7142): "Redis down" stops every node,
+// "back" restarts them on their nodes.conf and the cluster re-forms (the full matrix:
+// `npm run outage -- --cluster`).
+describe('Redis Cluster outage matrix (two instances, 3 masters): every client action in one combined outage of 1 s, then 5 s', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let faults: FaultRecorder;
+  beforeAll(async () => {
+    faults = recordProcessFaults();
+    redis = await startRedisClusterServer({ basePort: 7140 });
+    sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
+  }, 30_000);
+  afterAll(async () => {
+    await sim?.close();
+    await redis?.close();
+    faults?.stop();
+  });
+
+  for (const outageMs of [1_000, 5_000]) {
+  it(`${outageMs / 1000} s, every node down: typed answers, everything works after, no battle with two writers, no process fault`, async () => {
+    const result: OutageResult = await runOutage({ redis, sim, models: MODELS, outageMs, actions: ACTIONS });
+    expect(result.cells).toHaveLength(ACTIONS.length);
+    expect(result.cells.filter((c) => !c.typed || !c.recovered)).toEqual([]);
+    expect(result.streamingBattles).toBe(3);
+    expect(result.problems).toEqual([]);
+    expect(result.twoWriterBattles).toBe(0);
+    expect(result.faults).toEqual({ unhandledRejection: 0, uncaughtException: 0 });
+    expect(faults.messages).toEqual([]);
+  }, 90_000);
   }
 });

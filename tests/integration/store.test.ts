@@ -8,11 +8,12 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../server/infra/log.js';
 import { openStore } from '../../server/store/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
+import { defineArenaScripts } from '../../server/store/redis-scripts.js';
 import { SCHEMA_VERSION } from '../../server/store/sqlite-migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteRecord } from '../../server/store/types.js';
 import { voteRecordFor } from '../../server/store/vote-record.js';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
+import { deleteRedisKeys, keysWithPrefix, REDIS_CLUSTER_SEEDS, REDIS_IS_CLUSTER, REDIS_URL, testRedis } from '../helpers/redis-keys.js';
 
 
 /** Where one test's data lives; every store opened from it sees the same data. */
@@ -352,6 +353,12 @@ function describeStoreContract(name: string, createBacking: () => Backing): void
 
 describeStoreContract('sqlite', sqliteBacking);
 describeStoreContract('redis', redisBacking);
+// The same contract on a Redis Cluster (keys hash-tagged per battle, votes bucketed), when one runs.
+if (REDIS_CLUSTER_SEEDS && !REDIS_IS_CLUSTER)
+  describeStoreContract('redis cluster', () => {
+    const prefix = `test:${randomUUID()}:`;
+    return { open: () => openRedisStore({ url: REDIS_CLUSTER_SEEDS!, prefix }), destroy: () => deleteRedisKeys(prefix, REDIS_CLUSTER_SEEDS) };
+  });
 
 describe('sqlite driver', () => {
   const backings: Backing[] = [];
@@ -391,11 +398,59 @@ describe('redis driver', () => {
     await store.putBattle(battle);
     await store.recordVote(battle, 'left', 1);
 
-    const redis = new Redis(REDIS_URL);
-    expect((await redis.keys(`${backing.prefix}*`)).sort()).toEqual(
-      [`battle:${battle.id}`, 'session:h', `voted:${battle.id}`, 'votes'].map((key) => backing.prefix + key),
-    );
-    expect(await redis.type(`${backing.prefix}votes`)).toBe('stream');
+    const redis = testRedis();
+    const keys = (await keysWithPrefix(redis, backing.prefix)).sort();
+    if (REDIS_IS_CLUSTER) {
+      // Everything of a battle under its hash tag; the vote in one of the votes buckets.
+      expect(keys.filter((k) => !k.includes(':votes:'))).toEqual(
+        [`battle:{${battle.id}}`, 'session:h', `voted:{${battle.id}}`].map((key) => backing.prefix + key),
+      );
+      expect(keys.filter((k) => k.includes(':votes:'))).toEqual([expect.stringMatching(/votes:\{votes\.\d+\}$/)]);
+    } else {
+      expect(keys).toEqual([`battle:${battle.id}`, 'session:h', `voted:${battle.id}`, 'votes'].map((key) => backing.prefix + key));
+      expect(await redis.type(`${backing.prefix}votes`)).toBe('stream');
+    }
+    await redis.quit();
+    await store.close();
+    await backing.destroy();
+  });
+
+  it('adds a vote to its votes bucket once, however often the append is repeated', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const redis = testRedis();
+    defineArenaScripts(redis);
+    const bucket = `${prefix}votes:{votes.0}`;
+    const [first, second, late] = ['b1', 'b2', 'b3'].map((id) => JSON.stringify(makeVote(id, 1)));
+    // A resend after a dropped reply: the entry is at its id already.
+    expect(await redis.arenaAddVotes(bucket, '5-0', first)).toBe(1);
+    expect(await redis.arenaAddVotes(bucket, '5-0', first)).toBe(0);
+    // Another instance wrote a later id; the repeat is still found at its own id.
+    expect(await redis.arenaAddVotes(bucket, '9-0', second)).toBe(1);
+    expect(await redis.arenaAddVotes(bucket, '5-0', first)).toBe(0);
+    // An id below the last one: Redis picks one; a repeat finds the entry among the latest.
+    expect(await redis.arenaAddVotes(bucket, '3-0', late)).toBe(1);
+    expect(await redis.arenaAddVotes(bucket, '3-0', late, '5-0', first)).toBe(0);
+    const entries = await redis.xrange(bucket, '-', '+');
+    expect(entries.map(([, fields]) => fields[1])).toEqual([first, second, late]);
+    await redis.quit();
+    await deleteRedisKeys(prefix);
+  });
+
+  it.runIf(REDIS_IS_CLUSTER)('cluster: a vote indexed by its writer, whose copy was left behind, is not indexed again by a repair', async () => {
+    const backing = redisBacking();
+    const store = backing.open();
+    const battle = makeBattle();
+    await store.putBattle(battle);
+    expect(await store.recordVote(battle, 'left', 1)).toBe('ok');
+    // The writer's last step (removing the unindexed copy) never happened; the copy is stale.
+    const redis = testRedis();
+    const [bucketKey] = (await keysWithPrefix(redis, backing.prefix)).filter((k) => k.includes(':votes:'));
+    const [[id, fields]] = await redis.xrange(bucketKey, '-', '+');
+    await redis.set(`${backing.prefix}vote-unindexed:{${battle.id}}`, `${Date.now() - 60_000}|${id}|${fields[1]}`);
+    // A later attempt at the battle repairs it: nothing is added twice.
+    expect(await backing.open().recordVote(battle, 'right', 2)).toBe('already_voted');
+    expect(await redis.exists(`${backing.prefix}vote-unindexed:{${battle.id}}`)).toBe(0);
+    expect((await store.listVotes()).map((v) => v.battleId)).toEqual([battle.id]);
     await redis.quit();
     await store.close();
     await backing.destroy();

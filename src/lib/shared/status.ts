@@ -98,18 +98,9 @@ export interface StatusSnapshot {
 // ---------------------------------------------------------------- public view
 
 /** What anyone may see: backend health only (server/models/public-status.ts says why). */
-export interface PublicBackendStatus {
-  id: string;
-  kind: BackendKind;
-  url: string;
-  gpu: boolean;
-  demo: boolean;
-  /** null until the first probe. */
-  reachable: boolean | null;
+export interface PublicBackendStatus extends Pick<BackendSnapshot, 'id' | 'kind' | 'url' | 'gpu' | 'demo' | 'reachable' | 'recovery'> {
   /** The backend's own breaker is open (probes or refused connections): no traffic goes there. */
   down: boolean;
-  /** While tripped: good probes so far towards taking traffic again. */
-  recovery?: { good: number; needed: number };
   /** The last failed probe's message (credentials removed). */
   lastError?: string;
 }
