@@ -436,7 +436,9 @@ describe('redis driver', () => {
     await deleteRedisKeys(prefix);
   });
 
-  it.runIf(REDIS_IS_CLUSTER)('cluster: a vote indexed by its writer, whose copy was left behind, is not indexed again by a repair', async () => {
+  // Only cluster mode writes the unindexed copy (one Redis does it all in the battle's script), so
+  // this runs in npm test's cluster pass and is not registered in the single-Redis one.
+  if (REDIS_IS_CLUSTER) it('cluster: a vote indexed by its writer, whose copy was left behind, is not indexed again by a repair', async () => {
     const backing = redisBacking();
     const store = backing.open();
     const battle = makeBattle();
