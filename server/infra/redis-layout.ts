@@ -1,3 +1,5 @@
+import { fnv1a } from './hash.js';
+
 /**
  * Where Arena's data lives in Redis.
  *
@@ -41,13 +43,4 @@ export function redisLayout(prefix: string, cluster: boolean, buckets = DEFAULT_
     global: (name) => `${prefix}${name}`,
   };
   return layout;
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }

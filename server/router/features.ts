@@ -7,6 +7,7 @@
  */
 
 import { lexiconFeatures } from './lexicon.js';
+import { fnv1a } from '../infra/hash.js';
 
 export const FEATURE_VERSION = 3;
 const MIN_NGRAM = 1;
@@ -29,17 +30,8 @@ export function normalise(prompt: string): string {
     .trim();
 }
 
-/** FNV-1a, 32 bits: stable across runs and platforms, which the shipped weights rely on. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-export const bucketOf = (feature: string, buckets: number): number => hash(feature) % buckets;
+// FNV-1a: stable across runs and platforms, which the shipped weights rely on.
+export const bucketOf = (feature: string, buckets: number): number => fnv1a(feature) % buckets;
 
 /** The distinct feature strings of a prompt (for explanations and tests). */
 export function featureStrings(prompt: string): string[] {
