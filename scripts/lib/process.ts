@@ -97,16 +97,16 @@ export function waitForLine<T>(spawned: Spawned, match: (line: string) => T | un
 }
 
 /**
- * SIGTERM, then the exit code and how long the exit took. `forceAfterMs` adds a SIGKILL for a
+ * SIGTERM (or `signal`), then the exit code and how long the exit took. `forceAfterMs` adds a SIGKILL for a
  * process that hangs on shutdown; a process that has already exited resolves at once (0 ms).
  */
-export function stopProcess(proc: ChildProcess, forceAfterMs?: number): Promise<{ code: number | null; ms: number }> {
+export function stopProcess(proc: ChildProcess, forceAfterMs?: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
   return new Promise((resolve) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
     const started = Date.now();
     const force = forceAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), forceAfterMs);
     proc.once('exit', (code) => (clearTimeout(force), resolve({ code, ms: Date.now() - started })));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
   });
 }
 

@@ -32,27 +32,8 @@ export interface IpcFrames {
   frames: AppendBatch[];
 }
 
-type FrameSink = (battleId: string, events: SeqEvent[]) => void;
-/** The relay's delivery to this worker's sockets (server/realtime/relay.ts), and whether it has any for a battle. */
-const frameSinks = new Map<FrameSink, (battleId: string) => boolean>();
-let framesRideAppends = false;
-
-/**
- * True in a worker of `arena serve --workers N` without Redis: frames reach the other workers with
- * the log append, so the relay sends them to local sockets only.
- */
-export function framesRideLogAppends(): boolean {
-  return framesRideAppends;
-}
-
-/**
- * Frames other workers appended, for this worker's sockets in their battles' rooms; `wants` says
- * whether any are there (a battle nobody here watches costs no parse). Returns the unsubscribe.
- */
-export function onRemoteFrames(sink: FrameSink, wants: (battleId: string) => boolean = () => true): () => void {
-  frameSinks.set(sink, wants);
-  return () => frameSinks.delete(sink);
-}
+/** Delivery to this worker's sockets (server/realtime/relay.ts), and whether it has any for a battle. */
+export type FrameSink = (battleId: string, events: SeqEvent[]) => void;
 
 /**
  * A worker of `arena serve --workers N` without Redis: the same contract as RedisCluster, the
@@ -70,6 +51,8 @@ export class MachineCluster implements Cluster {
   private stoppingTogether = false;
   /** Battles the primary said another worker took over. */
   private readonly lost = new Set<string>();
+  /** Frames other workers appended ride the primary's forward of their append (IpcFrames). */
+  private readonly frameSinks = new Map<FrameSink, (battleId: string) => boolean>();
   private readonly onMessage = (msg: unknown) => {
     if (!msg || typeof msg !== 'object' || !(IPC_TAG in msg)) return;
     if ('stopAll' in msg) {
@@ -81,7 +64,7 @@ export class MachineCluster implements Cluster {
     if ('frames' in msg) {
       for (const [battleId, , , json] of (msg as IpcFrames).frames) {
         let events: SeqEvent[] | undefined;
-        for (const [sink, wants] of frameSinks) if (wants(battleId)) sink(battleId, (events ??= JSON.parse(json) as SeqEvent[]));
+        for (const [sink, wants] of this.frameSinks) if (wants(battleId)) sink(battleId, (events ??= JSON.parse(json) as SeqEvent[]));
       }
       return;
     }
@@ -100,7 +83,15 @@ export class MachineCluster implements Cluster {
   ) {
     if (!process.send) throw new Error('MachineCluster runs only in a worker of `arena serve --workers N`');
     process.on('message', this.onMessage);
-    framesRideAppends = true;
+  }
+
+  /**
+   * Frames other workers appended, for this worker's sockets in their battles' rooms; `wants` says
+   * whether any are there (a battle nobody here watches costs no parse). Returns the unsubscribe.
+   */
+  onRemoteFrames(sink: FrameSink, wants: (battleId: string) => boolean): () => void {
+    this.frameSinks.set(sink, wants);
+    return () => this.frameSinks.delete(sink);
   }
 
   async acquire(battleId: string): Promise<boolean> {

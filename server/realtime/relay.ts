@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
-import { framesRideLogAppends, onRemoteFrames } from '../cluster/machine-cluster.js';
+import type { FrameSink } from '../cluster/machine-cluster.js';
 import type { Logger } from 'pino';
 import type { Ack, BattleView, ClientToServerEvents, CrowdTally, SeqEvent, ServerToClientEvents } from '../../src/lib/shared/protocol.js';
 import { joinRoom } from './rooms.js';
@@ -61,6 +61,11 @@ export interface RelayOptions {
   logger: Logger;
   /** Resolves once the adapter's publisher is connected (or has given up waiting). */
   publisherReady?(): Promise<void>;
+  /**
+   * Workers without Redis: frames reach the other workers with the log append (MachineCluster),
+   * so the relay sends to local sockets only and delivers the others' frames here.
+   */
+  remoteFrames?(sink: FrameSink, wants: (battleId: string) => boolean): () => void;
 }
 
 class Unreachable extends Error {}
@@ -69,7 +74,7 @@ class Unreachable extends Error {}
  * The hot path avoids two costs of the cluster adapter (see sendFrame and announceViewers); it
  * implements the port battles publish through (`server/arena/port.ts`).
  */
-export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }: RelayOptions) {
+export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady, remoteFrames }: RelayOptions) {
   // Every local socket is in this room, so "the room except it" means "the room on other instances".
   const instanceRoom = `instance:${randomUUID()}`;
   if (shared) {
@@ -78,9 +83,9 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady }:
   }
   io.on('arena:viewers', (battleId, ack) => ack(localViewers(battleId)));
   // Workers without Redis: the primary forwards each log append to the other workers, frames and all.
-  const viaAppends = shared && framesRideLogAppends();
+  const viaAppends = shared && remoteFrames !== undefined;
   if (viaAppends)
-    onRemoteFrames(
+    remoteFrames(
       (battleId, events) => io.local.to(battleRoom(battleId)).emit('battle:events', { battleId, events }),
       (battleId) => (io.of('/').adapter.rooms.get(battleRoom(battleId))?.size ?? 0) > 0,
     );

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess } from '../../scripts/lib/process.js';
 import { promisify } from 'node:util';
 import type { RedisServer } from './redis-server.js';
 
@@ -61,16 +62,7 @@ export async function startRedisClusterServer(opts: { basePort: number; masters?
       }
     },
     kill: async (signal = 'SIGKILL') => {
-      await Promise.all(
-        procs.map(
-          (proc) =>
-            new Promise<void>((resolve) => {
-              if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-              proc.once('exit', () => resolve());
-              proc.kill(signal);
-            }),
-        ),
-      );
+      await Promise.all(procs.map((proc) => stopProcess(proc, undefined, signal)));
     },
     async close() {
       await server.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../scripts/lib/process.js';
+import { freePort, stopProcess } from '../../scripts/lib/process.js';
 
 /** A private redis-server with AOF (fsync always), for tests that restart Redis. */
 export interface RedisServer {
@@ -30,12 +30,9 @@ export async function startRedisServer(): Promise<RedisServer> {
       await probe.ping();
       probe.disconnect();
     },
-    kill: (signal = 'SIGKILL') =>
-      new Promise((resolve) => {
-        if (!proc || proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill(signal);
-      }),
+    kill: async (signal = 'SIGKILL') => {
+      if (proc) await stopProcess(proc, undefined, signal);
+    },
     async close() {
       await server.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
