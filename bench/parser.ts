@@ -4,19 +4,18 @@
  * bytes on the wire (the WebSocket payload), decode CPU in Node and in Chromium (the browser
  * decodes every frame it receives). Decision record for #23; nothing here runs in production.
  *
- *   npx tsx bench/parser.ts [--iterations 20000]
+ * `npm run bench` runs it as its parser section (`--parser` alone); `npx tsx bench/parser.ts
+ * [--iterations 20000]` prints it by itself.
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { Decoder as JsonDecoder, Encoder as JsonEncoder, PacketType } from 'socket.io-parser';
 import { simulatedAnswer } from '../server/sim/index.js';
 import { launchBrowser } from '../tests/helpers/browser.js';
 
 const require = createRequire(import.meta.url);
 const msgpack = require('socket.io-msgpack-parser') as { Encoder: new () => { encode(p: unknown): unknown[] }; Decoder: new () => { add(d: unknown): void; on(e: string, f: (p: unknown) => void): void } };
-
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20000' } } });
-const N = Number(values.iterations);
 
 const tokens = simulatedAnswer({ name: 'mdl-aurora:1b', tokensPerSecond: 30, ttftMs: 0, loadMs: 0, maxTokens: 60 }, [{ role: 'user', content: 'Explain tides in a short paragraph.' }]).tokens;
 const battleId = 'Qm9vZ2xlLWJhdHRsZS1pZDEy';
@@ -30,7 +29,7 @@ const FRAMES: [string, object][] = [
   ['end of an answer', frame([{ t: 'end', side: 'right', turn: 0, status: 'done', seq: 60 }])],
 ];
 
-function time(fn: () => void): number {
+function timeEach(fn: () => void, N: number): number {
   for (let i = 0; i < Math.min(2_000, N); i++) fn();
   const start = process.hrtime.bigint();
   for (let i = 0; i < N; i++) fn();
@@ -39,7 +38,9 @@ function time(fn: () => void): number {
 
 const bytes = (encoded: unknown[]) => encoded.reduce<number>((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) + 1 : (p as Uint8Array).byteLength), 0);
 
-async function main(): Promise<void> {
+/** The comparison as a markdown table (with a line naming the parsers and the iterations). */
+export async function parserComparison(N = 20_000): Promise<string> {
+  const time = (fn: () => void) => timeEach(fn, N);
   const json = new JsonEncoder();
   const mp = new msgpack.Encoder();
   const rows: string[][] = [];
@@ -60,16 +61,19 @@ async function main(): Promise<void> {
       `${time(() => jd.add(j[0] as string)).toFixed(2)} / ${time(() => md.add(m[0])).toFixed(2)}`,
     ]);
   }
-  const browser = await decodeInChromium(browserInputs);
+  const browser = await decodeInChromium(browserInputs, N);
   rows.forEach((r, i) => r.push(`${browser[i]!.json.toFixed(2)} / ${browser[i]!.mp.toFixed(2)}`));
-  console.log(`Node ${process.version}, ${N.toLocaleString('en')} iterations per cell; JSON (socket.io-parser) / MessagePack (socket.io-msgpack-parser)\n`);
-  console.log('| frame | WebSocket payload (bytes) | encode on the server (µs) | decode in Node (µs) | decode in Chromium (µs) |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  return [
+    `Node ${process.version}, ${N.toLocaleString('en')} iterations per cell; JSON (socket.io-parser) / MessagePack (socket.io-msgpack-parser)`,
+    '',
+    '| frame | WebSocket payload (bytes) | encode on the server (µs) | decode in Node (µs) | decode in Chromium (µs) |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** Chromium's cost to turn a received frame into the event's object: JSON.parse vs notepack's decode. */
-async function decodeInChromium(inputs: { json: string; mp: number[] }[]): Promise<{ json: number; mp: number }[]> {
+async function decodeInChromium(inputs: { json: string; mp: number[] }[], N: number): Promise<{ json: number; mp: number }[]> {
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -96,7 +100,10 @@ async function decodeInChromium(inputs: { json: string; mp: number[] }[]): Promi
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20000' } } });
+  parserComparison(Number(values.iterations)).then(console.log, (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

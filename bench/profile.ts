@@ -5,7 +5,9 @@
  * all clients). Per-token CPU barely depends on what else runs on the machine, so this is the
  * figure to compare changes by on a busy box; latency figures are not.
  *
- *   npx tsx bench/profile.ts [--target arena|baseline] [--duels 50] [--spectators 250] [--seconds 10] [--top 30]
+ *   npx tsx bench/profile.ts [--target arena|baseline] [--duels 50] [--spectators 250] [--seconds 10] [--top 30] [--workers N] [--source]
+ *
+ * Arena runs as `npm run bench` runs it (the built `dist/arena.mjs`); `--source` runs it from source (tsx).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     tps: { type: 'string', default: '30' },
     top: { type: 'string', default: '30' },
     workers: { type: 'string', default: '1' },
+    source: { type: 'boolean', default: false },
   },
 });
 const duels = Number(values.duels);
@@ -49,13 +52,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'arena-prof-'));
   process.env.BENCH_ARENA_NODE_ARGS = process.env.BENCH_BASELINE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${dir}`;
   const workers = Number(values.workers);
-  // Several workers: the built server (`serve --workers N`); every process writes its own profile.
+  // Several workers: every process writes its own profile.
   const server =
     target === 'baseline'
       ? await startBaseline(sim.url, MODEL_NAMES)
-      : workers > 1
-        ? await startArena({ simUrl: sim.url, workers, name: `arena-workers-${workers}` })
-        : await startArena({ simUrl: sim.url, variant: 'source' });
+      : values.source
+        ? await startArena({ simUrl: sim.url, variant: 'source' })
+        : await startArena({ simUrl: sim.url, workers, name: workers > 1 ? `arena-workers-${workers}` : 'arena' });
   let cpuStart = 0;
   let cpuEnd = 0;
   // V8's profile clock and hrtime are both the monotonic clock (µs): the window selects samples.

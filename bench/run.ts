@@ -6,7 +6,7 @@
  *
  *   npm run bench                      all scenarios (≈ 10 min on 2 cores)
  *   npm run bench -- --quick           all scenarios, short (≈ 1 min)
- *   npm run bench -- --single --capacity --slow --cluster --rating   pick scenarios
+ *   npm run bench -- --single --capacity --slow --cluster --rating --parser   pick scenarios
  *   npm run bench -- --swap             the GPU swap manager under skewed load (bench/swap/run.ts), alone
  *   npm run bench -- --adversary        vote hygiene against a targeted adversary (simulation, printed only)
  *   npm run bench -- --variants         diagnostics: coalescing policies compared (not in the default run;
@@ -20,6 +20,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMarkdown, runRatingBench } from './rating.js';
+import { parserComparison } from './parser.js';
 import { capacityTable, clusterTable, cpuUsPerToken, settingsLine, singleTable, slowTable, slowVerdict, targetsTable, variantsTable, type TargetLine } from './relay/report.js';
 import { ensureBuilt, ROOT, runBench, simCommand, stopAll } from './relay/procs.js';
 import { utcMinute, writeRunFile } from './runs.js';
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     capacity: { type: 'boolean', default: false },
     slow: { type: 'boolean', default: false },
     rating: { type: 'boolean', default: false },
+    parser: { type: 'boolean', default: false },
     variants: { type: 'boolean', default: false },
     'variant-list': { type: 'string' },
     baseline: { type: 'boolean', default: true },
@@ -82,8 +84,8 @@ const swapOnly = values.swap;
 const quick = values.quick;
 /** Extra capacity ladders with `serve --workers N` (default 2; --workers 2,4 or --workers 0 for none). */
 const workerCounts = (values.workers ?? '2').split(',').map(Number).filter((n) => n > 1);
-const chosen = (['single', 'cluster', 'capacity', 'slow', 'rating', 'variants'] as const).filter((k) => values[k]);
-const scenarios = new Set(chosen.length ? chosen : ['single', 'cluster', 'capacity', 'slow', 'rating']);
+const chosen = (['single', 'cluster', 'capacity', 'slow', 'rating', 'parser', 'variants'] as const).filter((k) => values[k]);
+const scenarios = new Set(chosen.length ? chosen : ['single', 'cluster', 'capacity', 'slow', 'rating', 'parser']);
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 
 const settings: RelaySettings = {
@@ -212,6 +214,13 @@ async function main(): Promise<void> {
     log('rating: Bradley-Terry + bootstrap (bench/rating.ts)');
     const result = await runRatingBench(quick ? { speed: { battles: 100_000 }, convergence: { seeds: 1, maxVotes: 4_000 } } : {});
     const text = `### Rating (bench/rating.ts \`runRatingBench\`${quick ? ', reduced for --quick' : ''})\n\n${formatMarkdown(result).replace(/^### /gm, '#### ')}`;
+    sections.push(text);
+    console.log(`\n${text}\n`);
+  }
+
+  if (scenarios.has('parser')) {
+    log('frames: JSON against MessagePack (bench/parser.ts)');
+    const text = `### (e) Frames: JSON against MessagePack (bench/parser.ts; Arena keeps JSON unless MessagePack costs less CPU on both ends)\n\n${await parserComparison(quick ? 5_000 : 50_000)}`;
     sections.push(text);
     console.log(`\n${text}\n`);
   }

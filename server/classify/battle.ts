@@ -3,10 +3,20 @@ import { categorizePrompts, type BattleCategories } from './categories.js';
 import { addStyle, emptyStyle, markdownCounts, type AnswerStyle, type ConvMetadata } from './style.js';
 import { tokenCounter } from './tokens.js';
 
-/** Categories of a battle from its first prompt, as it starts. */
+/** "Next >" and tournaments run one prompt on battle after battle: it is categorized once. */
+const RECENT_PROMPTS = 256;
+const recent = new Map<string, BattleCategories>();
+
+/** Categories of a battle from its first prompt, as it starts (a copy: the record owns it). */
 export async function categorizeStart(prompt: string): Promise<BattleCategories> {
-  const count = await tokenCounter();
-  return categorizePrompts([prompt], count(prompt));
+  let categories = recent.get(prompt);
+  if (!categories) {
+    const count = await tokenCounter();
+    categories = categorizePrompts([prompt], count(prompt));
+    if (recent.size >= RECENT_PROMPTS) recent.delete(recent.keys().next().value!);
+    recent.set(prompt, categories);
+  }
+  return structuredClone(categories);
 }
 
 /**

@@ -69,7 +69,7 @@ export async function* streamWithFailover(
   hooks: AttemptHooks = NO_HOOKS,
 ): AsyncGenerator<RoutedPart> {
   const progress: Progress = { partial: '', streamed: false, calledTool: false, tokens: 0 };
-  let failure: ProviderError = new ProviderError('model_not_found', 'no deployment can serve this model');
+  let failure: ProviderError | undefined;
   hooks.request?.(targets.map((t) => t.deployment));
   for (const [index, target] of targets.entries()) {
     yield { type: 'route', deployment: target.deployment, attempt: index + 1, resumed: progress.streamed };
@@ -95,7 +95,7 @@ export async function* streamWithFailover(
       'deployment failed, trying the next one',
     );
   }
-  yield { type: 'error', error: failure };
+  yield { type: 'error', error: failure ?? new ProviderError('model_not_found', 'no deployment can serve this model') };
 }
 
 /** What the answer holds so far, across deployments. */

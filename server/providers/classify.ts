@@ -23,7 +23,7 @@ export function errorBodyMessage(body: string): string {
   return clip(body.trim()) || '(empty body)';
 }
 
-export async function httpError(res: Response, label: string): Promise<ProviderError> {
+export async function httpError(res: { status: number; text(): Promise<string> }, label: string): Promise<ProviderError> {
   const body = await res.text().catch(() => '');
   return new ProviderError(codeForHttpStatus(res.status), `${label}: HTTP ${res.status}: ${errorBodyMessage(body)}`, {
     status: res.status,

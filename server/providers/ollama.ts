@@ -1,7 +1,6 @@
 import { httpError } from './classify.js';
 import { ProviderError } from './errors.js';
-import { LineBatchReader } from './lines.js';
-import { retryingStaleSockets } from './stale-socket.js';
+import { postStreaming } from './http-stream.js';
 import { guardStream, type UpstreamContext, type UpstreamFinish, type UpstreamPart } from './stream-guard.js';
 import { ThinkTagSplitter } from './think.js';
 import { ToolCallAccumulator } from './toolcalls.js';
@@ -15,12 +14,10 @@ export interface OllamaProviderOptions {
   timeouts: StreamTimeouts;
   /** For an Ollama behind an authenticating proxy; sent as a bearer token. */
   apiKey?: string;
-  fetch?: typeof fetch;
 }
 
 export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
-  const endpoint = endpointUrl(opts.baseUrl, '/api/chat');
-  const doFetch = retryingStaleSockets(opts.fetch ?? fetch);
+  const endpoint = new URL(endpointUrl(opts.baseUrl, '/api/chat'));
   const headers = {
     'content-type': 'application/json',
     accept: 'application/x-ndjson',
@@ -31,32 +28,21 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   const timeouts = { ...opts.timeouts, connectMs: Math.max(opts.timeouts.connectMs, opts.timeouts.firstTokenMs) };
   return {
     kind: 'ollama',
-    stream: (req) => guardStream(req, timeouts, `ollama ${req.model}`, (ctx) => chat(doFetch, endpoint, headers, req, ctx)),
+    stream: (req) => guardStream(req, timeouts, `ollama ${req.model}`, (ctx) => chat(endpoint, headers, req, ctx)),
   };
 }
 
-async function* chat(
-  doFetch: typeof fetch,
-  endpoint: string,
-  headers: Record<string, string>,
-  req: ChatRequest,
-  ctx: UpstreamContext,
-): AsyncGenerator<UpstreamPart> {
-  const res = await doFetch(endpoint, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(requestBody(req)),
-    signal: ctx.signal,
-  });
+async function* chat(endpoint: URL, headers: Record<string, string>, req: ChatRequest, ctx: UpstreamContext): AsyncGenerator<UpstreamPart> {
+  const res = await postStreaming(endpoint, { headers, body: JSON.stringify(requestBody(req)), signal: ctx.signal });
   ctx.connected();
-  if (!res.ok) throw await httpError(res, `ollama ${req.model}`);
-  if (!res.body) throw new ProviderError('malformed', `ollama ${req.model}: response has no body`);
+  if (res.status < 200 || res.status > 299) throw await httpError(res, `ollama ${req.model}`);
 
   const think = new ThinkTagSplitter();
   const tools = new ToolCallAccumulator();
   const merged = new MergedContent(think);
   let calledTools = false;
-  const reader = new LineBatchReader(res.body);
+  const reader = res.lines();
+  let complete = false;
   try {
     for (let lines = await reader.next(); lines; lines = await reader.next()) {
       // The lines of one network read go out as one part per kind, in their order.
@@ -75,6 +61,7 @@ async function* chat(
           yield { type: 'tool-call', call: tools.complete({ id: call.id, name: call.function.name, arguments: call.function.arguments }) };
         }
         if (chunk.done) {
+          complete = true;
           for (const part of merged.take()) yield part;
           for (const part of think.flush()) yield part;
           yield finishPart(chunk, calledTools);
@@ -84,7 +71,7 @@ async function* chat(
       for (const part of merged.take()) yield part;
     }
   } finally {
-    reader.close();
+    reader.close(complete);
   }
   for (const part of merged.take()) yield part;
 }

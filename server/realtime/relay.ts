@@ -90,6 +90,8 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady, r
       (battleId) => (io.of('/').adapter.rooms.get(battleRoom(battleId))?.size ?? 0) > 0,
     );
 
+  const viewerAnnouncements = new Map<string, Promise<number>>();
+
   function localViewers(battleId: string): number {
     const nsp = io.of('/');
     let count = 0;
@@ -181,11 +183,21 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady, r
      * number; fetchSockets() would ship every member's handshake across Redis on each join.
      * An instance that does not answer counts 0.
      */
-    async announceViewers(battleId: string): Promise<number> {
-      const remote = await ask(() => io.serverSideEmitWithAck('arena:viewers', battleId));
-      const count = remote.answers.reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), localViewers(battleId));
-      io.to(battleRoom(battleId)).emit('battle:viewers', { battleId, count });
-      return count;
+    announceViewers(battleId: string): Promise<number> {
+      // Spectators arriving together (a shared link opened by many) share one count and one broadcast.
+      let announcement = viewerAnnouncements.get(battleId);
+      if (!announcement) {
+        announcement = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          // Who joins from here on is not counted in this one: it starts the next.
+          viewerAnnouncements.delete(battleId);
+          const remote = await ask(() => io.serverSideEmitWithAck('arena:viewers', battleId));
+          const count = remote.answers.reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), localViewers(battleId));
+          io.to(battleRoom(battleId)).emit('battle:viewers', { battleId, count });
+          return count;
+        });
+        viewerAnnouncements.set(battleId, announcement);
+      }
+      return announcement;
     },
 
     /** The crowd's tally, told to the battle's room on every instance. */

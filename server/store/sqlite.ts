@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../infra/log.js';
+import { checkpointInBackground } from './sqlite-checkpoint.js';
 import { migrate } from './sqlite-migrations.js';
 import { emptyTally } from './vote-record.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VoteRecord, VoteResult } from './types.js';
@@ -11,6 +12,8 @@ export interface SqliteStoreOptions {
   /** Directory holding arena.db; created when missing. */
   dir: string;
   logger?: Logger;
+  /** How often a worker thread checkpoints the WAL (sqlite-checkpoint.ts); tests change it. */
+  checkpointIntervalMs?: number;
 }
 
 /** Rows per query when streaming voted battles, so the connection is free between pages. */
@@ -32,7 +35,7 @@ interface VoteRow {
   meta: string | null;
 }
 
-export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptions): Store {
+export function openSqliteStore({ dir, logger = silentLogger, checkpointIntervalMs }: SqliteStoreOptions): Store {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'arena.db');
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
@@ -45,6 +48,7 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
   // slowly as the file grows and look like a leak for the first quarter hour of a busy server.
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
+  const stopCheckpoints = checkpointInBackground(db, file, logger, checkpointIntervalMs);
   logger.info({ file }, 'sqlite store opened');
 
   const sql = {
@@ -135,6 +139,7 @@ export function openSqliteStore({ dir, logger = silentLogger }: SqliteStoreOptio
     },
 
     async close() {
+      await stopCheckpoints();
       if (db.open) db.close();
     },
 
