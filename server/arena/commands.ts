@@ -92,7 +92,7 @@ export class BattleCommands {
       if (!isSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
       if (live.record.turns.length >= this.deps.limits.maxTurns)
         fail('limit', `This battle has reached ${this.deps.limits.maxTurns} turns. Vote, or start a new round.`);
-      this.turns.begin(live, p.prompt);
+      void this.turns.begin(live, p.prompt);
       return {};
     });
   }
@@ -110,7 +110,7 @@ export class BattleCommands {
       const turn = live.record.turns.length - 1;
       if (turn < 0) fail('conflict', 'Nothing to regenerate yet.');
       silence(live);
-      this.turns.begin(live, live.record.turns[turn].prompt, turn);
+      void this.turns.begin(live, live.record.turns[turn].prompt, turn);
       return {};
     });
   }
@@ -214,7 +214,7 @@ export class BattleCommands {
     // Frames of a battle this instance runs reach its own sockets directly: no need to wait for Redis.
     caller.join(record.id).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'room join failed'));
     this.deps.logger.info({ battleId: record.id, mode, route: route?.route }, 'battle created');
-    this.turns.begin(live, prompt);
+    await this.turns.begin(live, prompt);
     return battleView(this.deps.models, record, live.log.seq, true, session);
   }
 

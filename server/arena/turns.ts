@@ -23,8 +23,12 @@ export class TurnRunner {
     private readonly live: LiveBattles,
   ) {}
 
-  /** Starts a turn (a new one, or `turn` again on regenerate) on every side. */
-  begin(live: LiveBattle, prompt: string, turn = live.record.turns.length): void {
+  /**
+   * Starts a turn (a new one, or `turn` again on regenerate) on every side. Resolves once the
+   * record with the turn is saved (persist never rejects), the streams already running: a new
+   * battle is acknowledged only then, so a spectator on another instance can find it at once.
+   */
+  begin(live: LiveBattle, prompt: string, turn = live.record.turns.length): Promise<void> {
     live.lastActive = Date.now();
     live.pacer?.close();
     live.pacer = undefined;
@@ -32,17 +36,18 @@ export class TurnRunner {
     live.log.push({ t: 'turn', turn, prompt });
     const { logger } = this.deps;
     const battleId = live.record.id;
-    runInBackground(this.live.persist(live), logger, 'saving the battle', { battleId });
+    const saved = this.live.persist(live);
     this.deps.cluster.markStreaming(battleId);
     if (live.record.mode === 'tools') runInBackground(this.runTools(live, turn), logger, 'tools turn', { battleId });
     else for (const side of SIDES) runInBackground(this.runSide(live, side, turn), logger, 'answer stream', { battleId, side });
+    return saved;
   }
 
   /** A battle taken over from a dead instance: its unfinished sides continue from their partial answers. */
   readonly resume = (live: LiveBattle, unfinished: Side[]): void => {
     const turn = live.record.turns.length - 1;
     // A tool conversation cannot be continued mid-loop: it runs its turn again.
-    if (live.record.mode === 'tools' && unfinished.length) return this.begin(live, live.record.turns[turn].prompt, turn);
+    if (live.record.mode === 'tools' && unfinished.length) return void this.begin(live, live.record.turns[turn].prompt, turn);
     const battleId = live.record.id;
     for (const side of unfinished) runInBackground(this.runSide(live, side, turn, true), this.deps.logger, 'resumed answer stream', { battleId, side });
   };

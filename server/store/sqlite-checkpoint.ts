@@ -55,9 +55,14 @@ export function checkpointInBackground(db: Database, file: string, logger: Logge
     if (stopping) return;
     stopping = true;
     const exited = once(worker, 'exit');
+    // Referenced while it stops: a CLI whose last task is closing the store must not exit meanwhile.
+    worker.ref();
     worker.postMessage('stop');
     // A worker stuck in a long checkpoint is not waited for: the database closes all the same.
-    const timeout = new Promise((resolve) => setTimeout(resolve, 2_000).unref());
-    if ((await Promise.race([exited.then(() => 'exited'), timeout])) !== 'exited') await worker.terminate();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, 2_000)));
+    const outcome = await Promise.race([exited.then(() => 'exited'), timeout]);
+    clearTimeout(timer);
+    if (outcome !== 'exited') await worker.terminate();
   };
 }
