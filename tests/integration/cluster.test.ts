@@ -6,7 +6,8 @@ import { simulatedAnswer, startSimulator, type Simulator } from '../../server/si
 import type { BattleView, Leaderboard, SeqEvent } from '../../src/lib/shared/protocol.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';
 import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
+import { deleteRedisKeys, REDIS_IS_CLUSTER, REDIS_URL } from '../helpers/redis-keys.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 // Slower than the default test models, so a stream is still running when a test interrupts it.
 const SIM_MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 60, maxTokens: 40 }));
@@ -173,5 +174,44 @@ describe('two instances, one arena (Redis)', () => {
     expect(state.battle?.vote).toBe('bothbad');
     expect(state.battle?.reveal?.left.model).toBeTruthy();
     expect(state.battle?.turns[0].answers.left.text).toBe(rec.text(battle.id, 'left'));
+  });
+});
+
+// One Redis behind a proxy (a cluster's nodes would redirect past it): the single-Redis pass only.
+if (!REDIS_IS_CLUSTER) describe('two instances, one of them on a slow link to Redis', () => {
+  const prefix = `test:${randomUUID()}:`;
+  let sim: Simulator;
+  let proxy: TcpProxy;
+  let a: TestArena;
+  let b: TestArena;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ flavor: 'ollama', models: SIM_MODELS, preloaded: true });
+    const redis = new URL(REDIS_URL);
+    proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    const config = { redisPrefix: prefix, limits: { battlesPerMinute: 100 } };
+    a = await startTestArena({ sim, config: { ...config, redisUrl: proxy.url } });
+    b = await startTestArena({ sim, config: { ...config, redisUrl: REDIS_URL } });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await proxy?.close();
+    await sim?.close();
+    await deleteRedisKeys(prefix);
+  });
+
+  it('a share link opened on B the moment A acknowledges the start finds the battle', async () => {
+    const owner = await a.client();
+    const spectator = await b.client();
+    // A's writes now take 40 ms to be confirmed; B reads at once.
+    proxy.delay(40);
+    for (let i = 0; i < 3; i++) {
+      const { battle } = await ok(owner, 'battle:start', { prompt: `Open the link at once, #${i}.` });
+      const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
+      const joined = await call(spectator, 'watch:join', { battleId, token });
+      expect(joined.ok, `battle ${i}: ${JSON.stringify(joined)}`).toBe(true);
+    }
+    proxy.delay(0);
   });
 });
