@@ -9,7 +9,7 @@ const battle = (i: number): BattleRecord => ({
   id: `battle-${i}`,
   sessionHash: 'h',
   createdAt: i,
-  mode: 'battle',
+  mode: 'arena',
   models: { left: 'a', right: 'b' },
   turns: [{ prompt: 'p', startedAt: i, answers: { left: { text: 'x'.repeat(3_000), reasoning: '', status: 'done' }, right: { text: 'y'.repeat(3_000), reasoning: '', status: 'done' } } }],
   leak: { left: false, right: false },
