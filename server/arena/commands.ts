@@ -92,7 +92,7 @@ export class BattleCommands {
       if (!isSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
       if (live.record.turns.length >= this.deps.limits.maxTurns)
         fail('limit', `This battle has reached ${this.deps.limits.maxTurns} turns. Vote, or start a new round.`);
-      void this.turns.begin(live, p.prompt);
+      await this.turns.begin(live, p.prompt);
       return {};
     });
   }
@@ -110,7 +110,7 @@ export class BattleCommands {
       const turn = live.record.turns.length - 1;
       if (turn < 0) fail('conflict', 'Nothing to regenerate yet.');
       silence(live);
-      void this.turns.begin(live, live.record.turns[turn].prompt, turn);
+      await this.turns.begin(live, live.record.turns[turn].prompt, turn);
       return {};
     });
   }

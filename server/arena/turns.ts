@@ -26,7 +26,7 @@ export class TurnRunner {
   /**
    * Starts a turn (a new one, or `turn` again on regenerate) on every side. Resolves once the
    * record with the turn is saved (persist never rejects), the streams already running: a new
-   * battle is acknowledged only then, so a spectator on another instance can find it at once.
+   * battle (or turn) is acknowledged only then, so a spectator on another instance can find it at once.
    */
   begin(live: LiveBattle, prompt: string, turn = live.record.turns.length): Promise<void> {
     live.lastActive = Date.now();

@@ -10,6 +10,7 @@ const battle = (i: number): BattleRecord => ({
   sessionHash: 'h',
   createdAt: i,
   mode: 'arena',
+  systemPrompt: '',
   models: { left: 'a', right: 'b' },
   turns: [{ prompt: 'p', startedAt: i, answers: { left: { text: 'x'.repeat(3_000), reasoning: '', status: 'done' }, right: { text: 'y'.repeat(3_000), reasoning: '', status: 'done' } } }],
   leak: { left: false, right: false },
