@@ -5,9 +5,10 @@
  * all clients). Per-token CPU barely depends on what else runs on the machine, so this is the
  * figure to compare changes by on a busy box; latency figures are not.
  *
- *   npx tsx bench/profile.ts [--target arena|baseline] [--duels 50] [--spectators 250] [--seconds 10] [--top 30] [--workers N] [--source]
+ *   npx tsx bench/profile.ts [--target arena|baseline] [--duels 50] [--spectators 250] [--seconds 10] [--top 30] [--workers N] [--built]
  *
- * Arena runs as `npm run bench` runs it (the built `dist/arena.mjs`); `--source` runs it from source (tsx).
+ * Arena runs from source (tsx), so the areas below can name its files; `--built` (and any
+ * `--workers` > 1) runs `dist/arena.mjs` as `npm run bench` does: closer figures, bundled names.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     tps: { type: 'string', default: '30' },
     top: { type: 'string', default: '30' },
     workers: { type: 'string', default: '1' },
-    source: { type: 'boolean', default: false },
+    built: { type: 'boolean', default: false },
   },
 });
 const duels = Number(values.duels);
@@ -56,9 +57,9 @@ async function main(): Promise<void> {
   const server =
     target === 'baseline'
       ? await startBaseline(sim.url, MODEL_NAMES)
-      : values.source
-        ? await startArena({ simUrl: sim.url, variant: 'source' })
-        : await startArena({ simUrl: sim.url, workers, name: workers > 1 ? `arena-workers-${workers}` : 'arena' });
+      : workers > 1 || values.built
+        ? await startArena({ simUrl: sim.url, workers, name: workers > 1 ? `arena-workers-${workers}` : 'arena' })
+        : await startArena({ simUrl: sim.url, variant: 'source' });
   let cpuStart = 0;
   let cpuEnd = 0;
   // V8's profile clock and hrtime are both the monotonic clock (µs): the window selects samples.

@@ -16,6 +16,8 @@ const DRAIN_MS = 1_000;
 const DRAIN_MAX_BYTES = 64 * 1024;
 /** An error body longer than this is cut: it only goes into a message. */
 const ERROR_BODY_MAX = 16 * 1024;
+/** What reading after `close()` gives; one instance (an Error per answer showed in the profile). */
+const READER_CLOSED = new ProviderError('aborted', 'the reader stopped');
 
 export interface StreamingResponse {
   status: number;
@@ -124,7 +126,7 @@ export class LineBatches {
    */
   close(complete = false): void {
     if (this.ended || this.failure) return;
-    this.failure = new ProviderError('aborted', 'the reader stopped');
+    this.failure = READER_CLOSED;
     if (!complete) return void this.res.destroy();
     let bytes = 0;
     const timer = setTimeout(() => this.res.destroy(), DRAIN_MS).unref();
