@@ -21,6 +21,14 @@ export interface CoalescePolicy {
 
 export const DEFAULT_COALESCE: CoalescePolicy = { mode: 'turn' };
 
+/**
+ * What waits for the end of the turn: deltas, and a side's `streaming` status, which always comes
+ * just before the side's first delta: one frame for both instead of two.
+ */
+function waits(event: BattleEvent): boolean {
+  return event.t === 'delta' || (event.t === 'status' && event.status === 'streaming');
+}
+
 /** Logs with deltas waiting. One callback flushes them all, so their store writes share one pipeline. */
 const waiting = new Set<BattleEventLog>();
 let flushScheduled = false;
@@ -38,8 +46,8 @@ function flushWaiting(): void {
 /**
  * One battle's ordered event log. Deltas wait only until the end of the current event-loop
  * turn: tokens that arrived together (many under load, one when idle) merge into one frame, and
- * an idle server adds no delay at all. Every other event flushes at once, so ends and votes are
- * never held back. Sequence numbers are assigned at flush, which is when an event becomes real:
+ * an idle server adds no delay at all. Every other event (but a side's `streaming` status, which
+ * rides with its first delta) flushes at once, so ends and votes are never held back. Sequence numbers are assigned at flush, which is when an event becomes real:
  * the record is updated and the frame broadcast in the same step, so a view and its `seq` agree.
  */
 export class BattleEventLog {
@@ -62,11 +70,13 @@ export class BattleEventLog {
   }
 
   push(event: BattleEvent): void {
-    if (event.t !== 'delta') return this.append(event, true);
     const { mode } = this.policy;
-    if (mode === 'none') return this.append(event, true);
-    this.pendingChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0);
-    if (!this.mergeDelta(event)) this.append(event, false);
+    if (!waits(event) || mode === 'none') return this.append(event, true);
+    if (event.t !== 'delta') this.append(event, false);
+    else {
+      this.pendingChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0);
+      if (!this.mergeDelta(event)) this.append(event, false);
+    }
     if (this.pendingChars >= MAX_BATCH_CHARS) this.flush();
     else if (mode === 'turn') this.waitForTurnEnd();
     else if (mode === 'task') this.waitForTaskEnd();
@@ -146,7 +156,10 @@ export class BattleEventLog {
     if (now) this.flush();
   }
 
-  /** Only deltas ever wait, so merging into the same side's pending delta keeps every order that matters. */
+  /**
+   * Only deltas wait (and a side's `streaming` status, which comes just before its first delta), so
+   * merging into the same side's pending delta keeps every order that matters.
+   */
   private mergeDelta(event: Extract<BattleEvent, { t: 'delta' }>): boolean {
     // A plain loop: find() with a closure allocated per token showed in the token path's profile.
     let same: BattleEvent | undefined;

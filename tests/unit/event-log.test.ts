@@ -39,6 +39,29 @@ describe('BattleEventLog', () => {
     ]);
   });
 
+  it("a side's streaming status waits for its first delta: one frame for both", async () => {
+    const { log, frames } = recordingLog();
+    log.push({ t: 'status', side: 'left', turn: 0, status: 'streaming' });
+    log.push({ t: 'delta', side: 'left', turn: 0, text: 'Hi' });
+    log.push({ t: 'status', side: 'right', turn: 0, status: 'loading' }); // any other status: at once
+    expect(frames).toEqual([
+      [
+        { t: 'status', side: 'left', turn: 0, status: 'streaming', seq: 1 },
+        { t: 'delta', side: 'left', turn: 0, text: 'Hi', seq: 2 },
+        { t: 'status', side: 'right', turn: 0, status: 'loading', seq: 3 },
+      ],
+    ]);
+    log.push({ t: 'status', side: 'right', turn: 0, status: 'streaming' });
+    log.push({ t: 'delta', side: 'right', turn: 0, text: 'Yo' });
+    log.push({ t: 'delta', side: 'right', turn: 0, text: '!' });
+    expect(frames).toHaveLength(1);
+    await endOfTurn();
+    expect(frames[1]).toEqual([
+      { t: 'status', side: 'right', turn: 0, status: 'streaming', seq: 4 },
+      { t: 'delta', side: 'right', turn: 0, text: 'Yo!', seq: 5 },
+    ]);
+  });
+
   it('bounds a batch: a long run of text in one turn goes out without waiting', () => {
     const { log, frames } = recordingLog();
     for (let i = 0; i < 100; i++) log.push({ t: 'delta', side: 'left', turn: 0, text: 'x'.repeat(50) });
