@@ -1,13 +1,15 @@
 /**
  * The model side of the token path alone, in CPU time: C concurrent answers streamed from the
  * simulator (its own process) through Arena's provider pipeline (Ollama provider → stream
- * guard → failover, as `BattleService.runSide` consumes it) or through the baseline's bare loop
- * (fetch, getReader, split lines, JSON.parse, as bench/baseline-server.ts). Prints this process's
- * CPU µs per upstream token for both, alternating, in the same window: a figure that hardly
- * depends on what else runs on the machine, unlike latency. No sockets, store or clients.
+ * guard → failover, as `TurnRunner.runSide` consumes it), through the baseline's bare loop
+ * (fetch, getReader, split lines, JSON.parse, as bench/baseline-server.ts), or through the same
+ * bare loop over node:http (what the Ollama provider reads with since #23). Prints this process's
+ * CPU µs per upstream token for each, in turn: a figure that hardly depends on what else runs on
+ * the machine, unlike latency. No sockets, store or clients.
  *
  *   npx tsx bench/token-path.ts [--streams 60] [--tps 60] [--seconds 6] [--rounds 3]
  */
+import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../server/infra/log.js';
 import { streamWithFailover } from '../server/models/failover.js';
@@ -67,6 +69,33 @@ const bare: Path = async (simUrl, model, prompt) => {
   return tokens;
 };
 
+const agent = new Agent({ keepAlive: true });
+
+/** The same bare loop over node:http with a keep-alive agent (server/providers/http-stream.ts's transport). */
+const bareHttp: Path = (simUrl, model, prompt) =>
+  new Promise((resolve, reject) => {
+    const req = request(`${simUrl}/api/chat`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.setEncoding('utf8');
+      let buffered = '';
+      let tokens = 0;
+      res.on('data', (text: string) => {
+        buffered += text;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          const chunk = JSON.parse(line) as { message?: { content?: string } };
+          if (chunk.message?.content) tokens++;
+        }
+      });
+      res.on('end', () => resolve(tokens));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream: true }));
+  });
+
 async function measure(path: Path, simUrl: string, prompts: string[]): Promise<{ usPerToken: number; tokens: number }> {
   let tokens = 0;
   let counting = false;
@@ -94,12 +123,15 @@ async function main(): Promise<void> {
   const sim = await startSim(models(settings));
   const { prompts } = pickPrompts(models(settings));
   console.log(`${streams} concurrent answers at ${settings.tokensPerSecond} tokens/s each, ${seconds} s windows; CPU µs per upstream token in this process`);
-  console.log('| round | Arena provider path | bare fetch loop (baseline) | ratio |\n|---:|---:|---:|---:|');
+  console.log('| round | Arena provider path | bare fetch loop (baseline) | bare node:http loop | Arena / baseline |\n|---:|---:|---:|---:|---:|');
   // Round 0 warms both paths up (JIT): printed, not to be compared.
   for (let round = 0; round <= Number(values.rounds); round++) {
     const a = await measure(arena, sim.url, prompts);
     const b = await measure(bare, sim.url, prompts);
-    console.log(`| ${round || 'warm-up'} | ${a.usPerToken.toFixed(2)} (${a.tokens} tokens) | ${b.usPerToken.toFixed(2)} (${b.tokens}) | ${(a.usPerToken / b.usPerToken).toFixed(2)}× |`);
+    const h = await measure(bareHttp, sim.url, prompts);
+    console.log(
+      `| ${round || 'warm-up'} | ${a.usPerToken.toFixed(2)} (${a.tokens} tokens) | ${b.usPerToken.toFixed(2)} (${b.tokens}) | ${h.usPerToken.toFixed(2)} (${h.tokens}) | ${(a.usPerToken / b.usPerToken).toFixed(2)}× |`,
+    );
   }
   await sim.stop();
 }
