@@ -42,13 +42,24 @@ const arena: Path = async (simUrl, model, prompt) => {
   return tokens;
 };
 
+/** Both bare loops: the complete lines of what was buffered, tokens counted; returns what is left. */
+function countLines(buffered: string, count: () => void): string {
+  let nl: number;
+  while ((nl = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    if (!line) continue;
+    const chunk = JSON.parse(line) as { message?: { content?: string } };
+    if (chunk.message?.content) count();
+  }
+  return buffered;
+}
+
+const chatBody = (model: string, prompt: string) => JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream: true });
+
 /** The baseline server's loop (bench/baseline-server.ts `stream`). */
 const bare: Path = async (simUrl, model, prompt) => {
-  const res = await fetch(`${simUrl}/api/chat`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream: true }),
-  });
+  const res = await fetch(`${simUrl}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody(model, prompt) });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffered = '';
@@ -56,15 +67,7 @@ const bare: Path = async (simUrl, model, prompt) => {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    buffered += decoder.decode(value, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (!line) continue;
-      const chunk = JSON.parse(line) as { message?: { content?: string } };
-      if (chunk.message?.content) tokens++;
-    }
+    buffered = countLines(buffered + decoder.decode(value, { stream: true }), () => tokens++);
   }
   return tokens;
 };
@@ -78,22 +81,12 @@ const bareHttp: Path = (simUrl, model, prompt) =>
       res.setEncoding('utf8');
       let buffered = '';
       let tokens = 0;
-      res.on('data', (text: string) => {
-        buffered += text;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (!line) continue;
-          const chunk = JSON.parse(line) as { message?: { content?: string } };
-          if (chunk.message?.content) tokens++;
-        }
-      });
+      res.on('data', (text: string) => (buffered = countLines(buffered + text, () => tokens++)));
       res.on('end', () => resolve(tokens));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream: true }));
+    req.end(chatBody(model, prompt));
   });
 
 async function measure(path: Path, simUrl: string, prompts: string[]): Promise<{ usPerToken: number; tokens: number }> {
