@@ -24,16 +24,16 @@ interface Rig {
   gpuRequests: SimRequestEvent[];
 }
 
-async function startRig(fault: SimFault): Promise<Rig> {
+async function startRig(fault: SimFault, gpuFlavor: 'vllm' | 'ollama'): Promise<Rig> {
   const [gpu, cpu] = await Promise.all([
-    startSimulator({ flavor: 'vllm', models: MODELS }),
+    startSimulator({ flavor: gpuFlavor, models: MODELS, preloaded: true }),
     startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true }),
   ]);
   const arena = await startTestArena({
     sim: cpu,
     config: {
       backends: [
-        { id: 'gpu', kind: 'vllm', url: gpu.url, gpu: true },
+        { id: 'gpu', kind: gpuFlavor, url: gpu.url, gpu: true },
         { id: 'cpu', kind: 'ollama', url: cpu.url },
       ],
       models: MODELS.map((m) => ({ id: m.family!, deployments: [{ backend: 'gpu', model: m.name }, { backend: 'cpu', model: m.name }] })),
@@ -72,10 +72,13 @@ async function battle(rig: Rig): Promise<{ firstTokenMs: number[]; gpuRequests: 
   };
 }
 
-const FAULTS: Array<[string, SimFault]> = [
-  ['hang (headers, then nothing)', { kind: 'hang' }],
-  ['die after 4 tokens', { kind: 'die_after', tokens: 4 }],
-  ['too slow (1/8 of its speed, under minTokensPerSecond)', { kind: 'slow', factor: 8 }],
+// The GPU speaks vLLM's protocol (the openai SDK reads it) or Ollama's (node:http, server/providers/http-stream.ts).
+const FAULTS: Array<[string, SimFault, 'vllm' | 'ollama']> = [
+  ['vLLM: hang (headers, then nothing)', { kind: 'hang' }, 'vllm'],
+  ['vLLM: die after 4 tokens', { kind: 'die_after', tokens: 4 }, 'vllm'],
+  ['vLLM: too slow (1/8 of its speed, under minTokensPerSecond)', { kind: 'slow', factor: 8 }, 'vllm'],
+  ['Ollama: hang (headers, then nothing)', { kind: 'hang' }, 'ollama'],
+  ['Ollama: die after 4 tokens', { kind: 'die_after', tokens: 4 }, 'ollama'],
 ];
 
 describe('breaker: real request failures open it while the probe passes', () => {
@@ -87,8 +90,8 @@ describe('breaker: real request failures open it while the probe passes', () => 
     rig = undefined;
   });
 
-  it.each(FAULTS)('%s: after 3 failed requests battles go straight to the CPU, first token < 1 s', async (_name, fault) => {
-    rig = await startRig(fault);
+  it.each(FAULTS)('%s: after 3 failed requests battles go straight to the CPU, first token < 1 s', async (_name, fault, gpuFlavor) => {
+    rig = await startRig(fault, gpuFlavor);
     const unhandled: unknown[] = [];
     const onUnhandled = (err: unknown) => unhandled.push(err);
     process.on('unhandledRejection', onUnhandled);
