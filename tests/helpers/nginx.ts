@@ -93,8 +93,6 @@ function readLog(prefix: string): string {
   }
 }
 
-export { freePort };
-
 async function untilAccepting(port: number, proc: ChildProcess, why: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {

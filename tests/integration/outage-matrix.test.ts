@@ -10,52 +10,37 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 // is `npm run outage`).
 const MODELS = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 20, maxTokens: 160 }));
 
-describe('Redis outage matrix (two instances): every client action in one combined outage of 1 s, then 5 s', () => {
-  let redis: RedisServer;
-  let sim: Simulator;
-  let faults: FaultRecorder;
-  beforeAll(async () => {
-    faults = recordProcessFaults();
-    redis = await startRedisServer();
-    sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
-  });
-  afterAll(async () => {
-    await sim?.close();
-    await redis?.close();
-    faults?.stop();
-  });
+// Once on one Redis, once on a private 3-master Redis Cluster (ports 7140-7142), where "Redis down"
+// stops every node and "back" restarts them on their nodes.conf so the cluster re-forms (the full
+// matrices: `npm run outage`, `npm run outage -- --cluster`).
+const SETUPS = [
+  { title: 'Redis outage matrix (two instances)', down: '', start: () => startRedisServer() },
+  { title: 'Redis Cluster outage matrix (two instances, 3 masters)', down: ', every node down', start: () => startRedisClusterServer({ basePort: 7140 }) },
+];
 
-  for (const outageMs of [1_000, 5_000]) {
-    it(`${outageMs / 1000} s: typed answers, everything works after, no battle with two writers, no process fault`, async () => {
-      expectSurvived(await runOutage({ redis, sim, models: MODELS, outageMs, actions: ACTIONS }), faults);
-    }, 90_000);
-  }
-});
+for (const { title, down, start } of SETUPS) {
+  describe(`${title}: every client action in one combined outage of 1 s, then 5 s`, () => {
+    let redis: RedisServer;
+    let sim: Simulator;
+    let faults: FaultRecorder;
+    beforeAll(async () => {
+      faults = recordProcessFaults();
+      redis = await start();
+      sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
+    }, 30_000);
+    afterAll(async () => {
+      await sim?.close();
+      await redis?.close();
+      faults?.stop();
+    });
 
-// The same on a private 3-master Redis Cluster (ports 7140-7142): "Redis down" stops every node,
-// "back" restarts them on their nodes.conf and the cluster re-forms (the full matrix:
-// `npm run outage -- --cluster`).
-describe('Redis Cluster outage matrix (two instances, 3 masters): every client action in one combined outage of 1 s, then 5 s', () => {
-  let redis: RedisServer;
-  let sim: Simulator;
-  let faults: FaultRecorder;
-  beforeAll(async () => {
-    faults = recordProcessFaults();
-    redis = await startRedisClusterServer({ basePort: 7140 });
-    sim = await startSimulator({ flavor: 'ollama', models: MODELS, preloaded: true });
-  }, 30_000);
-  afterAll(async () => {
-    await sim?.close();
-    await redis?.close();
-    faults?.stop();
+    for (const outageMs of [1_000, 5_000]) {
+      it(`${outageMs / 1000} s${down}: typed answers, everything works after, no battle with two writers, no process fault`, async () => {
+        expectSurvived(await runOutage({ redis, sim, models: MODELS, outageMs, actions: ACTIONS }), faults);
+      }, 90_000);
+    }
   });
-
-  for (const outageMs of [1_000, 5_000]) {
-    it(`${outageMs / 1000} s, every node down: typed answers, everything works after, no battle with two writers, no process fault`, async () => {
-      expectSurvived(await runOutage({ redis, sim, models: MODELS, outageMs, actions: ACTIONS }), faults);
-    }, 90_000);
-  }
-});
+}
 
 /** Every action answered in type and working after, three battles streamed, one writer each, no fault. */
 function expectSurvived(result: OutageResult, faults: FaultRecorder): void {

@@ -1,35 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyFailure } from '../../server/providers/classify.js';
 import { postStreaming, type StreamingResponse } from '../../server/providers/http-stream.js';
+import { startHttpServer } from '../helpers/http-server.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, nthOnSocket: number) => void;
-
-/** A real HTTP server; counts connections and the requests each one carried. */
-async function serve(handler: Handler) {
-  let accepted = 0;
-  const sockets = new Set<Socket>();
-  const perSocket = new WeakMap<Socket, number>();
-  const server: Server = createServer((req, res) => {
-    const n = (perSocket.get(req.socket) ?? 0) + 1;
-    perSocket.set(req.socket, n);
-    req.resume();
-    handler(req, res, n);
-  });
-  server.on('connection', (socket) => {
-    accepted++;
-    sockets.add(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/chat`),
-    accepted: () => accepted,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+async function serve(handler: Parameters<typeof startHttpServer>[0]) {
+  const server = await startHttpServer(handler);
+  return { ...server, url: new URL(`${server.url}/api/chat`), accepted: () => server.counts().accepted };
 }
 
 const post = (url: URL) => postStreaming(url, { headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal });

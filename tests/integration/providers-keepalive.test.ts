@@ -1,8 +1,8 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOllamaProvider } from '../../server/providers/ollama.js';
 import type { StreamPart } from '../../server/providers/types.js';
+import { startHttpServer, type CountingServer } from '../helpers/http-server.js';
 
 const line = (o: object) => `${JSON.stringify(o)}\n`;
 const token = (content: string) => line({ model: 'm', message: { role: 'assistant', content }, done: false });
@@ -13,12 +13,8 @@ const DONE = line({ model: 'm', message: { role: 'assistant', content: '' }, don
  * server's last write and its chunked terminator may arrive in separate reads), counting the TCP
  * connections it accepts and closes. `tail` decides what follows the final line.
  */
-async function ndjsonServer(tail: (res: ServerResponse) => void) {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  let closed = 0;
-  const server: Server = createServer((req, res) => {
-    req.resume();
+function ndjsonServer(tail: (res: ServerResponse) => void) {
+  return startHttpServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.write(token('a ') + token('b ') + token('c '));
     setTimeout(() => {
@@ -26,20 +22,6 @@ async function ndjsonServer(tail: (res: ServerResponse) => void) {
       tail(res);
     }, 10);
   });
-  server.on('connection', (socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => closed++);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts: () => ({ accepted, closed }),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 const timeouts = { connectMs: 5_000, firstTokenMs: 5_000, idleMs: 5_000 };
@@ -59,7 +41,7 @@ const waitFor = async (check: () => boolean, ms = 3_000) => {
 };
 
 describe('Ollama provider: connections to the model server', () => {
-  let server: Awaited<ReturnType<typeof ndjsonServer>> | undefined;
+  let server: CountingServer | undefined;
   afterEach(() => server?.close());
 
   it('reuses one keep-alive connection for answer after answer', async () => {

@@ -84,12 +84,12 @@ async function failover(slot: number): Promise<void> {
   const master = ownerOf(all, slot);
   const replica = all.find((n) => !n.master && n.masterId === master.id)!;
   const c = new Redis(replica.port);
-  await c.cluster('FAILOVER');
-  for (let i = 0; i < 100; i++) {
-    if (/role:master/.test(await c.info('replication'))) break;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await c.cluster('FAILOVER');
+    await eventually(async () => expect(await c.info('replication')).toMatch(/role:master/));
+  } finally {
+    c.disconnect();
   }
-  c.disconnect();
 }
 
 describe('Redis Cluster: resharding and failover during streaming duels', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { applyEvent, toView } from '../../server/arena/record.js';
 import type { BattleRecord } from '../../server/store/types.js';
 import { applyEvents } from '../../src/lib/shared/battle-reducer.js';
-import type { BattleEvent, BattleMode, BattleView, Reveal, SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { BattleEvent, BattleMode, BattleView } from '../../src/lib/shared/protocol.js';
+import { emptyView, reveal, seq, streamed, streamedTurn } from '../helpers/battle-events.js';
 
 /**
  * The one reducer ($shared/battle-reducer), as its two holders use it: a client's view, fed
@@ -10,10 +11,6 @@ import type { BattleEvent, BattleMode, BattleView, Reveal, SeqEvent } from '../.
  * The rules run against both; what only one holder does (seq order, copy-on-write, the stored
  * vote) is tested on that holder.
  */
-
-function emptyView(mode: BattleMode = 'arena'): BattleView {
-  return { id: 'b1', mode, turns: [], leak: { left: false, right: false }, seq: 0 };
-}
 
 function emptyRecord(mode: BattleMode = 'arena'): BattleRecord {
   return {
@@ -28,26 +25,6 @@ function emptyRecord(mode: BattleMode = 'arena'): BattleRecord {
     watchToken: 'w',
   };
 }
-
-/** Numbers events consecutively starting after `after`. */
-function seq(after: number, ...events: BattleEvent[]): SeqEvent[] {
-  return events.map((e, i) => ({ ...e, seq: after + i + 1 }));
-}
-
-const reveal: Reveal = {
-  left: { model: 'm1', label: 'Model One', deployment: 'sim/m1', demo: true, ttftMs: 120 },
-  right: { model: 'm2', label: 'Model Two', deployment: 'sim/m2', demo: true },
-};
-
-const streamed: BattleEvent[] = [
-  { t: 'turn', turn: 0, prompt: 'hi' },
-  { t: 'status', side: 'left', turn: 0, status: 'loading' },
-  { t: 'status', side: 'left', turn: 0, status: 'streaming' },
-  { t: 'delta', side: 'left', turn: 0, reasoning: 'think' },
-  { t: 'delta', side: 'left', turn: 0, text: 'Hel' },
-  { t: 'delta', side: 'right', turn: 0, text: 'Yo' },
-  { t: 'delta', side: 'left', turn: 0, text: 'lo' },
-];
 
 const call = (id: string, expression: string, turn = 0): BattleEvent => ({ t: 'tool-call', side: 'left', turn, id, name: 'calculator', arguments: { expression } });
 
@@ -168,8 +145,6 @@ describe.each(Object.entries(holders))('the rules, on %s', (_name, reduce) => {
 });
 
 describe('a client view (applyEvents): the vote, seq order and copy-on-write', () => {
-  const streamedTurn = () => applyEvents(emptyView(), seq(0, ...streamed)).view;
-
   it('keeps the vote with its reveal and tournament', () => {
     const tournament = { id: 't1', round: 1, rounds: 3, done: false };
     const view = applyEvents(streamedTurn(), seq(7, { t: 'vote', choice: 'tie', reveal, tournament })).view;

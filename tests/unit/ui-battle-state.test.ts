@@ -1,39 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvents, canVote, isRunning, latestTurn } from '../../src/lib/client/battle-state.js';
-import type { BattleEvent, BattleView, Reveal, SeqEvent } from '../../src/lib/shared/protocol.js';
+import type { BattleView } from '../../src/lib/shared/protocol.js';
 import { choiceAllowed, failedSides, uncountedReason } from '../../src/lib/shared/vote-rules.js';
+import { emptyView, reveal, seq, streamedTurn } from '../helpers/battle-events.js';
 
 // The reducer itself (applyEvents) is tested once, for server and client: battle-reducer.test.ts.
-
-function emptyView(): BattleView {
-  return { id: 'b1', mode: 'arena', turns: [], leak: { left: false, right: false }, seq: 0 };
-}
-
-/** Numbers events consecutively starting after `after`. */
-function seq(after: number, ...events: BattleEvent[]): SeqEvent[] {
-  return events.map((e, i) => ({ ...e, seq: after + i + 1 }));
-}
-
-const reveal: Reveal = {
-  left: { model: 'm1', label: 'Model One', deployment: 'sim/m1', demo: true, ttftMs: 120 },
-  right: { model: 'm2', label: 'Model Two', deployment: 'sim/m2', demo: true },
-};
-
-function streamedTurn(): BattleView {
-  return applyEvents(
-    emptyView(),
-    seq(
-      0,
-      { t: 'turn', turn: 0, prompt: 'hi' },
-      { t: 'status', side: 'left', turn: 0, status: 'loading' },
-      { t: 'status', side: 'left', turn: 0, status: 'streaming' },
-      { t: 'delta', side: 'left', turn: 0, reasoning: 'think' },
-      { t: 'delta', side: 'left', turn: 0, text: 'Hel' },
-      { t: 'delta', side: 'right', turn: 0, text: 'Yo' },
-      { t: 'delta', side: 'left', turn: 0, text: 'lo' },
-    ),
-  ).view;
-}
 
 describe('battle predicates', () => {
   it('opens voting only when both answers of the latest turn settled and no vote yet', () => {
