@@ -18,14 +18,14 @@ export interface RedisLayout {
   readonly buckets: number;
   /** A key of one battle (`kind`: battle, voted, log, lease, epoch, crowd, …). */
   battle(kind: string, id: string): string;
+  /** The battle id in a key made by `battle(kind, …)` (a prefix may carry a hash tag of its own). */
+  battleIdOf(kind: string, key: string): string;
   /** Bucket `k` of a global structure. */
   bucket(name: string, k: number): string;
   /** Every bucket of a global structure, in bucket order. */
   allBuckets(name: string): string[];
   /** The bucket a battle's entries in global structures go to. */
   bucketOf(id: string): number;
-  /** A key outside any battle, tagged so it has a slot of its own (readiness probes, snapshots). */
-  global(name: string): string;
 }
 
 export const DEFAULT_CLUSTER_BUCKETS = 16;
@@ -37,10 +37,10 @@ export function redisLayout(prefix: string, cluster: boolean, buckets = DEFAULT_
     tagged: cluster,
     buckets: n,
     battle: cluster ? (kind, id) => `${prefix}${kind}:{${id}}` : (kind, id) => `${prefix}${kind}:${id}`,
+    battleIdOf: (kind, key) => (cluster ? key.slice(`${prefix}${kind}:{`.length, -1) : key.slice(`${prefix}${kind}:`.length)),
     bucket: cluster ? (name, k) => `${prefix}${name}:{${name}.${k}}` : (name) => `${prefix}${name}`,
     allBuckets: (name) => Array.from({ length: n }, (_, k) => layout.bucket(name, k)),
     bucketOf: n === 1 ? () => 0 : (id) => fnv1a(id) % n,
-    global: (name) => `${prefix}${name}`,
   };
   return layout;
 }

@@ -45,7 +45,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     crowd: (battleId: string) => layout.battle('crowd', battleId),
     /** Hash day → snapshot JSON, one per board. */
     snapshots: (category: string, excludeTies: boolean) => `${prefix}snapshots:${category}:${excludeTies ? 'decisive' : 'all'}`,
-    probe: layout.global('readyz'),
+    probe: `${prefix}readyz`,
   };
   const voteBuckets = layout.allBuckets('votes');
 
@@ -97,13 +97,9 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
   async function sweepUnindexed(): Promise<number> {
     let indexed = 0;
     for (const node of masterNodes(redis)) {
-      const stream = node.scanStream({ match: key.unindexed('*').replace('{*}', '{*'), count: PAGE_SIZE });
+      const stream = node.scanStream({ match: key.unindexed('*'), count: PAGE_SIZE });
       for await (const keys of stream as AsyncIterable<string[]>) {
-        for (const k of keys) {
-          const id = /\{(.*)\}$/.exec(k)?.[1];
-          if (id === undefined) continue;
-          if (await repair(id).catch(() => false)) indexed += 1;
-        }
+        for (const k of keys) if (await repair(layout.battleIdOf('vote-unindexed', k)).catch(() => false)) indexed += 1;
       }
     }
     return indexed;
@@ -294,7 +290,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
 
     async *listBattles() {
       for (const node of masterNodes(redis)) {
-        const stream = node.scanStream({ match: key.battle('*').replace('{*}', '{*'), count: PAGE_SIZE });
+        const stream = node.scanStream({ match: key.battle('*'), count: PAGE_SIZE });
         for await (const keys of stream as AsyncIterable<string[]>) {
           if (keys.length === 0) continue;
           for (const json of await getMany(keys)) if (json !== null) yield JSON.parse(json) as BattleRecord;

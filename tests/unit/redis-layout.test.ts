@@ -22,6 +22,13 @@ describe('Redis key layout', () => {
     expect(k).toBeGreaterThanOrEqual(0);
     expect(k).toBeLessThan(16);
   });
+
+  it('reads the battle id back from a key, a hash-tagged prefix included', () => {
+    for (const [prefix, cluster] of [['arena:', false], ['arena:', true], ['{arena}:', true], ['{arena}:', false]] as const) {
+      const l = redisLayout(prefix, cluster);
+      expect(l.battleIdOf('vote-unindexed', l.battle('vote-unindexed', 'b1:x{y}')), `${prefix} ${cluster}`).toBe('b1:x{y}');
+    }
+  });
 });
 
 describe('Redis target from config', () => {
