@@ -77,7 +77,6 @@ export class TurnRunner {
             run.push({ t: 'status', side, turn, status: 'loading' });
             break;
           case 'reasoning':
-            if (run.stale) break;
             // Named side by side is not blind: its reasoning streams like the text.
             if (record.mode === 'named') {
               run.text('reasoning', part.text, part.tokens);

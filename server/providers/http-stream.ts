@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ProviderError } from './errors.js';
+import { retryOnStaleSocket } from './stale-socket.js';
 
 /**
  * A streaming POST over node:http(s), its body handed over as batches of lines. Why not fetch:
@@ -16,8 +17,6 @@ const DRAIN_MS = 1_000;
 const DRAIN_MAX_BYTES = 64 * 1024;
 /** An error body longer than this is cut: it only goes into a message. */
 const ERROR_BODY_MAX = 16 * 1024;
-/** What reading after `close()` gives; one instance (an Error per answer showed in the profile). */
-const READER_CLOSED = new ProviderError('aborted', 'the reader stopped');
 
 export interface StreamingResponse {
   status: number;
@@ -33,18 +32,9 @@ export interface PostOptions {
   signal: AbortSignal;
 }
 
-/**
- * Posts `body`; resolves once the response headers are in. A connection reset before any response
- * (mostly a pooled one the server had closed: it restarted, or its idle timeout beat ours) is
- * retried once, so the first request after a backend restart reaches it or reports its real state.
- */
-export async function postStreaming(url: URL, opts: PostOptions): Promise<StreamingResponse> {
-  try {
-    return await post(url, opts);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || opts.signal.aborted) throw err;
-    return post(url, opts);
-  }
+/** Posts `body`; resolves once the response headers are in (a stale pooled connection is retried once). */
+export function postStreaming(url: URL, opts: PostOptions): Promise<StreamingResponse> {
+  return retryOnStaleSocket(() => post(url, opts), opts.signal);
 }
 
 function post(url: URL, { headers, body, signal }: PostOptions): Promise<StreamingResponse> {
@@ -89,6 +79,8 @@ export class LineBatches {
   private readonly ready: string[][] = [];
   private ended = false;
   private failure: Error | undefined;
+  /** `close()` was called: nothing more is handed over. */
+  private closed = false;
   private waiting: { resolve: (batch: string[] | null) => void; reject: (err: Error) => void } | undefined;
 
   constructor(private readonly res: IncomingMessage) {
@@ -115,7 +107,7 @@ export class LineBatches {
       return Promise.resolve(batch);
     }
     if (this.failure) return Promise.reject(this.failure);
-    if (this.ended) return Promise.resolve(null);
+    if (this.ended || this.closed) return Promise.resolve(null);
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
@@ -125,8 +117,8 @@ export class LineBatches {
    * it is read in the background instead, so the next request reuses the connection.
    */
   close(complete = false): void {
-    if (this.ended || this.failure) return;
-    this.failure = READER_CLOSED;
+    if (this.ended || this.failure || this.closed) return;
+    this.closed = true;
     if (!complete) return void this.res.destroy();
     let bytes = 0;
     const timer = setTimeout(() => this.res.destroy(), DRAIN_MS).unref();
@@ -139,7 +131,7 @@ export class LineBatches {
   }
 
   private receive(text: string): void {
-    if (this.failure) return; // closed: draining or destroyed
+    if (this.closed) return; // draining or destroyed
     this.buffered += text;
     const lines = this.buffered.split('\n');
     this.buffered = lines.pop()!;
@@ -163,7 +155,7 @@ export class LineBatches {
   }
 
   private fail(err: Error): void {
-    if (this.ended || this.failure) return;
+    if (this.ended || this.failure || this.closed) return;
     this.failure = err;
     const waiting = this.waiting;
     this.waiting = undefined;

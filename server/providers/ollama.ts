@@ -73,7 +73,6 @@ async function* chat(endpoint: URL, headers: Record<string, string>, req: ChatRe
   } finally {
     reader.close(complete);
   }
-  for (const part of merged.take()) yield part;
 }
 
 /** Read-only: what `add` returns for a chunk that lets nothing out (most of them). */

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
@@ -6,6 +5,8 @@ import type { Logger } from '../infra/log.js';
 
 /** How often the background connection copies the WAL's committed pages into the database file. */
 const DEFAULT_INTERVAL_MS = 1_000;
+/** Checkpoints failing this many times in a row end the worker (and background checkpoints). */
+const MAX_FAILURES = 5;
 /** SQLite's default: what the server's own connection falls back to if the worker is gone. */
 const AUTO_CHECKPOINT_PAGES = 1_000;
 
@@ -14,11 +15,19 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: 5000 });
+let failures = 0;
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
+    failures = 0;
   } catch (err) {
     parentPort.postMessage(String((err && err.message) || err));
+    // Failing for good: exit, so the server's connection checkpoints on commit again.
+    if (++failures >= workerData.maxFailures) {
+      clearInterval(timer);
+      db.close();
+      process.exit(1);
+    }
   }
 }, workerData.intervalMs);
 parentPort.once('message', () => {
@@ -32,13 +41,13 @@ parentPort.once('message', () => {
  * Moves WAL checkpoints off the event loop. better-sqlite3 is synchronous, and SQLite runs an
  * automatic checkpoint (copy the WAL back into the file, then fsync) inside whichever commit
  * crosses 1,000 pages: every socket would wait for the disk (13 ms on this project's machine,
- * every few seconds under load). A worker thread checkpoints every second instead; if it fails,
+ * every few seconds under load). A worker thread checkpoints every second instead; if it dies or keeps failing,
  * the server's connection goes back to automatic checkpoints, so the WAL never grows unbounded.
  * Returns a stop function to call before closing `db`.
  */
 export function checkpointInBackground(db: Database, file: string, logger: Logger, intervalMs = DEFAULT_INTERVAL_MS): () => Promise<void> {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs, maxFailures: MAX_FAILURES } });
   worker.unref();
   db.pragma('wal_autocheckpoint = 0');
   let stopping = false;
@@ -54,7 +63,8 @@ export function checkpointInBackground(db: Database, file: string, logger: Logge
   return async () => {
     if (stopping) return;
     stopping = true;
-    const exited = once(worker, 'exit');
+    // Not events.once: it rejects on an 'error' while stopping, and the database must close all the same.
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     // Referenced while it stops: a CLI whose last task is closing the store must not exit meanwhile.
     worker.ref();
     worker.postMessage('stop');
