@@ -5,7 +5,7 @@ import { runInBackground } from '../background.js';
 import type { BattleDeps } from './deps.js';
 import { BattleEventLog, DEFAULT_COALESCE, type CoalescePolicy } from './event-log.js';
 import type { MatchedPacer } from './pacer.js';
-import { applyEvent, isEnded, sidesOf } from './record.js';
+import { applyEvents, isEnded, sidesOf } from './record.js';
 import type { ThinkingIndicator } from './thinking.js';
 import { battleView, loadSession } from './views.js';
 
@@ -110,7 +110,7 @@ export class LiveBattles {
       lastActive: Date.now(),
       outbox: Promise.resolve(),
       log: new BattleEventLog(record.lastSeq ?? 0, (events, since) => {
-        for (const e of events) applyEvent(record, e);
+        applyEvents(record, events);
         record.lastSeq = events.at(-1)!.seq;
         this.deps.metrics.framesSent.inc();
         this.observeDelivery(record, events, since);
@@ -137,13 +137,10 @@ export class LiveBattles {
     if (local) return { record: local.record, seq: local.log.seq };
     const record = await this.deps.store.getBattle(battleId);
     if (!record) return null;
-    let seq = record.lastSeq ?? 0;
-    for (const e of await this.deps.cluster.readLog(battleId, seq)) {
-      applyEvent(record, e);
-      seq = e.seq;
-    }
-    record.lastSeq = seq;
-    return { record, seq };
+    const events = await this.deps.cluster.readLog(battleId, record.lastSeq ?? 0);
+    applyEvents(record, events);
+    record.lastSeq = events.at(-1)?.seq ?? record.lastSeq ?? 0;
+    return { record, seq: record.lastSeq };
   }
 
   /** Events after `afterSeq`, or null when they are not all held (the caller sends a full view). */

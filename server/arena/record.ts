@@ -10,16 +10,14 @@ export function newTurn(prompt: string): Turn {
 
 /**
  * The server's side of the shared reducer ($shared/battle-reducer): the same events the clients
- * apply, applied to the stored record in place. The record keeps the first vote's choice and time;
- * the reveal is rebuilt from the record (buildReveal), never stored.
+ * apply, applied to the stored record in place, a frame's events through one draft. The record
+ * keeps the first vote's choice and time; the reveal is rebuilt from the record (buildReveal), never stored.
  */
-export function applyEvent(record: BattleRecord, event: BattleEvent): void {
-  reduceEvent(
-    inPlaceDraft(record, newTurn, (vote) => {
-      record.vote ??= { choice: vote.choice, at: Date.now() };
-    }),
-    event,
-  );
+export function applyEvents(record: BattleRecord, events: readonly BattleEvent[]): void {
+  const draft = inPlaceDraft(record, newTurn, (vote) => {
+    record.vote ??= { choice: vote.choice, at: Date.now() };
+  });
+  for (const event of events) reduceEvent(draft, event);
 }
 
 /** What a client may see. Before the vote: text and statuses only, no model, backend or timing. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, toView } from '../../server/arena/record.js';
+import { applyEvents as applyToRecord, toView } from '../../server/arena/record.js';
 import type { BattleRecord } from '../../server/store/types.js';
 import { applyEvents } from '../../src/lib/shared/battle-reducer.js';
 import type { BattleEvent, BattleMode, BattleView } from '../../src/lib/shared/protocol.js';
@@ -7,7 +7,7 @@ import { emptyView, reveal, seq, streamed, streamedTurn } from '../helpers/battl
 
 /**
  * The one reducer ($shared/battle-reducer), as its two holders use it: a client's view, fed
- * frames by seq (`applyEvents`), and the server's stored record, written in place (`applyEvent`).
+ * frames by seq (`applyEvents`), and the server's stored record, written in place (`applyEvents` of server/arena/record.ts).
  * The rules run against both; what only one holder does (seq order, copy-on-write, the stored
  * vote) is tested on that holder.
  */
@@ -35,7 +35,7 @@ const holders: Record<string, (events: BattleEvent[], mode?: BattleMode) => Redu
   'a client view': (events, mode) => applyEvents(emptyView(mode), seq(0, ...events)).view,
   'the server record': (events, mode) => {
     const record = emptyRecord(mode);
-    for (const e of events) applyEvent(record, e);
+    applyToRecord(record, events);
     // The record's own fields (start time, timings, deployment) are not the reducer's business.
     return { leak: record.leak, turns: record.turns.map(({ startedAt: _, ...turn }) => turn) };
   },
@@ -240,7 +240,7 @@ describe('a client view (applyEvents): the vote, seq order and copy-on-write', (
   });
 });
 
-describe('the server record (applyEvent)', () => {
+describe('the server record (applyEvents in place)', () => {
   it('keeps the first vote, and its view matches the view a client built from the same events', () => {
     const events: BattleEvent[] = [
       ...streamed,
@@ -256,8 +256,8 @@ describe('the server record (applyEvent)', () => {
       { t: 'vote', choice: 'left', reveal },
     ];
     const record = emptyRecord();
-    for (const e of events) applyEvent(record, e);
-    applyEvent(record, { t: 'vote', choice: 'right', reveal });
+    applyToRecord(record, events);
+    applyToRecord(record, [{ t: 'vote', choice: 'right', reveal }]);
     expect(record.vote?.choice).toBe('left');
     expect(toView(record, events.length, reveal, false)).toEqual(applyEvents(emptyView(), seq(0, ...events)).view);
   });
