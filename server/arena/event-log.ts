@@ -85,6 +85,9 @@ export class BattleEventLog {
 
   flush(): void {
     waiting.delete(this);
+    // `window`: the next delta starts a window of its own.
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    this.windowTimer = null;
     if (this.pending.length === 0) return;
     // Stamp in place: a copy per event ({...e, seq}) gave every event its own hidden class.
     const events = this.pending as SeqEvent[];

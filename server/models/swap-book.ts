@@ -5,7 +5,8 @@ import type { ArenaDeployment } from './catalog.js';
 import { DecayingRate, type EvictionCandidate } from './eviction.js';
 import { gpuPools, type GpuPool } from './gpu-pools.js';
 import type { ProbeFacts } from './probe.js';
-import { COLD_LOAD_MS_PER_MB, DEFAULT_SIZE_MB, holdsMemory, residencyOf, sameModel, WAKE_MS_PER_MB, type Residency, type SwapDeps, type Unit, type UnitState } from './swap-types.js';
+import type { Residency } from '../../src/lib/shared/status.js';
+import { COLD_LOAD_MS_PER_MB, DEFAULT_SIZE_MB, holdsMemory, residencyOf, sameModel, WAKE_MS_PER_MB, type SwapDeps, type Unit, type UnitState } from './swap-types.js';
 
 /**
  * What the swap manager knows (swap.ts has the overview): the units (an Ollama model, a vLLM

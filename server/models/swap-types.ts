@@ -141,4 +141,3 @@ export function untilAborted(pending: Promise<void>, signal: AbortSignal): Promi
   });
 }
 
-export type { LoadedUnit, MemoryUse, Residency };

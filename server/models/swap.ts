@@ -3,9 +3,10 @@ import { Ewma, waitingBeatsFallback } from './admission.js';
 import { keepScore } from './eviction.js';
 import type { ProbeFacts } from './probe.js';
 import { SwapMover } from './swap-mover.js';
-import { holdsMemory, MAX_PLANS, residencyOf, round, untilAborted, type MemoryUse, type Residency, type Unit } from './swap-types.js';
+import type { MemoryUse, Residency } from '../../src/lib/shared/status.js';
+import { holdsMemory, MAX_PLANS, residencyOf, round, untilAborted, type Unit } from './swap-types.js';
 
-export { DEFAULT_SWAP_OPTIONS, type LoadedUnit, type MemoryUse, type Residency, type SwapDeps, type SwapOptions } from './swap-types.js';
+export { DEFAULT_SWAP_OPTIONS, type SwapDeps, type SwapOptions } from './swap-types.js';
 
 /**
  * Keeps what the backends on each GPU hold within that GPU's memory. The unit that loads and

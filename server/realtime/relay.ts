@@ -188,7 +188,7 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady, r
       let announcement = viewerAnnouncements.get(battleId);
       if (!announcement) {
         announcement = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-          // Who joins from here on is not counted in this one: it starts the next.
+          // Who joins from here on starts the next announcement (and may be counted in this one too).
           viewerAnnouncements.delete(battleId);
           const remote = await ask(() => io.serverSideEmitWithAck('arena:viewers', battleId));
           const count = remote.answers.reduce((sum, n) => sum + (Number.isFinite(n) ? n : 0), localViewers(battleId));

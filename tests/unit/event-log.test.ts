@@ -127,6 +127,19 @@ describe('BattleEventLog', () => {
       log.dispose();
     });
 
+    it('a delta after an early flush gets a whole window of its own', async () => {
+      const { log, frames } = withPolicy({ mode: 'window', windowMs: 60 });
+      log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' }); // window 1: 0–60 ms
+      await new Promise((r) => setTimeout(r, 30));
+      log.push({ t: 'end', side: 'left', turn: 0, status: 'done' }); // flushes at once, at 30 ms
+      log.push({ t: 'delta', side: 'right', turn: 0, text: 'b' }); // window 2: 30–90 ms
+      await new Promise((r) => setTimeout(r, 45));
+      expect(frames).toHaveLength(1); // at 75 ms: window 1's timer must not have sent 'b'
+      await new Promise((r) => setTimeout(r, 60));
+      expect(frames).toHaveLength(2);
+      log.dispose();
+    });
+
     it("'task' merges what one macrotask pushed and sends it before the next one", async () => {
       const { log, frames } = withPolicy({ mode: 'task' });
       log.push({ t: 'delta', side: 'left', turn: 0, text: 'a' });
