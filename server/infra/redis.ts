@@ -153,12 +153,15 @@ function watchErrors<T extends RedisClient>(redis: T, logger: Logger, role: stri
     if (lastError !== undefined) logger.info({ role }, 'redis reconnected');
     lastError = undefined;
   });
-  if (isCluster(redis))
-    redis.on('node error', (error: Error, node: string) => {
+  if (isCluster(redis)) {
+    const nodeError = (error: Error, node: string) => {
       if (error.message === lastError) return;
       lastError = error.message;
       logger.warn({ err: error.message, role, node }, 'redis cluster node error, reconnecting');
-    });
+    };
+    redis.on('node error', nodeError);
+    redis.on('nodeError', nodeError); // a sharded subscriber's node
+  }
   return redis;
 }
 
@@ -227,7 +230,6 @@ function guardShardedSubscribers(cluster: Cluster, logger: Logger, role: string)
   };
   cluster.on('+subscriber', guard);
   cluster.on('ready', guard);
-  cluster.on('nodeError', (err: Error, node: string) => logger.warn({ err: err.message, role, node }, 'redis sharded subscriber error'));
 }
 
 export type Subscriber = RedisClient & {
