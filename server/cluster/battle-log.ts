@@ -3,6 +3,7 @@ import type { Logger } from '../infra/log.js';
 import { runInBackground } from '../background.js';
 import { isCluster, type RedisClient } from '../infra/redis.js';
 import { FENCED_APPEND } from './lease-scripts.js';
+import { withDeadline } from '../infra/deadline.js';
 
 const LOG_TTL_SECONDS = 7 * 24 * 3600;
 const RETRY_MS = 500;
@@ -62,7 +63,8 @@ export class RedisBattleLog {
         resolve(this.write(batch));
       }),
     );
-    this.outgoingStored = withDeadline(stored, WRITE_WAIT_MS);
+    // Settles either way: the deadline is all that is awaited; `write` logs its own failures.
+    this.outgoingStored = withDeadline(stored.catch(() => undefined), WRITE_WAIT_MS, undefined);
     return batch;
   }
 
@@ -178,11 +180,3 @@ export class RedisBattleLog {
   }
 }
 
-function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    // Settles either way: the deadline is all that is awaited; `write` logs its own failures.
-    const done = () => (clearTimeout(timer), resolve());
-    work.then(done, done);
-  });
-}

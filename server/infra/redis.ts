@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions } from 'ioredis';
 import type { Logger } from './log.js';
+import { withDeadline } from './deadline.js';
 
 /** A connection to a single Redis, or a cluster client (commands routed by key slot). */
 export type RedisClient = Redis | Cluster;
@@ -195,14 +196,11 @@ export function connectSubscriber(url: string | RedisTarget, logger: Logger, rol
   redis.whenSubscribed = async (channel, timeoutMs) => {
     const pending = subscribing.get(channel);
     if (!pending) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const subscribed = pending.then(() => true, () => false);
-    try {
-      return await Promise.race([subscribed, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(
+      pending.then(() => true, () => false),
+      timeoutMs,
+      false,
+    );
   };
   return redis;
 }

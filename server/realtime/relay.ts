@@ -4,6 +4,7 @@ import type { FrameSink } from '../cluster/machine-cluster.js';
 import type { Logger } from 'pino';
 import type { Ack, BattleView, ClientToServerEvents, CrowdTally, SeqEvent, ServerToClientEvents } from '../../src/lib/shared/protocol.js';
 import { joinRoom } from './rooms.js';
+import { withDeadline } from '../infra/deadline.js';
 
 /**
  * Everything that crosses instances, in one place: battle frames (room broadcasts through the
@@ -104,20 +105,11 @@ export function createRoomRelay(io: ArenaIo, { shared, logger, publisherReady, r
   /** Asks every other instance; never rejects, settles within ASK_TIMEOUT_MS. */
   async function ask<T>(send: () => Promise<T[]>): Promise<Answers<T>> {
     if (!shared) return { ok: true, answers: [] };
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<Answers<T>>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, reason: 'timeout', answers: [] }), ASK_TIMEOUT_MS);
-      timer.unref();
-    });
     const asked = send().then(
       (answers): Answers<T> => ({ ok: true, answers }),
       (err: Error & { responses?: T[] }): Answers<T> => ({ ok: false, reason: err instanceof Unreachable ? 'unreachable' : 'timeout', answers: err.responses ?? [] }),
     );
-    try {
-      return await Promise.race([asked, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(asked, ASK_TIMEOUT_MS, { ok: false, reason: 'timeout', answers: [] });
   }
 
   return {

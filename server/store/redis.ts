@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../infra/log.js';
 import { defineArenaScripts } from './redis-scripts.js';
 import type { BattleRecord, BoardSnapshot, SessionRecord, Store, VoteChoice, VotePage, VoteRecord } from './types.js';
 import { emptyTally, voteRecordFor, withoutVote } from './vote-record.js';
+import { withDeadline } from '../infra/deadline.js';
 
 export interface RedisStoreOptions {
   /** One URL, a comma-separated cluster seed list, or a resolved target (cluster mode). */
@@ -197,17 +198,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     kind: 'redis',
 
     async ping() {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
-      });
-      try {
-        return await Promise.race([probe(), timedOut]);
-      } catch {
-        return false;
-      } finally {
-        clearTimeout(timer);
-      }
+      return withDeadline(probe(), PING_TIMEOUT_MS, false).catch(() => false);
     },
 
     async close() {

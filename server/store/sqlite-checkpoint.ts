@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../infra/log.js';
+import { withDeadline } from '../infra/deadline.js';
 
 /** How often the background connection copies the WAL's committed pages into the database file. */
 const DEFAULT_INTERVAL_MS = 1_000;
@@ -69,10 +70,6 @@ export function checkpointInBackground(db: Database, file: string, logger: Logge
     worker.ref();
     worker.postMessage('stop');
     // A worker stuck in a long checkpoint is not waited for: the database closes all the same.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, 2_000)));
-    const outcome = await Promise.race([exited.then(() => 'exited'), timeout]);
-    clearTimeout(timer);
-    if (outcome !== 'exited') await worker.terminate();
+    if ((await withDeadline(exited.then(() => 'exited'), 2_000, 'late')) === 'late') await worker.terminate();
   };
 }
