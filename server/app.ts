@@ -85,7 +85,7 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
 
   // The realtime side first: battles publish through the relay (their port), clients come last.
   const io = createIo(httpServer, { allowedOrigins: config.allowedOrigins, adapter: shared?.adapter });
-  const remoteFrames = cluster instanceof MachineCluster ? cluster.onRemoteFrames.bind(cluster) : undefined;
+  const remoteFrames = cluster.onRemoteFrames?.bind(cluster);
   const relay = createRoomRelay(io, { shared: Boolean(shared), logger, publisherReady: shared?.publisherReady, remoteFrames });
   const leaderboard = new LiveLeaderboard({
     store,

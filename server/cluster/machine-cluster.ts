@@ -2,7 +2,7 @@ import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 import { runInBackground } from '../background.js';
 import type { Logger } from '../infra/log.js';
 import { appendBatch, type AppendBatch, type CoordinatorRequest } from './machine-coordinator.js';
-import type { Cluster } from './types.js';
+import type { Cluster, FrameSink } from './types.js';
 
 /** Marks Arena's own IPC messages (the Socket.IO cluster adapter shares the channel). */
 export const IPC_TAG = 'arena:coordinator';
@@ -32,9 +32,6 @@ export interface IpcFrames {
   frames: AppendBatch[];
 }
 
-/** Delivery to this worker's sockets (server/realtime/relay.ts), and whether it has any for a battle. */
-export type FrameSink = (battleId: string, events: SeqEvent[]) => void;
-
 /**
  * A worker of `arena serve --workers N` without Redis: the same contract as RedisCluster, the
  * state held by the primary process (MachineCoordinator) and reached over IPC. Log appends of one
@@ -52,7 +49,7 @@ export class MachineCluster implements Cluster {
   /** Battles the primary said another worker took over. */
   private readonly lost = new Set<string>();
   /** Frames other workers appended ride the primary's forward of their append (IpcFrames). */
-  private readonly frameSinks = new Map<FrameSink, (battleId: string) => boolean>();
+  private frames: { sink: FrameSink; wants: (battleId: string) => boolean } | undefined;
   private readonly onMessage = (msg: unknown) => {
     if (!msg || typeof msg !== 'object' || !(IPC_TAG in msg)) return;
     if ('stopAll' in msg) {
@@ -63,8 +60,7 @@ export class MachineCluster implements Cluster {
     }
     if ('frames' in msg) {
       for (const [battleId, , , json] of (msg as IpcFrames).frames) {
-        let events: SeqEvent[] | undefined;
-        for (const [sink, wants] of this.frameSinks) if (wants(battleId)) sink(battleId, (events ??= JSON.parse(json) as SeqEvent[]));
+        if (this.frames?.wants(battleId)) this.frames.sink(battleId, JSON.parse(json) as SeqEvent[]);
       }
       return;
     }
@@ -85,13 +81,9 @@ export class MachineCluster implements Cluster {
     process.on('message', this.onMessage);
   }
 
-  /**
-   * Frames other workers appended, for this worker's sockets in their battles' rooms; `wants` says
-   * whether any are there (a battle nobody here watches costs no parse). Returns the unsubscribe.
-   */
-  onRemoteFrames(sink: FrameSink, wants: (battleId: string) => boolean): () => void {
-    this.frameSinks.set(sink, wants);
-    return () => this.frameSinks.delete(sink);
+  /** Cluster.onRemoteFrames: a battle nobody here watches costs no parse. */
+  onRemoteFrames(sink: FrameSink, wants: (battleId: string) => boolean): void {
+    this.frames = { sink, wants };
   }
 
   async acquire(battleId: string): Promise<boolean> {

@@ -1,5 +1,8 @@
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
 
+/** Delivery of a battle's events to this instance's sockets (server/realtime/relay.ts). */
+export type FrameSink = (battleId: string, events: SeqEvent[]) => void;
+
 /**
  * What instances must agree on to act as one arena: who runs each battle's model streams
  * (a lease), and each battle's ordered event log (so any instance can replay it).
@@ -26,6 +29,11 @@ export interface Cluster {
    * other instances never got them): they are sent to the other instances again.
    */
   onLateStore?(listener: (battleId: string, events: SeqEvent[]) => void): void;
+  /**
+   * Only where frames travel with the log append (workers without Redis): delivers the frames
+   * other instances appended to `sink`, for battles `wants` says this instance has sockets for.
+   */
+  onRemoteFrames?(sink: FrameSink, wants: (battleId: string) => boolean): void;
   /** Events after `afterSeq`, from the shared log. */
   readLog(battleId: string, afterSeq: number): Promise<SeqEvent[]>;
   /** Battles with streams in flight whose owner stopped renewing its lease. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
-import type { FrameSink } from '../cluster/machine-cluster.js';
+import type { FrameSink } from '../cluster/types.js';
 import type { Logger } from 'pino';
 import type { Ack, BattleView, ClientToServerEvents, CrowdTally, SeqEvent, ServerToClientEvents } from '../../src/lib/shared/protocol.js';
 import { joinRoom } from './rooms.js';
@@ -66,7 +66,7 @@ export interface RelayOptions {
    * Workers without Redis: frames reach the other workers with the log append (MachineCluster),
    * so the relay sends to local sockets only and delivers the others' frames here.
    */
-  remoteFrames?(sink: FrameSink, wants: (battleId: string) => boolean): () => void;
+  remoteFrames?(sink: FrameSink, wants: (battleId: string) => boolean): void;
 }
 
 class Unreachable extends Error {}
