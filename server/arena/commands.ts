@@ -12,7 +12,7 @@ import { ArenaFailure, fail, sharedStateUnavailable } from './errors.js';
 import { HISTORY_LENGTH } from './history.js';
 import { newId, promptKey } from './ids.js';
 import { silence, type LiveBattle, type LiveBattles } from './live.js';
-import { buildReveal, isSettled } from './record.js';
+import { buildReveal, lastTurnSettled } from './record.js';
 import { USER_STOP } from './side-run.js';
 import { newTournament, nextRound, recordRound } from './tournament.js';
 import type { TurnRunner } from './turns.js';
@@ -89,7 +89,7 @@ export class BattleCommands {
     return this.asOwner(caller, 'send', p, async (live) => {
       this.checkPrompt(p.prompt);
       this.checkOpen(live.record);
-      if (!isSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
+      if (!lastTurnSettled(live.record)) fail('conflict', 'Wait for both answers to finish (or stop them) before sending a follow-up.');
       if (live.record.turns.length >= this.deps.limits.maxTurns)
         fail('limit', `This battle has reached ${this.deps.limits.maxTurns} turns. Vote, or start a new round.`);
       await this.turns.begin(live, p.prompt);
@@ -121,7 +121,7 @@ export class BattleCommands {
       if (record.mode === 'tools') fail('conflict', 'Answers on the tools path are not rated.');
       if (record.mode === 'named') fail('conflict', 'A side-by-side comparison by name is not rated.');
       if (record.vote) fail('conflict', 'This battle already has a vote.');
-      if (!isSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
+      if (!lastTurnSettled(record)) fail('conflict', 'Both answers must finish (or be stopped) before you vote.');
       if (!choiceAllowed(p.choice, failedSides(record.turns))) fail('answer_failed', FAILED_ANSWER_VOTE);
       Object.assign(record, await classifyVotedBattle(record));
       const at = Date.now();

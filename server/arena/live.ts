@@ -1,3 +1,4 @@
+import { answeringSides, isSettled } from '../../src/lib/shared/battle-reducer.js';
 import type { SeqEvent, Side } from '../../src/lib/shared/protocol.js';
 import { SIDES } from '../../src/lib/shared/protocol.js';
 import type { BattleRecord } from '../store/types.js';
@@ -5,7 +6,7 @@ import { runInBackground } from '../background.js';
 import type { BattleDeps } from './deps.js';
 import { BattleEventLog, DEFAULT_COALESCE, type CoalescePolicy } from './event-log.js';
 import type { MatchedPacer } from './pacer.js';
-import { applyEvents, isEnded, sidesOf } from './record.js';
+import { applyEvents } from './record.js';
 import type { ThinkingIndicator } from './thinking.js';
 import { battleView, loadSession } from './views.js';
 
@@ -207,7 +208,7 @@ export class LiveBattles {
         continue;
       }
       const turn = live.record.turns.length - 1;
-      const unfinished = sidesOf(live.record).filter((s) => turn >= 0 && !isEnded(live.record.turns[turn].answers[s]));
+      const unfinished = answeringSides(live.record).filter((s) => turn >= 0 && !isSettled(live.record.turns[turn].answers[s].status));
       this.deps.logger.warn({ battleId, sides: unfinished }, 'took over a battle from a dead instance');
       resume(live, unfinished);
     }
@@ -270,10 +271,10 @@ export function silence(live: LiveBattle): void {
 
 /** Shutdown without hand-off: a side still streaming ends as interrupted. */
 function endUnfinished(live: LiveBattle, side: Side): void {
-  if (!sidesOf(live.record).includes(side)) return;
+  if (!answeringSides(live.record).includes(side)) return;
   const turn = live.record.turns.length - 1;
   const answer = live.record.turns[turn]?.answers[side];
-  if (answer && !isEnded(answer)) {
+  if (answer && !isSettled(answer.status)) {
     live.runs[side]++;
     // Through the pacer: it drops the side's held chunks and keeps the end behind what it let out.
     (live.pacer?.turn === turn ? live.pacer : live.log).push({

@@ -3,7 +3,7 @@ import type { BattleDeps, Caller } from './deps.js';
 import { fail } from './errors.js';
 import { battleSummary } from './history.js';
 import type { LiveBattles } from './live.js';
-import { isSettled } from './record.js';
+import { lastTurnSettled } from './record.js';
 import { battleView, checkOwner, loadSession, NO_SUCH_BATTLE, sameSecret } from './views.js';
 
 type ReadDeps = Pick<BattleDeps, 'store' | 'models' | 'limits' | 'tools' | 'publicExport'>;
@@ -85,7 +85,7 @@ export class BattleReads {
     if (!current || !sameSecret(current.record.watchToken, token)) fail('not_found', 'This watch link is not valid.');
     const record = current!.record;
     if (record.sessionHash === caller.sessionHash) fail('forbidden', 'You own this battle: cast your vote in the arena.');
-    if (!isSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
+    if (!lastTurnSettled(record)) fail('conflict', 'Wait for both answers to finish before voting.');
     // After the owner's vote the names are public: a crowd vote then would not be blind.
     if (record.vote) fail('conflict', 'Crowd voting closed when the names were revealed.');
     if (record.mode === 'named') fail('conflict', 'A side-by-side comparison by name is not blind: it takes no crowd vote.');

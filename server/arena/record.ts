@@ -1,4 +1,4 @@
-import { answeringSides, inPlaceDraft, isSettled as isSettledStatus, reduceEvent } from '../../src/lib/shared/battle-reducer.js';
+import { answeringSides, inPlaceDraft, isSettled, reduceEvent } from '../../src/lib/shared/battle-reducer.js';
 import type { BattleEvent, BattleView, Reveal, Side, SideReveal, TurnView } from '../../src/lib/shared/protocol.js';
 import type { BattleRecord, SideAnswer, Turn } from '../store/types.js';
 
@@ -79,14 +79,8 @@ function reasoningOf(record: BattleRecord, side: Side): { reasoning?: string[] }
   return reasoning.some(Boolean) ? { reasoning } : {};
 }
 
-export function isEnded(answer: SideAnswer): boolean {
-  return isSettledStatus(answer.status);
-}
-
-/** The sides that answer: both in a duel, one on the tools path. */
-export const sidesOf: (record: BattleRecord) => readonly Side[] = answeringSides;
-
-export function isSettled(record: BattleRecord): boolean {
+/** Every answering side of the latest turn has ended. */
+export function lastTurnSettled(record: BattleRecord): boolean {
   const last = record.turns.at(-1);
-  return Boolean(last && sidesOf(record).every((s) => isEnded(last.answers[s])));
+  return Boolean(last && answeringSides(record).every((s) => isSettled(last.answers[s].status)));
 }
