@@ -48,7 +48,7 @@ export type ArenaIo = Server<ClientToServerEvents, ServerToClientEvents, InterSe
 export type Answers<T> = { ok: true; answers: T[] } | { ok: false; reason: 'timeout' | 'unreachable'; answers: T[] };
 
 /** An ask settles after this long whatever the adapter does (its own request timeout is 5 s). */
-export const ASK_TIMEOUT_MS = 6_000;
+const ASK_TIMEOUT_MS = 6_000;
 
 /** What this instance does when the others ask. */
 export interface InstanceHandlers {

@@ -66,7 +66,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
     const { id, json } = parseUnindexed(claimed);
     try {
       // Its writer may have indexed it and stopped before removing the copy: the same id again is a no-op.
-      await xaddVote(battleId, json, id ?? nextVoteId());
+      await xaddVote(battleId, json, id);
     } catch (err) {
       await redis.set(key.unindexed(battleId), claimed).catch(() => undefined);
       throw err;
@@ -245,7 +245,7 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
           const copy = await retryOnFailover(redis, () => redis.getdel(key.unindexed(battle.id)));
           if (copy !== null) {
             const earlier = parseUnindexed(copy);
-            await retryOnFailover(redis, () => xaddVote(battle.id, earlier.json, earlier.id ?? id));
+            await retryOnFailover(redis, () => xaddVote(battle.id, earlier.json, earlier.id));
           }
           return 'ok';
         }
@@ -328,17 +328,10 @@ export function openRedisStore({ url, prefix = 'arena:', logger = silentLogger, 
   };
 }
 
-/**
- * Cluster mode's "unindexed" copy: `<stamped at ms>|<bucket id>|<VoteRecord JSON>` (copies written
- * before ids were kept have no id: `<ms>|<JSON>`).
- */
-export function parseUnindexed(copy: string): { at: number; id?: string; json: string } {
-  const first = copy.indexOf('|');
-  const at = Number(copy.slice(0, first));
-  const rest = copy.slice(first + 1);
-  if (rest.startsWith('{')) return { at, json: rest };
-  const second = rest.indexOf('|');
-  return { at, id: rest.slice(0, second), json: rest.slice(second + 1) };
+/** Cluster mode's "unindexed" copy: `<stamped at ms>|<bucket id>|<VoteRecord JSON>`. */
+function parseUnindexed(copy: string): { at: number; id: string; json: string } {
+  const [at, id] = copy.split('|', 2);
+  return { at: Number(at), id, json: copy.slice(at.length + id.length + 2) };
 }
 
 /** Stream ids ("<ms>-<seq>") in order. */

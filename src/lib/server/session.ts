@@ -21,7 +21,7 @@ export function isSessionToken(value: unknown): value is string {
   return typeof value === 'string' && SESSION_TOKEN.test(value);
 }
 
-export function hashSession(token: string): string {
+function hashSession(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
@@ -39,7 +39,7 @@ export function sessionCookie(token: string, secure: boolean): string {
 }
 
 /** The session token from the httpOnly cookie (browsers) or the handshake auth (other clients). */
-export function sessionTokenFrom(req: IncomingMessage, auth: unknown): string | null {
+function sessionTokenFrom(req: IncomingMessage, auth: unknown): string | null {
   const fromCookie = readCookie(req.headers.cookie, SESSION_COOKIE);
   if (isSessionToken(fromCookie)) return fromCookie;
   const fromAuth = (auth as { session?: unknown } | undefined)?.session;
