@@ -132,25 +132,32 @@ export async function createArena(declared: Config, opts: ArenaOptions = {}): Pr
    * reaches this instance). When it is not confirmed in time (Redis slow or down; on a cluster, the
    * node's sharded subscriber still connecting) the join goes on, and once the subscription is
    * active the room's sockets here get the battle's stored log (they drop what they have by seq):
-   * whatever was published in between is not lost to them.
+   * whatever was published in between is not lost to them. Joins that waited for the same
+   * subscription share one catch-up: it reaches every socket in the room.
    */
+  const catchUpReader = (battleId: string) => battles.live.storedEventsForCatchUp(battleId);
+  const lateRooms = new Set<string>();
   async function roomReady(sharedRedis: NonNullable<typeof shared>, room: string): Promise<void> {
     if (await sharedRedis.roomReady(room)) return;
+    if (lateRooms.has(room)) return;
+    lateRooms.add(room);
     void sharedRedis
       .roomSubscribedLate(room)
-      .then((subscribed) => (subscribed ? relay.catchUp((id) => battles.live.storedEventsForCatchUp(id), room) : undefined))
-      .catch((err: Error) => logger.warn({ err: err.message, room }, 'catch-up after a late room subscription failed'));
+      .then((subscribed) => (subscribed ? relay.catchUp(catchUpReader, room) : undefined))
+      .catch((err: Error) => logger.warn({ err: err.message, room }, 'catch-up after a late room subscription failed'))
+      .finally(() => lateRooms.delete(room));
   }
 
   // Frames published while this instance's subscriber was away never arrive: once every instance
   // had time to reconnect and store its backlog, this instance's clients get their battles' logs
   // again (they drop what they have by seq).
+  // Signals that come together (a failover's slot change and re-subscription) share one catch-up.
+  let catchUpTimer: NodeJS.Timeout | undefined;
   shared?.onSubscriberBack(() => {
-    const catchUp = () => {
-      relay.catchUp((id) => battles.live.storedEventsForCatchUp(id)).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
-    };
-    const timer = setTimeout(catchUp, CATCH_UP_AFTER_MS);
-    timer.unref();
+    catchUpTimer ??= setTimeout(() => {
+      catchUpTimer = undefined;
+      relay.catchUp(catchUpReader).catch((err: Error) => logger.warn({ err: err.message }, 'catch-up after an outage failed'));
+    }, CATCH_UP_AFTER_MS).unref();
   });
 
   // Each instance probes on its own (docs/operations.md) and pushes to its own status viewers.
