@@ -33,6 +33,8 @@ export function connectShared(url: string | RedisTarget, prefix: string, logger:
   const pub = connectRedis(target, logger, 'adapter-pub', { enableOfflineQueue: false, enableAutoPipelining: !target.cluster });
   const sub = connectSubscriber(target, logger, 'adapter-sub');
   const layout = redisLayout(prefix, target.cluster, buckets);
+  // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
+  const roomChannel = (room: string) => `${prefix}sio#/#${room}#`;
   return {
     redis,
     cluster: new RedisCluster({ redis, prefix, instanceId: newId(), logger, layout }),
@@ -48,11 +50,10 @@ export function connectShared(url: string | RedisTarget, prefix: string, logger:
         lost = false;
       });
     },
-    // The adapter's channel for a room of the default namespace ("dynamic" subscription mode).
     /** True once the room's subscription is active; false when it was not within ROOM_SUBSCRIBE_WAIT_MS. */
-    roomReady: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, ROOM_SUBSCRIBE_WAIT_MS),
+    roomReady: (room: string) => sub.whenSubscribed(roomChannel(room), ROOM_SUBSCRIBE_WAIT_MS),
     /** After a roomReady that said false: resolves true once that subscription is active (false: it failed or never came). */
-    roomSubscribedLate: (room: string) => sub.whenSubscribed(`${prefix}sio#/#${room}#`, LATE_SUBSCRIBE_WAIT_MS),
+    roomSubscribedLate: (room: string) => sub.whenSubscribed(roomChannel(room), LATE_SUBSCRIBE_WAIT_MS),
     close: async () => {
       for (const client of [redis, pub, sub]) client.disconnect();
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKEND_KINDS } from '../../src/lib/shared/status.js';
+import { DEFAULT_CLUSTER_BUCKETS } from '../infra/redis-layout.js';
 import { bytesToMb, parseMemorySize } from './memory-size.js';
 
 /**
@@ -90,7 +91,7 @@ export const ConfigSchema = z
     /** Cluster mode: node addresses as announced → as reachable from here ("10.0.0.5:6379": "redis-a:6379"). */
     redisClusterNatMap: z.record(z.string(), z.string().regex(/^[^:\s]+(:\d+)?$/)).optional(),
     /** Cluster mode: buckets of the global structures (votes stream, streaming set). */
-    redisClusterBuckets: z.number().int().min(1).max(1024).default(16),
+    redisClusterBuckets: z.number().int().min(1).max(1024).default(DEFAULT_CLUSTER_BUCKETS),
     /**
      * Namespace of every Redis key and channel, so several arenas can share one Redis. May hold a
      * hash tag (`{arena}:`): on a cluster that pins every key to one slot (works, never shards).
