@@ -15,7 +15,7 @@ import { newSessionToken } from '../../src/lib/server/session.js';
 import { processFaultCounts } from '../../server/process-guard.js';
 import { simulatedAnswer, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
 import type { BattleView } from '../../src/lib/shared/protocol.js';
-import { call, eventually, ok, recordFrames, startTestArena, waitFor, type ArenaClient, type TestArena } from '../../tests/helpers/arena.js';
+import { call, eventually, ok, recordFrames, startTestArena, waitFor, type ArenaClient, shareOf, type TestArena } from '../../tests/helpers/arena.js';
 import type { RedisServer } from '../../tests/helpers/redis-server.js';
 import { followLikeUi } from '../../tests/helpers/ui-follower.js';
 
@@ -67,7 +67,6 @@ interface Step {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const watchToken = (view: BattleView) => view.sharePath!.match(/[?&]t=([^&]+)/)![1];
 
 /** An ack as a matrix answer: `ok` or its error code. */
 async function answer(pending: Promise<{ ok: boolean; error?: { code: string } }>): Promise<string> {
@@ -206,7 +205,7 @@ export async function runOutage(opts: {
         const owner = await a.client();
         const battle = await settledBattle(owner, 'watch join');
         const spectator = await b.client();
-        const payload = { battleId: battle.id, token: watchToken(battle) };
+        const payload = shareOf(battle);
         return {
           during: () => callLong(spectator, 'watch:join', payload),
           after: async () => void (await eventually(() => ok(spectator, 'watch:join', payload))),
@@ -215,7 +214,7 @@ export async function runOutage(opts: {
       'watch leave': async () => {
         const owner = await a.client();
         const battle = await settledBattle(owner, 'watch leave');
-        const payload = { battleId: battle.id, token: watchToken(battle) };
+        const payload = shareOf(battle);
         const spectator = await b.client();
         await ok(spectator, 'watch:join', payload);
         return {
@@ -230,7 +229,7 @@ export async function runOutage(opts: {
       'crowd vote': async () => {
         const owner = await a.client();
         const battle = await settledBattle(owner, 'crowd vote');
-        const payload = { battleId: battle.id, token: watchToken(battle) };
+        const payload = shareOf(battle);
         const spectator = await b.client();
         await ok(spectator, 'watch:join', payload);
         let during = '';
@@ -272,8 +271,8 @@ export async function runOutage(opts: {
         const ownerUi = followLikeUi(owner, battle, { owner: true });
         ownerUi.apply(early.events(battle.id));
         const spectator = await away.client();
-        const joined = await ok(spectator, 'watch:join', { battleId: battle.id, token: watchToken(battle) });
-        const spectatorUi = followLikeUi(spectator, joined.battle, { token: watchToken(battle) });
+        const joined = await ok(spectator, 'watch:join', shareOf(battle));
+        const spectatorUi = followLikeUi(spectator, joined.battle, { token: shareOf(battle).token });
         return { owner, battle, prompt, clients: [ownerUi, spectatorUi] };
       }),
     );

@@ -84,6 +84,13 @@ export async function startTestArena(
   };
 }
 
+/** A battle's share link (`/watch/<id>?t=<token>`) taken apart; throws on any other shape. */
+export function shareOf(battle: { sharePath?: string }): { battleId: string; token: string } {
+  const match = /^\/watch\/([^?]+)\?t=(.+)$/.exec(battle.sharePath ?? '');
+  if (!match) throw new Error(`not a share link: ${battle.sharePath}`);
+  return { battleId: match[1]!, token: match[2]! };
+}
+
 export async function call<E extends ClientEventName>(socket: ArenaClient, event: E, payload: ClientPayload<E>) {
   // The typed emitWithAck signature cannot be expressed for a generic event name.
   const res = await (socket.timeout(10_000) as any).emitWithAck(event, payload);

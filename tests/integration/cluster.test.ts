@@ -5,7 +5,7 @@ import { newSessionToken } from '../../src/lib/server/session.js';
 import { simulatedAnswer, startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { BattleView, Leaderboard, SeqEvent } from '../../src/lib/shared/protocol.js';
 import { applyEvents } from '../../src/lib/client/battle-state.js';
-import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, type TestArena } from '../helpers/arena.js';
+import { call, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type ArenaClient, shareOf, type TestArena } from '../helpers/arena.js';
 import { deleteRedisKeys, REDIS_IS_CLUSTER, REDIS_URL } from '../helpers/redis-keys.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -60,7 +60,7 @@ describe('two instances, one arena (Redis)', () => {
     const owner = await a.client();
     const ownerRec = recordFrames(owner);
     const { battle } = await ok(owner, 'battle:start', { prompt: 'Describe the moon.' });
-    const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
+    const { battleId, token } = shareOf(battle);
     expect(battleId).toBe(battle.id);
 
     await ownerRec.until(() => ownerRec.events(battle.id).some((e) => e.t === 'delta'));
@@ -208,8 +208,7 @@ if (!REDIS_IS_CLUSTER) describe('two instances, one of them on a slow link to Re
     proxy.delay(40);
     for (let i = 0; i < 3; i++) {
       const { battle } = await ok(owner, 'battle:start', { prompt: `Open the link at once, #${i}.` });
-      const [, battleId, token] = battle.sharePath!.match(/^\/watch\/([^?]+)\?t=(.+)$/)!;
-      const joined = await call(spectator, 'watch:join', { battleId, token });
+      const joined = await call(spectator, 'watch:join', shareOf(battle));
       expect(joined.ok, `battle ${i}: ${JSON.stringify(joined)}`).toBe(true);
     }
     proxy.delay(0);

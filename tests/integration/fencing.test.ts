@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedAnswer, startSimulator, type Simulator } from '../../server/sim/index.js';
 import type { SeqEvent } from '../../src/lib/shared/protocol.js';
-import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type TestArena } from '../helpers/arena.js';
+import { ok, recordFrames, startTestArena, TEST_MODELS, waitFor, shareOf, type TestArena } from '../helpers/arena.js';
 import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -13,7 +13,6 @@ import { followLikeUi } from '../helpers/ui-follower.js';
 const SLOW = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 20, maxTokens: 160 }));
 const spec = (name: string) => SLOW.find((m) => m.name === name)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const token = (sharePath: string) => sharePath.match(/[?&]t=([^&]+)/)![1];
 
 /** The battle's stored log, checked for one content per seq (a Redis Stream cannot hold two). */
 async function storedLog(url: string, prefix: string, battleId: string): Promise<SeqEvent[]> {
@@ -59,8 +58,8 @@ describe('fenced takeovers: one writer per battle', () => {
       const ui = followLikeUi(owner, battle, { owner: true });
       ui.apply(early.events(battle.id));
       const spectatorOnB = await b.client();
-      const { battle: watched } = await ok(spectatorOnB, 'watch:join', { battleId: battle.id, token: token(battle.sharePath!) });
-      const spectatorUi = followLikeUi(spectatorOnB, watched, { token: token(battle.sharePath!) });
+      const { battle: watched } = await ok(spectatorOnB, 'watch:join', { battleId: battle.id, token: shareOf(battle).token });
+      const spectatorUi = followLikeUi(spectatorOnB, watched, { token: shareOf(battle).token });
       await waitFor(() => ui.state.view.turns[0]?.answers.left.text.length > 0, 5_000, 'first tokens');
 
       let adoptedByB = false;
@@ -106,8 +105,8 @@ describe('fenced takeovers: one writer per battle', () => {
       const ui = followLikeUi(owner, battle, { owner: true });
       ui.apply(early.events(battle.id));
       const spectatorOnB = await b.client();
-      const { battle: watched } = await ok(spectatorOnB, 'watch:join', { battleId: battle.id, token: token(battle.sharePath!) });
-      const spectatorUi = followLikeUi(spectatorOnB, watched, { token: token(battle.sharePath!) });
+      const { battle: watched } = await ok(spectatorOnB, 'watch:join', { battleId: battle.id, token: shareOf(battle).token });
+      const spectatorUi = followLikeUi(spectatorOnB, watched, { token: shareOf(battle).token });
       await waitFor(() => ui.state.view.turns[0]?.answers.left.text.length > 0, 5_000, 'first tokens');
 
       // A alone loses Redis; it keeps streaming to its own client. B sees the lease expire and adopts.

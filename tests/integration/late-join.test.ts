@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
-import { ok, recordFrames, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
+import { ok, recordFrames, startTestArena, TEST_MODELS, shareOf, type TestArena } from '../helpers/arena.js';
 import { deleteRedisKeys, REDIS_URL } from '../helpers/redis-keys.js';
 
 // Over a second of streaming per side, in hundreds of small frames: joins land mid-stream.
@@ -35,7 +35,7 @@ describe('a spectator joining on an instance where nobody else watches', () => {
     await ownerFrames.until(() => ownerFrames.events(battle.id).filter((e) => e.t === 'delta').length >= 1 + (i % 5));
     const spectator = await b.client();
     const frames = recordFrames(spectator);
-    const joined = await ok(spectator, 'watch:join', { battleId: battle.id, token: battle.sharePath!.split('t=')[1] });
+    const joined = await ok(spectator, 'watch:join', shareOf(battle));
     await ownerFrames.settled(battle.id);
     const last = ownerFrames.events(battle.id).at(-1)!.seq;
     await frames.until(() => frames.events(battle.id).some((e) => e.seq === last), 3_000).catch(() => undefined);

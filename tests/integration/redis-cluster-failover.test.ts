@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
 import { openRedisStore } from '../../server/store/redis.js';
 import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
-import { eventually, ok, recordFrames, startTestArena, TEST_MODELS, type TestArena } from '../helpers/arena.js';
+import { eventually, ok, recordFrames, startTestArena, TEST_MODELS, shareOf, type TestArena } from '../helpers/arena.js';
 
 /**
  * Redis Cluster mode under churn: a live battle's slot is migrated to another master and a master
@@ -129,7 +129,7 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
         await ownerFrames.until(() => ownerFrames.events(battle.id).some((e) => e.t === 'delta'));
         const spectator = await b.client();
         const spectatorFrames = recordFrames(spectator);
-        const joined = await ok(spectator, 'watch:join', { battleId: battle.id, token: battle.sharePath!.split('t=')[1] });
+        const joined = await ok(spectator, 'watch:join', shareOf(battle));
         return { owner, ownerFrames, spectator, spectatorFrames, battle, joinedSeq: joined.battle.seq };
       }),
     );
@@ -162,7 +162,7 @@ describe('Redis Cluster: resharding and failover during streaming duels', () => 
       expect(missing()).toEqual([]);
       // A late viewer on B reads the same answers from the stored log and record.
       const late = await b.client();
-      const view = await ok(late, 'watch:join', { battleId: d.battle.id, token: d.battle.sharePath!.split('t=')[1] });
+      const view = await ok(late, 'watch:join', shareOf(d.battle));
       expect(view.battle.turns[0].answers.left.text).toBe(d.ownerFrames.text(d.battle.id, 'left'));
       expect(view.battle.turns[0].answers.right.text).toBe(d.ownerFrames.text(d.battle.id, 'right'));
       late.close();

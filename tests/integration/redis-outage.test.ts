@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../server/sim/index.js';
-import { call, eventually, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, type TestArena } from '../helpers/arena.js';
+import { call, eventually, ok, recordFrames, startTestArena, TEST_MODELS, waitFor, shareOf, type TestArena } from '../helpers/arena.js';
 import { recordProcessFaults, type FaultRecorder } from '../helpers/faults.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const SLOW = TEST_MODELS.map((m) => ({ ...m, tokensPerSecond: 40, maxTokens: 40 }));
-const watchToken = (sharePath: string) => sharePath.match(/[?&]t=([^&]+)/)![1];
 
 describe('a Redis outage never kills an instance (two instances, private Redis)', () => {
   let redis: RedisServer;
@@ -34,7 +33,7 @@ describe('a Redis outage never kills an instance (two instances, private Redis)'
     const owner = await a.client();
     const frames = recordFrames(owner);
     const { battle } = await ok(owner, 'battle:start', { prompt: 'Stream through an outage.' });
-    const token = watchToken(battle.sharePath!);
+    const { token } = shareOf(battle);
     const spectator = await b.client();
     await ok(spectator, 'watch:join', { battleId: battle.id, token });
 
@@ -69,7 +68,7 @@ describe('a Redis outage never kills an instance (two instances, private Redis)'
     const { battle: after } = await eventually(() => ok(owner2, 'battle:start', { prompt: 'After the outage.' }));
     const watcher = await b.client();
     const watched = recordFrames(watcher);
-    await ok(watcher, 'watch:join', { battleId: after.id, token: watchToken(after.sharePath!) });
+    await ok(watcher, 'watch:join', { battleId: after.id, token: shareOf(after).token });
     await frames2.settled(after.id);
     await waitFor(() => watched.events(after.id).some((e) => e.t === 'end'), 5_000, 'live frames on B');
     expect((await ok(late, 'watch:join', { battleId: battle.id, token })).battle.id).toBe(battle.id);
