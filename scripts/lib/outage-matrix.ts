@@ -14,7 +14,6 @@ import { randomUUID } from 'node:crypto';
 import { newSessionToken } from '../../src/lib/server/session.js';
 import { processFaultCounts } from '../../server/process-guard.js';
 import { simulatedAnswer, type SimModelSpec, type Simulator } from '../../server/sim/index.js';
-import type { BattleView } from '../../src/lib/shared/protocol.js';
 import { call, eventually, ok, recordFrames, startTestArena, waitFor, type ArenaClient, shareOf, type TestArena } from '../../tests/helpers/arena.js';
 import type { RedisServer } from '../../tests/helpers/redis-server.js';
 import { followLikeUi } from '../../tests/helpers/ui-follower.js';
